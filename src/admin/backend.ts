@@ -1,0 +1,79 @@
+// What the admin socket needs from the process that owns it. The master implements
+// MasterBackend (src/runtime/); each worker implements WorkerBackend for commands routed to it
+// with `@N`. The admin code only formats and routes; it never reaches into the runtime itself.
+import type { AdminLevel } from '../config/schema.ts';
+
+export type ReloadOutcome =
+  | { ok: true; warnings: string[] }
+  | { ok: false; message: string };
+
+export type StatusOutcome =
+  | { ok: true; uptimeSecs: number; sites: number }
+  | { ok: false; message: string };
+
+export interface ProcessRow {
+  pid: number;
+  type: 'master' | 'worker';
+  relativePid: number;
+  /** Master: successful reloads since start. Worker: generations applied since it started. */
+  reloads: number;
+  /** Epoch milliseconds at which the process started. */
+  startedAt: number;
+  version: string;
+  /** Worker slot only: times this slot was respawned after its worker died. */
+  respawns: number;
+  /** Set while a dead worker's slot waits out its respawn backoff (pid is then 0). */
+  respawningInMs?: number;
+}
+
+/** Fields of `show info`, in display order. Keys are the snake_case names of `show info json`. */
+export interface InfoFields {
+  name: string;
+  version: string;
+  pid: number;
+  relative_pid: number;
+  process_type: 'master' | 'worker';
+  uptime_sec: number;
+  config_file: string;
+  config_sha256: string;
+  generation: number;
+  sites: number;
+  workers: number;
+  reloads: number;
+  reloads_failed: number;
+  /** ISO-8601 time of the last reload attempt, or null before the first. */
+  last_reload: string | null;
+  last_reload_result: 'ok' | 'failed' | null;
+  last_reload_message: string | null;
+  /** Worker only: connections and requests it is serving now. */
+  active_connections?: number;
+  active_requests?: number;
+}
+
+export interface SocketRow {
+  path: string;
+  level: AdminLevel;
+  mode: number;
+}
+
+/** How a command names the process that should answer it. */
+export type Target = { kind: 'master' } | { kind: 'relative'; relativePid: number } | { kind: 'pid'; pid: number };
+
+export interface MasterBackend {
+  reload(): Promise<ReloadOutcome>;
+  /** Replace workers one at a time so static changes (listeners, worker count) apply. */
+  restart(): Promise<ReloadOutcome>;
+  status(): StatusOutcome;
+  info(): InfoFields;
+  processes(): ProcessRow[];
+  sockets(): SocketRow[];
+  /** Runs a worker-side command line on one worker and resolves with its text reply. */
+  sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string>;
+}
+
+export interface WorkerBackend {
+  status(): StatusOutcome;
+  info(): InfoFields;
+  /** The worker's routing table, one line per host pattern, for `show sites`. */
+  sites(): string[];
+}

@@ -1,0 +1,51 @@
+// The client side of the admin socket, shared by `ctl` and the reloader: connect, send one
+// line, collect everything until the server closes.
+import { connect } from 'node:net';
+import { AdminUnreachableError } from '../errors.ts';
+
+/** How long a client waits for the whole exchange before giving up. */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
+
+function describeConnectError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such socket (is the proxy running, and is the path right?)';
+    case 'ECONNREFUSED':
+      return 'connection refused (stale socket: no process is listening)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (check the socket mode and the group of this user)';
+    case 'ENOTSOCK':
+      return 'the path is not a socket';
+    default:
+      return err.code ?? err.message;
+  }
+}
+
+/** Sends `command` (a newline is added) and resolves with the server's whole reply. */
+export function sendCommand(socketPath: string, command: string, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    const chunks: Buffer[] = [];
+    let connected = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new AdminUnreachableError(socketPath, `no reply within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('connect', () => {
+      connected = true;
+      socket.end(`${command}\n`);
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      // A reset after a complete reply is still a reply.
+      if (connected && chunks.length > 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(new AdminUnreachableError(socketPath, describeConnectError(err), { cause: err }));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}

@@ -1,0 +1,95 @@
+// Reads a config file so that a half-written or mid-swap file is never loaded: the bytes are
+// accepted only if the file (through any kubelet symlinks) is the same before and after the read.
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigInvalidError, ConfigReadError, ConfigUnstableError } from '../errors.ts';
+import type { Config } from './schema.ts';
+import { parseConfig } from './validate.ts';
+
+/** Attempts at a stable read before giving up with ConfigUnstableError. */
+export const STABLE_READ_ATTEMPTS = 5;
+/** Pause between attempts, long enough for a writer to finish a small file. */
+export const STABLE_READ_RETRY_MS = 50;
+/** A config larger than this is refused rather than read into memory. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  /** Hex SHA-256 of the file's bytes: what the reloader compares with the mounted file. */
+  sha256: string;
+}
+
+interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+const sameFile = (a: FileIdentity, b: FileIdentity) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
+function describeReadError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return `cannot be read (${err.code ?? 'unknown error'})`;
+  }
+}
+
+async function readOnce(file: string): Promise<Buffer | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const before = await handle.stat();
+    if (!before.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    if (before.size > MAX_CONFIG_BYTES) throw new ConfigReadError(file, `is ${before.size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
+    const bytes = await handle.readFile();
+    const after = await stat(file);
+    return sameFile(before, after) && bytes.length === before.size ? bytes : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file's bytes, read only once they are stable. */
+export async function readStable(file: string): Promise<Buffer> {
+  for (let attempt = 1; attempt <= STABLE_READ_ATTEMPTS; attempt++) {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await readOnce(file);
+    } catch (err) {
+      if (err instanceof ConfigReadError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // A kubelet swap can remove the old target between open and stat: that is instability.
+      if (code !== 'ENOENT' || attempt === 1) throw new ConfigReadError(file, describeReadError(err as NodeJS.ErrnoException), { cause: err });
+    }
+    if (bytes) return bytes;
+    await sleep(STABLE_READ_RETRY_MS);
+  }
+  throw new ConfigUnstableError(file);
+}
+
+export function decodeConfigText(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigInvalidError(file, [{ key: '', message: 'is not valid UTF-8 text' }]);
+  }
+}
+
+export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** Reads, parses and validates `file`. Throws a ReverseProxyError subclass on any failure. */
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  const bytes = await readStable(file);
+  const config = parseConfig(decodeConfigText(bytes, file), file);
+  return { file, config, sha256: sha256Hex(bytes) };
+}

@@ -1,0 +1,139 @@
+// The config file's shape. Keys are snake_case as written in TOML; defaults live here and
+// nowhere else. Static keys need a restart to change; `sites` is the dynamic part that
+// `reload` swaps in.
+import * as z from 'zod';
+import { socketPathProblem } from './socket-path.ts';
+
+export const DEFAULT_ADMIN_SOCKET_PATH = '/run/reverse-proxy/admin.sock';
+export const DEFAULT_CONFIG_PATH = '/etc/reverse-proxy/config.toml';
+
+const fileMode = z
+  .union([z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0660"'), z.number().int()])
+  .transform((v) => (typeof v === 'string' ? Number.parseInt(v, 8) : v))
+  .refine((v) => v >= 0 && v <= 0o777, 'must be a permission mode between 0000 and 0777');
+
+const positiveSeconds = z.number().positive('must be a number of seconds greater than 0');
+
+const hostPattern = z
+  .string()
+  .min(1, 'must not be empty')
+  .transform((h) => h.toLowerCase())
+  .refine(
+    (h) => /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/.test(h),
+    'must be a host name such as "example.com" or "*.example.com" (no port, no scheme)',
+  )
+  .transform((h) => (h.endsWith('.') ? h.slice(0, -1) : h));
+
+const upstreamUrl = z.string().transform((raw, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is not a URL; write it as http://host:port` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" must use http:// or https://` });
+    return z.NEVER;
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" must be an origin only (scheme, host and port), without path, query or credentials` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+/** A key that takes one value or a list of them; either way the result is a list. */
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(item).min(1, 'must list at least one entry'));
+
+const socketPath = z.string().superRefine((path, ctx) => {
+  const problem = path === '' ? undefined : socketPathProblem(path);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const rateLimitSchema = z
+  .object({
+    rps: z.number().positive('must be greater than 0 requests per second'),
+    burst: z.number().int().positive('must be a whole number of requests greater than 0').optional(),
+  })
+  .strict()
+  .transform((r) => ({ rps: r.rps, burst: r.burst ?? Math.max(1, Math.ceil(r.rps)) }));
+
+export const siteSchema = z
+  .object({
+    host: oneOrMany(hostPattern).optional(),
+    default: z.boolean().default(false),
+    upstream: oneOrMany(upstreamUrl),
+    connect_timeout_secs: positiveSeconds.default(5),
+    request_timeout_secs: positiveSeconds.default(60),
+    body_limit_bytes: z.number().int().nonnegative('must be 0 or more bytes').optional(),
+    rate_limit: rateLimitSchema.optional(),
+    preserve_host: z.boolean().default(true),
+    via: z.boolean().default(false),
+  })
+  .strict()
+  .refine((s) => s.default || (s.host?.length ?? 0) > 0, { message: 'needs a "host", or "default = true" to catch every other host' });
+
+export const listenerSchema = z
+  .object({
+    address: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535, 'must be a port between 0 and 65535'),
+    tls_cert: z.string().min(1).optional(),
+    tls_key: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((l) => (l.tls_cert === undefined) === (l.tls_key === undefined), {
+    message: 'TLS needs both "tls_cert" and "tls_key"',
+  });
+
+export const ADMIN_LEVELS = ['user', 'operator', 'admin'] as const;
+export type AdminLevel = (typeof ADMIN_LEVELS)[number];
+
+export const adminSocketSchema = z
+  .object({
+    path: socketPath.refine((p) => p !== '', 'must not be empty'),
+    level: z.enum(ADMIN_LEVELS, 'must be one of "user", "operator", "admin"').default('user'),
+    mode: fileMode.default(0o660),
+  })
+  .strict();
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z
+  .object({
+    admin_socket_path: socketPath.default(DEFAULT_ADMIN_SOCKET_PATH),
+    admin_socket_mode: fileMode.default(0o660),
+    admin_sockets: z.array(adminSocketSchema).default([]),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1, 'must be at least 1').max(256, 'must be at most 256')], 'must be a whole number of workers or "auto"')
+      .default(1),
+    shutdown_timeout_secs: z.number().nonnegative('must be 0 or more seconds').default(30),
+    listeners: z.array(listenerSchema).min(1, 'needs at least one [[listeners]] entry').default([{ address: '0.0.0.0', port: 8080 }]),
+    logging: z
+      .object({
+        level: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+        access_log: z.boolean().default(true),
+      })
+      .strict()
+      .default({ level: 'info', access_log: true }),
+    sites: z.array(siteSchema).default([]),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type SiteConfig = z.output<typeof siteSchema>;
+export type ListenerConfig = z.output<typeof listenerSchema>;
+export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
+export type LoggingConfig = Config['logging'];
+
+/** Keys that only take effect on restart; `reload` reports a change to them as a warning. */
+export const STATIC_KEYS = [
+  'admin_socket_path',
+  'admin_socket_mode',
+  'admin_sockets',
+  'workers',
+  'shutdown_timeout_secs',
+  'listeners',
+  'logging',
+] as const satisfies readonly (keyof Config)[];

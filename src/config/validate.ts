@@ -1,0 +1,101 @@
+// Turns TOML text into a validated Config, or a ConfigInvalidError listing every problem with
+// its line. `check`, start-up and reload all go through parseConfig so they agree exactly.
+import { parse, TomlError } from 'smol-toml';
+import type * as z from 'zod';
+import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
+import { configSchema, type Config } from './schema.ts';
+import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
+
+interface RawProblem {
+  path: KeyPath;
+  message: string;
+}
+
+export function parseConfig(source: string, file: string): Config {
+  let document: unknown;
+  try {
+    document = parse(source);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const reason = err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      throw new ConfigInvalidError(file, [{ key: '', line: err.line, message: `TOML syntax error at column ${err.column}: ${reason}` }]);
+    }
+    throw err;
+  }
+
+  const result = configSchema.safeParse(document, { error: describeIssue });
+  const raw: RawProblem[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) raw.push({ path: [...issue.path, key] as KeyPath, message: `unknown key "${key}"` });
+      } else {
+        raw.push({ path: issue.path as KeyPath, message: issue.message });
+      }
+    }
+  } else {
+    raw.push(...crossChecks(result.data));
+  }
+  if (raw.length === 0 && result.success) return result.data;
+
+  const index = indexLines(source);
+  const problems: ConfigProblem[] = raw.map((p) => {
+    const line = lineOf(index, p.path);
+    return line === undefined ? { key: formatKeyPath(p.path), message: p.message } : { key: formatKeyPath(p.path), line, message: p.message };
+  });
+  throw new ConfigInvalidError(file, problems);
+}
+
+/** Plain-words messages for zod's built-in checks; custom checks already carry their own. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `is required (a ${issue.expected})`;
+    return `must be a ${issue.expected}, not ${describeValue(issue.input)}`;
+  }
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a table';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Rules that involve more than one key. */
+function crossChecks(config: Config): RawProblem[] {
+  const problems: RawProblem[] = [];
+
+  const hostOwner = new Map<string, number>();
+  let defaultSite: number | undefined;
+  config.sites.forEach((site, i) => {
+    for (const host of site.host ?? []) {
+      const owner = hostOwner.get(host);
+      if (owner !== undefined) problems.push({ path: ['sites', i, 'host'], message: `host "${host}" is already served by sites[${owner}]` });
+      else hostOwner.set(host, i);
+    }
+    if (site.default) {
+      if (defaultSite !== undefined) problems.push({ path: ['sites', i, 'default'], message: `only one site can be the default; sites[${defaultSite}] already is` });
+      else defaultSite = i;
+    }
+  });
+
+  const socketPaths = new Map<string, string>();
+  const checkSocket = (path: KeyPath, socketPath: string) => {
+    const owner = socketPaths.get(socketPath);
+    if (owner !== undefined) problems.push({ path, message: `socket "${socketPath}" is already used by ${owner}` });
+    socketPaths.set(socketPath, formatKeyPath(path));
+  };
+  if (config.admin_socket_path !== '') checkSocket(['admin_socket_path'], config.admin_socket_path);
+  config.admin_sockets.forEach((s, i) => checkSocket(['admin_sockets', i, 'path'], s.path));
+
+  const listenerKeys = new Map<string, number>();
+  config.listeners.forEach((l, i) => {
+    const key = `${l.address}:${l.port}`;
+    const owner = listenerKeys.get(key);
+    if (owner !== undefined && l.port !== 0) problems.push({ path: ['listeners', i], message: `${key} is already used by listeners[${owner}]` });
+    else listenerKeys.set(key, i);
+  });
+  return problems;
+}

@@ -1,0 +1,96 @@
+// Every failure the proxy reports to a person or a program is one of these classes.
+// `code` is stable and machine-readable (logs, admin replies and tests match on it);
+// `message` is written for the operator who has to act on it, and never carries a stack
+// trace or internal detail.
+
+export class ReverseProxyError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found in a config file: where it is and what is wrong. */
+export interface ConfigProblem {
+  /** Dotted key path such as `sites[1].upstream`; empty for the whole document. */
+  key: string;
+  /** 1-based line in the file, when it can be located. */
+  line?: number;
+  message: string;
+}
+
+/** The config file could not be read at all (missing, unreadable, a directory). */
+export class ConfigReadError extends ReverseProxyError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super('ERR_CONFIG_READ', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** The file kept changing while it was being read; a half-written file is never loaded. */
+export class ConfigUnstableError extends ReverseProxyError {
+  constructor(file: string) {
+    super('ERR_CONFIG_UNSTABLE', `${file}: config file changed during read; try again once writes have finished`);
+  }
+}
+
+/** The file was read but is not valid TOML or not a valid configuration. */
+export class ConfigInvalidError extends ReverseProxyError {
+  readonly file: string;
+  readonly problems: readonly ConfigProblem[];
+  constructor(file: string, problems: readonly ConfigProblem[]) {
+    super('ERR_CONFIG_INVALID', problems.map((p) => formatProblem(file, p)).join('; '));
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(file: string, problem: ConfigProblem): string {
+  const where = problem.line === undefined ? file : `${file}:${problem.line}`;
+  return problem.key ? `${where}: ${problem.key}: ${problem.message}` : `${where}: ${problem.message}`;
+}
+
+/** The admin socket path cannot be used safely; the proxy refuses to touch it. */
+export class AdminSocketUnsafeError extends ReverseProxyError {
+  constructor(path: string, reason: string) {
+    super('ERR_ADMIN_SOCKET_UNSAFE', `admin socket ${path}: ${reason}`);
+  }
+}
+
+/** Another live process already answers on the admin socket path. */
+export class AdminSocketInUseError extends ReverseProxyError {
+  constructor(path: string) {
+    super('ERR_ADMIN_SOCKET_IN_USE', `admin socket ${path} is in use by another process`);
+  }
+}
+
+/** `ctl` or the reloader could not reach the admin socket. */
+export class AdminUnreachableError extends ReverseProxyError {
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super('ERR_ADMIN_UNREACHABLE', `cannot reach admin socket ${path}: ${reason}`, options);
+  }
+}
+
+/** A worker did not apply a new config generation (it failed, died or timed out). */
+export class WorkerApplyError extends ReverseProxyError {
+  constructor(relativePid: number, reason: string) {
+    super('ERR_WORKER_APPLY', `worker ${relativePid} did not apply the new config: ${reason}`);
+  }
+}
+
+/** The proxy is draining for shutdown and takes no new work. */
+export class ShuttingDownError extends ReverseProxyError {
+  constructor() {
+    super('ERR_SHUTTING_DOWN', 'shutting down');
+  }
+}
+
+/** A command-line usage mistake (unknown flag, missing value). */
+export class UsageError extends ReverseProxyError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+  }
+}
