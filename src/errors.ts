@@ -94,3 +94,11 @@ export class UsageError extends ReverseProxyError {
     super('ERR_USAGE', message);
   }
 }
+
+/** The admin socket answered, but not with the reply the protocol promises. */
+export class AdminReplyError extends ReverseProxyError {
+  constructor(command: string, reply: string) {
+    const shown = reply.length > 200 ? `${reply.slice(0, 200)}…` : reply;
+    super('ERR_ADMIN_REPLY', `unexpected reply to "${command}": ${JSON.stringify(shown)}`);
+  }
+}
