@@ -102,3 +102,35 @@ export class AdminReplyError extends ReverseProxyError {
     super('ERR_ADMIN_REPLY', `unexpected reply to "${command}": ${JSON.stringify(shown)}`);
   }
 }
+
+/** The upstream could not be reached or broke the exchange before answering (→ 502). */
+export class UpstreamUnreachableError extends ReverseProxyError {
+  readonly upstream: string;
+  constructor(upstream: string, reason: string, options?: ErrorOptions) {
+    super('ERR_UPSTREAM_UNREACHABLE', `upstream ${upstream} unreachable: ${reason}`, options);
+    this.upstream = upstream;
+  }
+}
+
+/** The upstream did not accept the connection, or did not answer, in time (→ 504). */
+export class UpstreamTimeoutError extends ReverseProxyError {
+  readonly upstream: string;
+  constructor(upstream: string, reason: string, options?: ErrorOptions) {
+    super('ERR_UPSTREAM_TIMEOUT', `upstream ${upstream} timed out: ${reason}`, options);
+    this.upstream = upstream;
+  }
+}
+
+/** A request body grew past the site's `body_limit_bytes` while streaming (→ 413). */
+export class BodyLimitExceededError extends ReverseProxyError {
+  constructor(limitBytes: number) {
+    super('ERR_BODY_LIMIT', `request body exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+/** The client went away before its response was complete; the upstream exchange is abandoned. */
+export class ClientClosedError extends ReverseProxyError {
+  constructor() {
+    super('ERR_CLIENT_CLOSED', 'client closed the connection before the response was complete');
+  }
+}
