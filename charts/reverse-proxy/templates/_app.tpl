@@ -1,0 +1,27 @@
+{{/* The optional application container; the proxy's default site reaches it on 127.0.0.1. */}}
+{{- define "reverse-proxy.appContainer" -}}
+{{- $app := .Values.app -}}
+- name: {{ $app.name }}
+  image: {{ printf "%s:%s" $app.image.repository $app.image.tag | quote }}
+  imagePullPolicy: {{ $app.image.pullPolicy }}
+  {{- with $app.command }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.args }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.env }}
+  env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.securityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
