@@ -81,6 +81,13 @@ export class WorkerApplyError extends ReverseProxyError {
   }
 }
 
+/** `serve` could not get its workers listening (port in use, TLS file unreadable...). */
+export class StartupError extends ReverseProxyError {
+  constructor(reason: string) {
+    super('ERR_STARTUP', `workers failed to start: ${reason}`);
+  }
+}
+
 /** The proxy is draining for shutdown and takes no new work. */
 export class ShuttingDownError extends ReverseProxyError {
   constructor() {

@@ -1,0 +1,10 @@
+// A one-line description of a valid config, as `check` prints it.
+import type { Config } from './schema.ts';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function summarize(config: Config): string {
+  const listeners = config.listeners.map((l) => `${l.tls_cert ? 'https' : 'http'}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`);
+  const sockets = (config.admin_socket_path === '' ? 0 : 1) + config.admin_sockets.length;
+  return `${plural(config.sites.length, 'site')}, ${plural(config.listeners.length, 'listener')} (${listeners.join(', ')}), workers ${config.workers}, ${plural(sockets, 'admin socket')}`;
+}

@@ -1,0 +1,249 @@
+// The master process: owns the config file, the reload queue (shared by SIGHUP and the admin
+// sockets), the admin sockets and the worker pool. It serves no traffic itself.
+import type { MasterBackend, InfoFields, ProcessRow, ReloadOutcome, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
+import { startAdminSocket, type AdminSocket } from '../admin/server.ts';
+import { changedStaticKeys } from '../config/diff.ts';
+import { generationOf, type Generation } from '../config/generation.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { AdminLevel, Config } from '../config/schema.ts';
+import { ReverseProxyError, StartupError } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { VERSION } from '../version.ts';
+import { autoWorkerCount } from './cpu-count.ts';
+import { CoalescingTask, SerialQueue } from './serial-queue.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+/** Static keys that even `restart` cannot change, because the master itself holds them. */
+const MASTER_ONLY_KEYS = new Set(['admin_socket_path', 'admin_socket_mode', 'admin_sockets']);
+
+type ReloadTrigger = 'sighup' | 'socket';
+
+interface ReloadRecord {
+  at: Date;
+  result: 'ok' | 'failed';
+  message: string | null;
+}
+
+/** A message fit for an admin reply: ours are written for people; anything else is hidden. */
+function publicMessage(err: unknown, logger: Logger): string {
+  if (err instanceof ReverseProxyError) return err.message;
+  logger.error({ event: 'internal_error', err }, 'unexpected error');
+  return 'internal error; see the proxy logs';
+}
+
+export class Master implements MasterBackend {
+  readonly #file: string;
+  readonly #startedAt = Date.now();
+  readonly #logger: Logger;
+  readonly #queue = new SerialQueue();
+  readonly #reload: CoalescingTask<ReloadOutcome>;
+  readonly #pool: WorkerPool;
+  /** The static settings the running processes were started with. */
+  #config: Config;
+  #generation: Generation;
+  #adminSockets: AdminSocket[] = [];
+  #reloads = 0;
+  #reloadsFailed = 0;
+  #lastReload: ReloadRecord | undefined;
+  #shuttingDown: Promise<void> | undefined;
+  #pendingTrigger: ReloadTrigger = 'socket';
+  /** Addresses the workers listen on, as `address:port` with any port 0 resolved. */
+  listeners: string[] = [];
+
+  private constructor(file: string, config: Config, sha256: string) {
+    this.#file = file;
+    this.#config = config;
+    this.#generation = generationOf(1, sha256, config);
+    this.#logger = createLogger({ level: config.logging.level, component: 'master' });
+    this.#reload = new CoalescingTask(this.#queue, () => this.#reloadNow(this.#pendingTrigger));
+    this.#pool = new WorkerPool({
+      logger: this.#logger,
+      initFor: (relativePid) => ({
+        relativePid,
+        listeners: this.#config.listeners,
+        logging: this.#config.logging,
+        generation: this.#generation,
+        shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
+      }),
+    });
+  }
+
+  /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */
+  static async start(file: string): Promise<Master> {
+    const loaded = await loadConfigFile(file);
+    const master = new Master(file, loaded.config, loaded.sha256);
+    await master.#start();
+    return master;
+  }
+
+  async #start(): Promise<void> {
+    const workers = this.#workerCount(this.#config);
+    try {
+      this.listeners = await this.#pool.start(workers);
+    } catch (err) {
+      await this.#pool.drainAll(0);
+      throw new StartupError((err as Error).message);
+    }
+    const listeners = this.listeners;
+    this.#adminSockets = await this.#startAdminSockets();
+    process.on('SIGHUP', () => void this.#reloadFrom('sighup'));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => this.#onStopSignal(signal));
+    this.#logger.info(
+      { event: 'ready', workers, listeners, admin_sockets: this.#adminSockets.map((s) => s.path), generation: this.#generation.id, sha256: this.#generation.sha256 },
+      `ready: ${workers} worker(s) listening on ${listeners.join(', ')}`,
+    );
+  }
+
+  #workerCount(config: Config): number {
+    return config.workers === 'auto' ? autoWorkerCount() : config.workers;
+  }
+
+  async #startAdminSockets(): Promise<AdminSocket[]> {
+    const wanted: { path: string; mode: number; level: AdminLevel }[] = [];
+    if (this.#config.admin_socket_path !== '') wanted.push({ path: this.#config.admin_socket_path, mode: this.#config.admin_socket_mode, level: 'admin' });
+    wanted.push(...this.#config.admin_sockets);
+    const started: AdminSocket[] = [];
+    for (const spec of wanted) {
+      try {
+        const socket = await startAdminSocket({ ...spec, backend: this, logger: this.#logger });
+        if (socket) started.push(socket);
+      } catch (err) {
+        // Traffic matters more than the admin socket: say why it is missing and keep serving.
+        this.#logger.error({ event: 'admin_socket_failed', path: spec.path, message: publicMessage(err, this.#logger) }, `admin socket ${spec.path} not started`);
+      }
+    }
+    return started;
+  }
+
+  // ---- reload and restart -------------------------------------------------------------------
+
+  reload(): Promise<ReloadOutcome> {
+    return this.#reloadFrom('socket');
+  }
+
+  #reloadFrom(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    if (this.#shuttingDown) return Promise.resolve({ ok: false, message: 'shutting down' });
+    this.#pendingTrigger = trigger;
+    return this.#reload.run();
+  }
+
+  async #reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const started = performance.now();
+    this.#logger.info({ event: 'reload_start', trigger }, 'reload started');
+    let outcome: ReloadOutcome;
+    try {
+      const loaded = await loadConfigFile(this.#file);
+      const staticChanges = changedStaticKeys(this.#config, loaded.config);
+      this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+      const failures = await this.#pool.applyAll(this.#generation);
+      outcome = failures.length
+        ? { ok: false, message: failures.map((f) => f.message).join('; ') }
+        : { ok: true, warnings: staticChanges.map((key) => `${key} changed: restart required to apply it (use the restart command)`) };
+    } catch (err) {
+      outcome = { ok: false, message: publicMessage(err, this.#logger) };
+    }
+    this.#record(outcome, 'reload', trigger, started);
+    return outcome;
+  }
+
+  restart(): Promise<ReloadOutcome> {
+    if (this.#shuttingDown) return Promise.resolve({ ok: false, message: 'shutting down' });
+    return this.#queue.run(async () => {
+      const started = performance.now();
+      this.#logger.info({ event: 'reload_start', trigger: 'restart' }, 'restart started');
+      let outcome: ReloadOutcome;
+      try {
+        const loaded = await loadConfigFile(this.#file);
+        const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
+        this.#config = { ...loaded.config, ...Object.fromEntries(untouched.map((key) => [key, this.#config[key as keyof Config]])) };
+        this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+        await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
+        outcome = { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
+      } catch (err) {
+        outcome = { ok: false, message: publicMessage(err, this.#logger) };
+      }
+      this.#record(outcome, 'restart', 'socket', started);
+      return outcome;
+    });
+  }
+
+  #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', trigger: ReloadTrigger, started: number): void {
+    const fields = { event: kind, trigger, generation: this.#generation.id, sha256: this.#generation.sha256, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
+    if (outcome.ok) {
+      this.#reloads++;
+      this.#lastReload = { at: new Date(), result: 'ok', message: null };
+      const warnings = outcome.warnings.length ? { warnings: outcome.warnings } : {};
+      this.#logger.info({ ...fields, result: 'ok', ...warnings }, `${kind} applied generation ${this.#generation.id}`);
+    } else {
+      this.#reloadsFailed++;
+      this.#lastReload = { at: new Date(), result: 'failed', message: outcome.message };
+      this.#logger.error({ ...fields, result: 'failed', message: outcome.message }, `${kind} failed; the running config keeps serving: ${outcome.message}`);
+    }
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------------
+
+  #onStopSignal(signal: NodeJS.Signals): void {
+    if (this.#shuttingDown) {
+      this.#logger.warn({ event: 'shutdown_forced', signal }, `second ${signal}: exiting without waiting for the drain`);
+      process.exit(1);
+    }
+    void this.shutdown(signal);
+  }
+
+  /** Marks the proxy not ready, drains every worker, closes the admin sockets and exits 0. */
+  shutdown(reason: string): Promise<void> {
+    this.#shuttingDown ??= (async () => {
+      const timeoutMs = this.#config.shutdown_timeout_secs * 1000;
+      this.#logger.info({ event: 'draining', reason, timeout_ms: timeoutMs }, `${reason}: draining for up to ${timeoutMs} ms`);
+      await this.#queue.run(() => this.#pool.drainAll(timeoutMs));
+      await Promise.all(this.#adminSockets.map((s) => s.close()));
+      this.#logger.info({ event: 'shutdown' }, 'stopped');
+      this.#logger.flush();
+      process.exit(0);
+    })();
+    return this.#shuttingDown;
+  }
+
+  // ---- what the admin socket reads -----------------------------------------------------------
+
+  status(): StatusOutcome {
+    if (this.#shuttingDown) return { ok: false, message: 'shutting down' };
+    if (this.#pool.liveCount === 0) return { ok: false, message: 'no live worker' };
+    return { ok: true, uptimeSecs: Math.floor((Date.now() - this.#startedAt) / 1000), sites: this.#generation.sites.length };
+  }
+
+  info(): InfoFields {
+    return {
+      name: 'reverse-proxy',
+      version: VERSION,
+      pid: process.pid,
+      relative_pid: 0,
+      process_type: 'master',
+      uptime_sec: Math.floor((Date.now() - this.#startedAt) / 1000),
+      config_file: this.#file,
+      config_sha256: this.#generation.sha256,
+      generation: this.#generation.id,
+      sites: this.#generation.sites.length,
+      workers: this.#pool.liveCount,
+      reloads: this.#reloads,
+      reloads_failed: this.#reloadsFailed,
+      last_reload: this.#lastReload?.at.toISOString() ?? null,
+      last_reload_result: this.#lastReload?.result ?? null,
+      last_reload_message: this.#lastReload?.message ?? null,
+    };
+  }
+
+  processes(): ProcessRow[] {
+    const master: ProcessRow = { pid: process.pid, type: 'master', relativePid: 0, reloads: this.#reloads, startedAt: this.#startedAt, version: VERSION, respawns: 0 };
+    return [master, ...this.#pool.rows()];
+  }
+
+  sockets(): SocketRow[] {
+    return this.#adminSockets.map((s) => ({ path: s.path, level: s.level, mode: s.mode }));
+  }
+
+  sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
+    return this.#pool.command(target.kind === 'pid' ? { pid: target.pid } : { relativePid: target.relativePid }, command);
+  }
+}

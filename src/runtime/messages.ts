@@ -1,0 +1,26 @@
+// The messages master and workers exchange over the node:cluster IPC channel.
+import type { Generation } from '../config/generation.ts';
+import type { ListenerConfig, LoggingConfig } from '../config/schema.ts';
+
+export interface WorkerInit {
+  relativePid: number;
+  listeners: ListenerConfig[];
+  logging: LoggingConfig;
+  generation: Generation;
+  /** How long the worker drains when it is signalled directly. */
+  shutdownTimeoutMs: number;
+}
+
+export type MasterToWorker =
+  | { type: 'init'; init: WorkerInit }
+  | { type: 'apply'; generation: Generation }
+  | { type: 'command'; requestId: number; line: string }
+  | { type: 'drain'; timeoutMs: number };
+
+export type WorkerToMaster =
+  | { type: 'ready'; listeners: string[] }
+  | { type: 'init_failed'; message: string }
+  | { type: 'applied'; generationId: number }
+  | { type: 'apply_failed'; generationId: number; message: string }
+  | { type: 'command_reply'; requestId: number; text: string };
+

@@ -1,0 +1,130 @@
+// Entry point of a worker process (forked by WorkerPool through node:cluster). It serves
+// traffic with a ProxyServer, applies the generations the master sends, answers routed admin
+// commands, and drains when told to or when the master goes away.
+import { runWorkerCommand } from '../admin/worker-commands.ts';
+import type { InfoFields, StatusOutcome, WorkerBackend } from '../admin/backend.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { ProxyServer } from '../proxy/server.ts';
+import { VERSION } from '../version.ts';
+import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
+
+/** How long a worker whose master died keeps serving the requests it already has. */
+export const ORPHAN_DRAIN_TIMEOUT_MS = 5_000;
+
+const startedAt = Date.now();
+
+function send(message: WorkerToMaster): void {
+  if (process.connected) process.send?.(message);
+}
+
+class Worker implements WorkerBackend {
+  readonly #init: WorkerInit;
+  readonly #server: ProxyServer;
+  readonly #logger: Logger;
+  #reloads = 0;
+  #draining: Promise<void> | undefined;
+
+  constructor(init: WorkerInit) {
+    this.#init = init;
+    this.#logger = createLogger({ level: init.logging.level, component: 'worker', bindings: { relative_pid: init.relativePid } });
+    this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log });
+    this.#server.apply(init.generation);
+  }
+
+  async start(): Promise<void> {
+    const listeners = await this.#server.listen();
+    send({ type: 'ready', listeners });
+  }
+
+  onMessage(message: MasterToWorker): void {
+    switch (message.type) {
+      case 'apply':
+        try {
+          this.#server.apply(message.generation);
+          this.#reloads++;
+          send({ type: 'applied', generationId: message.generation.id });
+        } catch (err) {
+          send({ type: 'apply_failed', generationId: message.generation.id, message: (err as Error).message });
+        }
+        return;
+      case 'command':
+        send({ type: 'command_reply', requestId: message.requestId, text: runWorkerCommand(message.line, this) });
+        return;
+      case 'drain':
+        void this.drain(message.timeoutMs);
+        return;
+      case 'init':
+        return;
+    }
+  }
+
+  drain(timeoutMs: number): Promise<void> {
+    this.#draining ??= (async () => {
+      this.#logger.info({ event: 'draining', timeout_ms: timeoutMs }, 'draining');
+      await this.#server.drain(timeoutMs);
+      this.#logger.info({ event: 'shutdown' }, 'worker stopped');
+      process.exit(0);
+    })();
+    return this.#draining;
+  }
+
+  status(): StatusOutcome {
+    if (this.#draining) return { ok: false, message: 'shutting down' };
+    return { ok: true, uptimeSecs: Math.floor((Date.now() - startedAt) / 1000), sites: this.#server.stats().sites };
+  }
+
+  info(): InfoFields {
+    const generation = this.#server.generation;
+    const stats = this.#server.stats();
+    return {
+      name: 'reverse-proxy',
+      version: VERSION,
+      pid: process.pid,
+      relative_pid: this.#init.relativePid,
+      process_type: 'worker',
+      uptime_sec: Math.floor((Date.now() - startedAt) / 1000),
+      config_file: '',
+      config_sha256: generation?.sha256 ?? '',
+      generation: generation?.id ?? 0,
+      sites: stats.sites,
+      workers: 1,
+      reloads: this.#reloads,
+      reloads_failed: 0,
+      last_reload: null,
+      last_reload_result: null,
+      last_reload_message: null,
+      active_connections: stats.activeConnections,
+      active_requests: stats.activeRequests,
+    };
+  }
+
+  sites(): string[] {
+    return this.#server.siteLines();
+  }
+}
+
+// A terminal's Ctrl-C or hangup reaches the whole process group; the master decides what a
+// hangup means (reload), and a worker asked to stop drains like it would for the master.
+process.on('SIGHUP', () => undefined);
+
+let worker: Worker | undefined;
+process.on('message', (message: MasterToWorker) => {
+  if (message.type === 'init' && !worker) {
+    try {
+      worker = new Worker(message.init);
+    } catch (err) {
+      send({ type: 'init_failed', message: (err as Error).message });
+      process.exit(1);
+    }
+    const started = worker;
+    started.start().catch((err: Error) => {
+      send({ type: 'init_failed', message: err.message });
+      process.exit(1);
+    });
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void started.drain(message.init.shutdownTimeoutMs));
+    return;
+  }
+  worker?.onMessage(message);
+});
+// Without a master nobody can reload or route to this worker: finish what is running and go.
+process.on('disconnect', () => void (worker ? worker.drain(ORPHAN_DRAIN_TIMEOUT_MS) : process.exit(0)));

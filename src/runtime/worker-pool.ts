@@ -1,0 +1,315 @@
+// The master's view of its workers: one numbered slot per worker (relative PIDs 1..N), forking,
+// readiness, respawn with backoff, config broadcast with acknowledgements, routed commands,
+// rolling replacement and drain. It knows nothing about config files or admin sockets.
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { WorkerApplyError } from '../errors.ts';
+import type { Generation } from '../config/generation.ts';
+import type { ProcessRow } from '../admin/backend.ts';
+import type { Logger } from '../log.ts';
+import { VERSION } from '../version.ts';
+import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
+
+/** A worker must apply a new generation within this time, or it is replaced. */
+export const APPLY_TIMEOUT_MS = 10_000;
+/** A new worker must be listening within this time, or it is killed and respawned. */
+export const WORKER_START_TIMEOUT_MS = 15_000;
+/** A routed admin command must be answered within this time. */
+export const WORKER_COMMAND_TIMEOUT_MS = 5_000;
+/** First respawn delay after a crash; doubles with each quick crash in a row. */
+export const RESPAWN_MIN_DELAY_MS = 100;
+/** Respawn delay never exceeds this, however long a crash loop lasts. */
+export const RESPAWN_MAX_DELAY_MS = 10_000;
+/** A worker that ran this long before dying is not part of a crash loop: backoff restarts. */
+export const RESPAWN_STABLE_UPTIME_MS = 10_000;
+
+const workerEntry = fileURLToPath(new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+class WorkerProcess {
+  readonly worker: Worker;
+  readonly slot: number;
+  readonly startedAt = Date.now();
+  reloads = 0;
+  listening = false;
+  retiring = false;
+  readonly ready: Promise<string[]>;
+  readonly #applies = new Map<number, Pending<void>>();
+  readonly #commands = new Map<number, Pending<string>>();
+  #nextRequestId = 1;
+  #readyPending: Pending<string[]> | undefined;
+
+  constructor(slot: number, init: WorkerInit) {
+    this.slot = slot;
+    this.worker = cluster.fork({ REVERSE_PROXY_RELATIVE_PID: String(slot) });
+    this.ready = new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not listening within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
+      this.#readyPending = { resolve, reject, timer };
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (message: WorkerToMaster) => this.#onMessage(message));
+    this.send({ type: 'init', init });
+  }
+
+  get pid(): number {
+    return this.worker.process.pid ?? 0;
+  }
+
+  send(message: MasterToWorker): void {
+    if (this.worker.isConnected()) this.worker.send(message);
+  }
+
+  apply(generation: Generation): Promise<void> {
+    return this.#request(this.#applies, generation.id, APPLY_TIMEOUT_MS, () => this.send({ type: 'apply', generation }));
+  }
+
+  command(line: string): Promise<string> {
+    const requestId = this.#nextRequestId++;
+    return this.#request(this.#commands, requestId, WORKER_COMMAND_TIMEOUT_MS, () => this.send({ type: 'command', requestId, line }));
+  }
+
+  /** Fails everything still waiting on this worker; called when it exits. */
+  abandon(reason: string): void {
+    const err = new Error(reason);
+    for (const pending of [this.#readyPending, ...this.#applies.values(), ...this.#commands.values()]) {
+      if (!pending) continue;
+      clearTimeout(pending.timer);
+      pending.reject(err);
+    }
+    this.#applies.clear();
+    this.#commands.clear();
+    this.#readyPending = undefined;
+  }
+
+  #request<T>(table: Map<number, Pending<T>>, id: number, timeoutMs: number, send: () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        table.delete(id);
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      table.set(id, { resolve, reject, timer });
+      send();
+    });
+  }
+
+  #settle<T>(table: Map<number, Pending<T>>, id: number, outcome: { value: T } | { error: string }): void {
+    const pending = table.get(id);
+    if (!pending) return;
+    table.delete(id);
+    clearTimeout(pending.timer);
+    if ('value' in outcome) pending.resolve(outcome.value);
+    else pending.reject(new Error(outcome.error));
+  }
+
+  #onMessage(message: WorkerToMaster): void {
+    switch (message.type) {
+      case 'ready':
+        this.listening = true;
+        if (this.#readyPending) {
+          clearTimeout(this.#readyPending.timer);
+          this.#readyPending.resolve(message.listeners);
+          this.#readyPending = undefined;
+        }
+        return;
+      case 'init_failed':
+        if (this.#readyPending) {
+          clearTimeout(this.#readyPending.timer);
+          this.#readyPending.reject(new Error(message.message));
+          this.#readyPending = undefined;
+        }
+        return;
+      case 'applied':
+        this.reloads++;
+        this.#settle(this.#applies, message.generationId, { value: undefined });
+        return;
+      case 'apply_failed':
+        this.#settle(this.#applies, message.generationId, { error: message.message });
+        return;
+      case 'command_reply':
+        this.#settle(this.#commands, message.requestId, { value: message.text });
+        return;
+    }
+  }
+}
+
+interface Slot {
+  relativePid: number;
+  current: WorkerProcess | undefined;
+  respawns: number;
+  consecutiveCrashes: number;
+  respawnTimer: NodeJS.Timeout | undefined;
+  respawnAt: number | undefined;
+}
+
+export interface WorkerPoolOptions {
+  logger: Logger;
+  /** What a worker in `slot` starts with: called at every fork, so respawns get the current generation. */
+  initFor(slot: number): WorkerInit;
+}
+
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  #stopping = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    cluster.setupPrimary({ exec: workerEntry, args: [] });
+  }
+
+  /** Forks `count` workers and resolves with the listener addresses once all are listening. */
+  async start(count: number): Promise<string[]> {
+    const started = Array.from({ length: count }, (_, i) => this.#fork(this.#slotFor(i + 1)));
+    const listeners = await Promise.all(started.map((w) => w.ready));
+    return listeners[0] ?? [];
+  }
+
+  get liveCount(): number {
+    return this.#slots.filter((s) => s.current?.listening).length;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * Sends `generation` to every live worker and waits for each to acknowledge it. A worker that
+   * times out or dies is replaced (its replacement starts on the current generation); the
+   * error names it.
+   */
+  async applyAll(generation: Generation): Promise<WorkerApplyError[]> {
+    const live = this.#slots.flatMap((s) => (s.current && !s.current.retiring ? [s.current] : []));
+    const results = await Promise.allSettled(live.map((w) => w.apply(generation)));
+    const failures: WorkerApplyError[] = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const worker = live[i]!;
+      const reason = (result.reason as Error).message;
+      failures.push(new WorkerApplyError(worker.slot, `${reason}; it was replaced`));
+      if (!worker.worker.isDead()) worker.worker.process.kill('SIGKILL');
+    });
+    return failures;
+  }
+
+  async command(target: { relativePid: number } | { pid: number }, line: string): Promise<string> {
+    const worker = this.#slots
+      .map((s) => s.current)
+      .find((w) => w && ('pid' in target ? w.pid === target.pid : w.slot === target.relativePid));
+    if (!worker || !worker.listening) throw new Error('no such process');
+    return worker.command(line);
+  }
+
+  rows(): ProcessRow[] {
+    return this.#slots.map((slot) => {
+      const w = slot.current;
+      const row: ProcessRow = {
+        pid: w?.pid ?? 0,
+        type: 'worker',
+        relativePid: slot.relativePid,
+        reloads: w?.reloads ?? 0,
+        startedAt: w?.startedAt ?? Date.now(),
+        version: VERSION,
+        respawns: slot.respawns,
+      };
+      if (slot.respawnAt !== undefined) row.respawningInMs = Math.max(0, slot.respawnAt - Date.now());
+      return row;
+    });
+  }
+
+  /**
+   * Replaces every worker one at a time with one started from `initFor`, then trims or grows
+   * the pool to `count`. Each old worker is drained only after its replacement listens, so the
+   * shared listeners never lack a worker and no request fails.
+   */
+  async replaceAll(count: number, drainTimeoutMs: number): Promise<void> {
+    for (let relativePid = 1; relativePid <= Math.max(count, this.#slots.length); relativePid++) {
+      const slot = this.#slotFor(relativePid);
+      const old = slot.current;
+      if (old) old.retiring = true;
+      if (relativePid <= count) {
+        this.#cancelRespawn(slot);
+        await this.#fork(slot).ready;
+      } else {
+        slot.current = undefined;
+      }
+      if (old) await this.#retire(old, drainTimeoutMs);
+    }
+    this.#slots.splice(count);
+  }
+
+  /** Drains every worker and resolves once all have exited. */
+  async drainAll(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const slot of this.#slots) this.#cancelRespawn(slot);
+    await Promise.all(this.#slots.flatMap((s) => (s.current ? [this.#retire(s.current, timeoutMs)] : [])));
+  }
+
+  #slotFor(relativePid: number): Slot {
+    let slot = this.#slots[relativePid - 1];
+    if (!slot) {
+      slot = { relativePid, current: undefined, respawns: 0, consecutiveCrashes: 0, respawnTimer: undefined, respawnAt: undefined };
+      this.#slots[relativePid - 1] = slot;
+    }
+    return slot;
+  }
+
+  #fork(slot: Slot): WorkerProcess {
+    const process = new WorkerProcess(slot.relativePid, this.#options.initFor(slot.relativePid));
+    slot.current = process;
+    process.worker.on('exit', (code, signal) => this.#onExit(slot, process, code, signal));
+    process.ready.catch((err: Error) => {
+      this.#options.logger.error({ event: 'worker_start_failed', relative_pid: slot.relativePid, pid: process.pid, message: err.message }, `worker ${slot.relativePid} failed to start: ${err.message}`);
+      process.worker.process.kill('SIGKILL');
+    });
+    return process;
+  }
+
+  #retire(worker: WorkerProcess, timeoutMs: number): Promise<void> {
+    worker.retiring = true;
+    return new Promise((resolve) => {
+      if (worker.worker.isDead()) return resolve();
+      worker.worker.once('exit', () => resolve());
+      worker.send({ type: 'drain', timeoutMs });
+      // A worker that ignores the drain (hung event loop) is killed once its budget is spent.
+      const kill = setTimeout(() => worker.worker.process.kill('SIGKILL'), timeoutMs + 5_000);
+      worker.worker.once('exit', () => clearTimeout(kill));
+    });
+  }
+
+  #onExit(slot: Slot, worker: WorkerProcess, code: number | null, signal: string | null): void {
+    const { logger } = this.#options;
+    worker.abandon(signal ? `worker exited on ${signal}` : `worker exited with code ${code}`);
+    if (worker.retiring || this.#stopping) {
+      logger.info({ event: 'worker_exit', relative_pid: slot.relativePid, pid: worker.pid, code, signal }, `worker ${slot.relativePid} (pid ${worker.pid}) stopped`);
+      return;
+    }
+    if (slot.current !== worker) return;
+    slot.current = undefined;
+    const ranFor = Date.now() - worker.startedAt;
+    slot.consecutiveCrashes = ranFor >= RESPAWN_STABLE_UPTIME_MS ? 0 : slot.consecutiveCrashes + 1;
+    const delay = Math.min(RESPAWN_MAX_DELAY_MS, slot.consecutiveCrashes === 0 ? 0 : RESPAWN_MIN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    logger.error(
+      { event: 'worker_exit', relative_pid: slot.relativePid, pid: worker.pid, code, signal, ran_ms: ranFor, respawn_delay_ms: delay, crashes_in_a_row: slot.consecutiveCrashes },
+      `worker ${slot.relativePid} (pid ${worker.pid}) died (${signal ?? `code ${code}`}); respawning in ${delay} ms`,
+    );
+    slot.respawnAt = Date.now() + delay;
+    slot.respawnTimer = setTimeout(() => {
+      slot.respawnTimer = undefined;
+      slot.respawnAt = undefined;
+      slot.respawns++;
+      const next = this.#fork(slot);
+      logger.info({ event: 'worker_respawn', relative_pid: slot.relativePid, pid: next.pid, respawns: slot.respawns }, `worker ${slot.relativePid} respawned as pid ${next.pid}`);
+    }, delay);
+  }
+
+  #cancelRespawn(slot: Slot): void {
+    if (slot.respawnTimer) clearTimeout(slot.respawnTimer);
+    slot.respawnTimer = undefined;
+    slot.respawnAt = undefined;
+  }
+}
