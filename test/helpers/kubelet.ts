@@ -1,0 +1,78 @@
+// A faithful emulation of how kubelet lays out and updates a ConfigMap volume (the
+// AtomicWriter in pkg/volume/util/atomic_writer.go), so reloader tests see exactly the
+// filesystem events a pod sees:
+//
+//   <dir>/..2026_11_25_04_30_00.123456789/config.toml   the payload, in a timestamped dir
+//   <dir>/..data -> ..2026_11_25_04_30_00.123456789     the current payload
+//   <dir>/config.toml -> ..data/config.toml              what containers open
+//
+// An update writes a new timestamped dir, points `..data_tmp` at it, renames `..data_tmp`
+// over `..data` (one atomic rename(2)), fixes the visible symlinks, then removes the old dir.
+import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile, lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const DATA = '..data';
+const DATA_TMP = '..data_tmp';
+
+export interface ConfigMapVolume {
+  /** The mount point a container sees (what `--watch` points at). */
+  dir: string;
+  /** Replaces the whole payload the way kubelet does after `kubectl apply`. */
+  swap(files: Record<string, string | Buffer>): Promise<void>;
+  /** Removes the volume directory. */
+  remove(): Promise<void>;
+}
+
+let sequence = 0;
+
+/** `..YYYY_MM_DD_HH_MM_SS.NNNNNNNNN`, unique even for swaps within one millisecond. */
+function timestampedName(now = new Date()): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const date = `${now.getUTCFullYear()}_${pad(now.getUTCMonth() + 1)}_${pad(now.getUTCDate())}`;
+  const time = `${pad(now.getUTCHours())}_${pad(now.getUTCMinutes())}_${pad(now.getUTCSeconds())}`;
+  const nanos = now.getUTCMilliseconds() * 1_000_000 + (sequence++ % 1_000_000);
+  return `..${date}_${time}.${pad(nanos, 9)}`;
+}
+
+async function currentTarget(dir: string): Promise<string | undefined> {
+  try {
+    return await readlink(join(dir, DATA));
+  } catch {
+    return undefined;
+  }
+}
+
+async function writePayload(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  const payloadDir = timestampedName();
+  await mkdir(join(dir, payloadDir));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, payloadDir, name), content);
+
+  const previous = await currentTarget(dir);
+  await rm(join(dir, DATA_TMP), { force: true });
+  await symlink(payloadDir, join(dir, DATA_TMP));
+  await rename(join(dir, DATA_TMP), join(dir, DATA));
+
+  for (const name of Object.keys(files)) {
+    const visible = join(dir, name);
+    const exists = await lstat(visible).then(() => true, () => false);
+    if (!exists) await symlink(join(DATA, name), visible);
+  }
+  // kubelet removes visible links whose key left the ConfigMap.
+  for (const entry of await readdir(dir)) {
+    if (entry.startsWith('..') || entry in files) continue;
+    await rm(join(dir, entry), { force: true });
+  }
+  if (previous && previous !== payloadDir) await rm(join(dir, previous), { recursive: true, force: true });
+}
+
+/** Creates a ConfigMap-style volume in a fresh temp dir (or in `parent`) holding `files`. */
+export async function createConfigMapVolume(files: Record<string, string | Buffer>, parent = tmpdir()): Promise<ConfigMapVolume> {
+  const dir = await mkdtemp(join(parent, 'configmap-'));
+  await writePayload(dir, files);
+  return {
+    dir,
+    swap: (next) => writePayload(dir, next),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
