@@ -141,3 +141,10 @@ export class ClientClosedError extends ReverseProxyError {
     super('ERR_CLIENT_CLOSED', 'client closed the connection before the response was complete');
   }
 }
+
+/** A `[[listeners]]` entry could not be served (port in use, unreadable TLS files). */
+export class ListenerError extends ReverseProxyError {
+  constructor(listener: string, reason: string, options?: ErrorOptions) {
+    super('ERR_LISTENER', `listener ${listener}: ${reason}`, options);
+  }
+}
