@@ -1,0 +1,143 @@
+// `reverse-proxy ctl`: one command to the admin socket and its reply on stdout, or an
+// interactive prompt. It is the pod's readiness probe (exec, 1 s timeout, every 10 s), so its
+// import graph is kept to node: built-ins and a few small local modules — no pino, no zod.
+import { connect } from 'node:net';
+import { parseArgs } from 'node:util';
+import { AdminUnreachableError, ReverseProxyError, UsageError } from '../errors.ts';
+import { sendCommand } from './client.ts';
+
+/** Same value as DEFAULT_ADMIN_SOCKET_PATH in src/config/schema.ts, which ctl must not import (it loads zod). */
+export const CTL_DEFAULT_SOCKET_PATH = '/run/reverse-proxy/admin.sock';
+export const CTL_SOCKET_ENV = 'REVERSE_PROXY_SOCKET';
+/** Long enough for a reload that waits behind another one; a probe is cut short by kubelet anyway. */
+export const CTL_DEFAULT_TIMEOUT_MS = 30_000;
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR_REPLY = 1;
+export const EXIT_UNREACHABLE = 2;
+
+const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--timeout SECONDS] [COMMAND...]
+
+Sends COMMAND to the admin socket and prints the reply. Without COMMAND, on a terminal,
+opens the interactive master CLI (type "help", leave with "quit").
+
+  --socket PATH       admin socket (default: $${CTL_SOCKET_ENV}, else ${CTL_DEFAULT_SOCKET_PATH})
+  --timeout SECONDS   give up waiting for the reply after this long (default ${CTL_DEFAULT_TIMEOUT_MS / 1000})
+  -h, --help          show this help
+
+Exit status: 0 the reply is ok (or a text reply was received), 1 the reply is an error,
+2 the socket could not be reached or the arguments are wrong.
+
+Examples:
+  reverse-proxy ctl status
+  reverse-proxy ctl reload
+  reverse-proxy ctl show proc
+  reverse-proxy ctl '@1 show info; @2 show info'
+`;
+
+interface CtlArgs {
+  socketPath: string;
+  timeoutMs: number;
+  command: string | undefined;
+  help: boolean;
+}
+
+function parseCtlArgs(argv: string[]): CtlArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { socket: { type: 'string', short: 's' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  let timeoutMs = CTL_DEFAULT_TIMEOUT_MS;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout needs a number of seconds greater than 0');
+    timeoutMs = Math.ceil(seconds * 1000);
+  }
+  const command = positionals.length > 0 ? positionals.join(' ') : undefined;
+  if (command !== undefined && /[\r\n]/.test(command)) throw new UsageError('the command must be one line; separate several commands with ";"');
+  return {
+    socketPath: values.socket || process.env[CTL_SOCKET_ENV] || CTL_DEFAULT_SOCKET_PATH,
+    timeoutMs,
+    command,
+    help: values.help === true,
+  };
+}
+
+/** 1 when any JSON line of the reply is an error, else 0: text replies (show proc) count as success. */
+export function exitCodeForReply(reply: string): number {
+  for (const line of reply.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null && (parsed as { status?: unknown }).status === 'error') return EXIT_ERROR_REPLY;
+    } catch {
+      // A text line that happens to start with a brace: not a status reply.
+    }
+  }
+  return EXIT_OK;
+}
+
+/** Relays the terminal to the socket after sending `prompt`, until either side closes. */
+function interactiveSession(socketPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    let connected = false;
+    socket.on('connect', () => {
+      connected = true;
+      socket.write('prompt\n');
+      process.stdin.pipe(socket);
+    });
+    socket.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected) {
+        process.stderr.write(`reverse-proxy ctl: ${new AdminUnreachableError(socketPath, err.code ?? err.message).message}\n`);
+        resolve(EXIT_UNREACHABLE);
+      }
+    });
+    socket.on('close', () => {
+      process.stdin.unpipe(socket);
+      process.stdin.pause();
+      resolve(EXIT_OK);
+    });
+  });
+}
+
+export async function ctlMain(argv: string[]): Promise<number> {
+  let args: CtlArgs;
+  try {
+    args = parseCtlArgs(argv);
+  } catch (err) {
+    process.stderr.write(`reverse-proxy ctl: ${(err as Error).message}\n${USAGE}`);
+    return EXIT_UNREACHABLE;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (args.command === undefined) {
+    if (process.stdin.isTTY) return interactiveSession(args.socketPath);
+    process.stderr.write(`reverse-proxy ctl: no command given (and stdin is not a terminal)\n${USAGE}`);
+    return EXIT_UNREACHABLE;
+  }
+  let reply: string;
+  try {
+    reply = await sendCommand(args.socketPath, args.command, args.timeoutMs);
+  } catch (err) {
+    const message = err instanceof ReverseProxyError ? err.message : `cannot reach admin socket ${args.socketPath}`;
+    process.stderr.write(`reverse-proxy ctl: ${message}\n`);
+    return EXIT_UNREACHABLE;
+  }
+  if (reply === '') {
+    process.stderr.write(`reverse-proxy ctl: admin socket ${args.socketPath} closed the connection without a reply\n`);
+    return EXIT_UNREACHABLE;
+  }
+  process.stdout.write(reply);
+  return exitCodeForReply(reply);
+}

@@ -1,0 +1,35 @@
+// Every bound the admin socket enforces, in one place so docs/admin-socket.md and the tests
+// name the same numbers. Each one keeps a hostile or broken client from stalling or
+// exhausting the process that owns the socket.
+
+/** Longest command line accepted, in bytes, not counting the `\n` (or `\r\n`) that ends it. */
+export const MAX_LINE_BYTES = 4096;
+
+/**
+ * Time a client has, from connecting, to send its complete command line. A silent or
+ * trickling client is answered with a timeout error and closed, so it never holds a slot.
+ */
+export const COMMAND_READ_TIMEOUT_MS = 5_000;
+
+/**
+ * Concurrent connections per socket. When a new client arrives at the limit, the oldest
+ * connection still waiting for its command line is closed to make room (slow clients can
+ * therefore never lock out a readiness probe); if every connection is busy, the new client
+ * is answered with an error and closed.
+ */
+export const MAX_ADMIN_CONNECTIONS = 256;
+
+/** Interactive (`prompt`) sessions per socket; kept well below the connection limit. */
+export const MAX_PROMPT_SESSIONS = 8;
+
+/** An interactive session with no complete command line for this long is closed. */
+export const PROMPT_IDLE_TIMEOUT_MS = 120_000;
+
+/** A client that does not read its reply within this time is disconnected. */
+export const REPLY_WRITE_TIMEOUT_MS = 5_000;
+
+/** How long the master waits for a worker to answer a routed command (`@1 show info`). */
+export const WORKER_REPLY_TIMEOUT_MS = 5_000;
+
+/** How long start-up waits for a process already on the socket path to accept a probe. */
+export const LIVENESS_PROBE_TIMEOUT_MS = 1_000;
