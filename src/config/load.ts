@@ -1,5 +1,6 @@
 // Reads a config file so that a half-written or mid-swap file is never loaded: the bytes are
-// accepted only if the file (through any kubelet symlinks) is the same before and after the read.
+// accepted only if the file (through any kubelet symlinks) had been quiet for a moment and was
+// the same before and after the read.
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,14 @@ import { parseConfig } from './validate.ts';
 export const STABLE_READ_ATTEMPTS = 5;
 /** Pause between attempts, long enough for a writer to finish a small file. */
 export const STABLE_READ_RETRY_MS = 50;
+/**
+ * A file modified more recently than this may still be being written in place (a truncated,
+ * empty file is valid TOML): it is read only once it has been quiet this long. Longer than the
+ * kernel's coarse timestamp tick, short enough not to slow a reload noticeably.
+ */
+export const CONFIG_QUIET_MS = 25;
+/** An mtime this far in the future is clock skew, not a write in progress. */
+const FUTURE_MTIME_TOLERANCE_MS = 1_000;
 /** A config larger than this is refused rather than read into memory. */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
@@ -45,15 +54,18 @@ function describeReadError(err: NodeJS.ErrnoException): string {
   }
 }
 
-async function readOnce(file: string): Promise<Buffer | undefined> {
+/** The bytes if the file held still while it was read, else how long to wait before trying again. */
+async function readOnce(file: string): Promise<Buffer | number> {
   const handle = await open(file, 'r');
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
     if (before.size > MAX_CONFIG_BYTES) throw new ConfigReadError(file, `is ${before.size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
+    const age = Date.now() - before.mtimeMs;
+    if (age < CONFIG_QUIET_MS && age > -FUTURE_MTIME_TOLERANCE_MS) return CONFIG_QUIET_MS - Math.max(0, age);
     const bytes = await handle.readFile();
     const after = await stat(file);
-    return sameFile(before, after) && bytes.length === before.size ? bytes : undefined;
+    return sameFile(before, after) && bytes.length === before.size ? bytes : STABLE_READ_RETRY_MS;
   } finally {
     await handle.close();
   }
@@ -62,17 +74,17 @@ async function readOnce(file: string): Promise<Buffer | undefined> {
 /** The file's bytes, read only once they are stable. */
 export async function readStable(file: string): Promise<Buffer> {
   for (let attempt = 1; attempt <= STABLE_READ_ATTEMPTS; attempt++) {
-    let bytes: Buffer | undefined;
+    let outcome: Buffer | number = STABLE_READ_RETRY_MS;
     try {
-      bytes = await readOnce(file);
+      outcome = await readOnce(file);
     } catch (err) {
       if (err instanceof ConfigReadError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       // A kubelet swap can remove the old target between open and stat: that is instability.
       if (code !== 'ENOENT' || attempt === 1) throw new ConfigReadError(file, describeReadError(err as NodeJS.ErrnoException), { cause: err });
     }
-    if (bytes) return bytes;
-    await sleep(STABLE_READ_RETRY_MS);
+    if (typeof outcome !== 'number') return outcome;
+    await sleep(outcome);
   }
   throw new ConfigUnstableError(file);
 }
