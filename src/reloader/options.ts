@@ -72,10 +72,11 @@ export function envNameOf(flag: string): string {
 }
 
 export function usage(): string {
-  const rows = Object.entries(FLAGS).map(([name, spec]: [string, FlagSpec]) => {
-    const left = `  --${name} ${spec.value}`;
+  const entries = Object.entries(FLAGS).map(([name, spec]: [string, FlagSpec]) => [`  --${name} ${spec.value}`, name, spec] as const);
+  const width = Math.max(...entries.map(([left]) => left.length)) + 2;
+  const rows = entries.map(([left, name, spec]) => {
     const def = spec.default === undefined ? '' : ` [default: ${spec.default}]`;
-    return `${left.padEnd(30)} ${spec.help}${def}\n${''.padEnd(31)}env ${envNameOf(name)}`;
+    return `${left.padEnd(width)}${spec.help}${def}\n${''.padEnd(width)}env ${envNameOf(name)}`;
   });
   return [
     'Usage: reverse-proxy reloader --watch DIR [options]',
@@ -84,7 +85,7 @@ export function usage(): string {
     "config file's SHA-256 differs from the one the proxy runs. Runs until SIGTERM/SIGINT.",
     '',
     ...rows,
-    '  --help                         print this help',
+    `${'  --help'.padEnd(width)}print this help`,
     '',
   ].join('\n');
 }

@@ -75,11 +75,16 @@ export class Reconciler {
     this.#running ??= this.#drain();
   }
 
+  /** Resolves once no comparison is running or queued. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
   /** Stops scheduling work and resolves once the comparison in progress (if any) finished. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    await this.idle();
   }
 
   async #drain(): Promise<void> {

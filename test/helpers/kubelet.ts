@@ -49,30 +49,45 @@ async function writePayload(dir: string, files: Record<string, string | Buffer>)
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, payloadDir, name), content);
 
   const previous = await currentTarget(dir);
+  const previousNames = previous ? await readdir(join(dir, previous)) : [];
   await rm(join(dir, DATA_TMP), { force: true });
   await symlink(payloadDir, join(dir, DATA_TMP));
   await rename(join(dir, DATA_TMP), join(dir, DATA));
 
   for (const name of Object.keys(files)) {
     const visible = join(dir, name);
-    const exists = await lstat(visible).then(() => true, () => false);
-    if (!exists) await symlink(join(DATA, name), visible);
+    const existing = await lstat(visible).catch(() => undefined);
+    if (existing?.isSymbolicLink()) continue;
+    // Only when adopting a dir that held a plain file: a real volume starts empty.
+    if (existing) await rm(visible);
+    await symlink(join(DATA, name), visible);
   }
-  // kubelet removes visible links whose key left the ConfigMap.
-  for (const entry of await readdir(dir)) {
-    if (entry.startsWith('..') || entry in files) continue;
-    await rm(join(dir, entry), { force: true });
-  }
+  // kubelet removes the visible links of keys that left the ConfigMap, and nothing else.
+  for (const name of previousNames) if (!(name in files)) await rm(join(dir, name), { force: true });
   if (previous && previous !== payloadDir) await rm(join(dir, previous), { recursive: true, force: true });
+}
+
+function volumeAt(dir: string): ConfigMapVolume {
+  return {
+    dir,
+    swap: (next) => writePayload(dir, next),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Creates a ConfigMap-style volume in a fresh temp dir (or in `parent`) holding `files`. */
 export async function createConfigMapVolume(files: Record<string, string | Buffer>, parent = tmpdir()): Promise<ConfigMapVolume> {
   const dir = await mkdtemp(join(parent, 'configmap-'));
   await writePayload(dir, files);
-  return {
-    dir,
-    swap: (next) => writePayload(dir, next),
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+  return volumeAt(dir);
+}
+
+/**
+ * Turns an existing directory into a ConfigMap-style volume holding `files`: plain files of
+ * those names become kubelet's symlinks, other entries (an admin socket, say) are left alone.
+ * Lets a test point the reloader at the config a running proxy already reads.
+ */
+export async function adoptAsConfigMapVolume(dir: string, files: Record<string, string | Buffer>): Promise<ConfigMapVolume> {
+  await writePayload(dir, files);
+  return volumeAt(dir);
 }
