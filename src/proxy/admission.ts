@@ -1,0 +1,47 @@
+// The checks every request passes before it is forwarded, shared by plain requests and
+// upgrades: a usable target and Host, a site for that host, and the site's rate limit.
+import type { CompiledGeneration, CompiledSite } from './generation.ts';
+import type { ClientHead } from './headers.ts';
+import { normalizeHost } from './host.ts';
+import type { ProxyReply } from './responses.ts';
+
+export type Admission =
+  | { ok: true; site: CompiledSite; host: string; path: string }
+  | { ok: false; reply: ProxyReply; code: string; host: string | undefined };
+
+function refuse(status: number, message: string, code: string, host?: string, headers?: string[]): Admission {
+  return { ok: false, reply: { status, message, ...(headers ? { headers } : {}) }, code, host };
+}
+
+export function admit(compiled: CompiledGeneration | undefined, url: string, head: ClientHead, remote: string): Admission {
+  let path = url;
+  let rawHost = head.host;
+  if (url.charCodeAt(0) !== 0x2f /* / */) {
+    // Absolute form ("GET http://example.com/x"): RFC 9112 §3.2.2 says its authority wins
+    // over the Host header.
+    const absolute = parseAbsoluteTarget(url);
+    if (absolute === undefined) return refuse(400, 'invalid request target', 'ERR_INVALID_TARGET');
+    path = absolute.path;
+    rawHost = absolute.host;
+  }
+  if (rawHost === undefined || rawHost === '') return refuse(400, 'missing Host header', 'ERR_MISSING_HOST');
+  const host = normalizeHost(rawHost);
+  if (host === undefined) return refuse(400, 'invalid Host header', 'ERR_INVALID_HOST');
+  if (compiled === undefined) return refuse(503, 'no configuration loaded yet', 'ERR_NOT_READY', host);
+  const site = compiled.router.match(host);
+  // The host is normalized to [a-z0-9._-] (or an IPv6 literal), so echoing it is safe.
+  if (site === undefined) return refuse(404, `no site for host "${host}"`, 'ERR_NO_SITE', host);
+  const retryAfter = site.rateLimiter?.take(remote) ?? 0;
+  if (retryAfter > 0) return refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]);
+  return { ok: true, site, host, path };
+}
+
+function parseAbsoluteTarget(url: string): { path: string; host: string } | undefined {
+  if (!url.startsWith('http://') && !url.startsWith('https://')) return undefined;
+  try {
+    const parsed = new URL(url);
+    return { path: `${parsed.pathname}${parsed.search}`, host: parsed.host };
+  } catch {
+    return undefined;
+  }
+}

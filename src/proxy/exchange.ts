@@ -1,0 +1,209 @@
+// One client request from arrival to the last byte: forwards it over an upstream pool with
+// undici's dispatch API (raw header arrays, no intermediate streams), streams the response back
+// with backpressure both ways, answers failures itself, and writes the access-log line.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ClientClosedError, type ReverseProxyError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { CompiledSite } from './generation.ts';
+import { clientResponseHeaders } from './headers.ts';
+import type { UpstreamPool } from './pools.ts';
+import { sendReply, type ProxyReply } from './responses.ts';
+import { INVALID_REQUEST_REPLY, isConnectFailure, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
+
+/** What an exchange needs from the server that owns it. */
+export interface ExchangeOwner {
+  /** Set only when access logging is on, so the off case costs one comparison. */
+  readonly accessLogger: Logger | undefined;
+  readonly logger: Logger;
+  /** True once drain() began: responses ask the client to close the connection. */
+  readonly draining: boolean;
+  exchangeClosed(): void;
+}
+
+/** nginx's status for "client closed the connection before the response was sent". */
+const CLIENT_CLOSED_STATUS = 499;
+
+export interface ForwardRequest {
+  readonly site: CompiledSite;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: string[];
+  readonly body: Readable | null;
+}
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #owner: ExchangeOwner;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #startedAt = performance.now();
+  readonly #remote: string;
+  /** Normalized host once known; the raw header before that, for the access log. */
+  host: string | undefined;
+  #forward: ForwardRequest | undefined;
+  #upstream: UpstreamPool | undefined;
+  #attempts = 0;
+  #controller: Dispatcher.DispatchController | undefined;
+  #clientGone = false;
+  #listeningForDrain = false;
+  #status = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #errorCode: string | undefined;
+
+  constructor(owner: ExchangeOwner, req: IncomingMessage, res: ServerResponse, remote: string) {
+    this.#owner = owner;
+    this.#req = req;
+    this.#res = res;
+    this.#remote = remote;
+    res.on('close', this.#onClose);
+  }
+
+  /** Answers with a proxy-generated reply (routing errors, limits). */
+  reply(reply: ProxyReply, errorCode?: string): void {
+    this.#status = reply.status;
+    this.#errorCode = errorCode;
+    this.#bytesOut += sendReply(this.#res, this.#draining(reply));
+  }
+
+  forward(request: ForwardRequest): void {
+    this.#forward = request;
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    const request = this.#forward as ForwardRequest;
+    const site = request.site;
+    const upstream = site.upstreams[site.nextUpstream++ % site.upstreams.length] as UpstreamPool;
+    if (site.nextUpstream >= site.upstreams.length) site.nextUpstream = 0;
+    this.#upstream = upstream;
+    this.#attempts++;
+    upstream.pool.dispatch(
+      {
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: site.requestTimeoutMs,
+        bodyTimeout: site.requestTimeoutMs,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new ClientClosedError());
+  }
+
+  onBodySent(chunk: Buffer): void {
+    this.#bytesIn += chunk.length;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx interim responses (103 Early Hints) are not relayed; the final one follows.
+    if (statusCode < 200) return;
+    this.#status = statusCode;
+    const res = this.#res;
+    if (this.#owner.draining) res.shouldKeepAlive = false;
+    res.writeHead(statusCode, clientResponseHeaders(headers, (this.#forward as ForwardRequest).site.via));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bytesOut += chunk.length;
+    if (this.#res.write(chunk)) return;
+    // The client reads slower than the upstream sends: stop reading the upstream until the
+    // client's socket drains, so nothing piles up in memory.
+    controller.pause();
+    if (!this.#listeningForDrain) {
+      this.#listeningForDrain = true;
+      this.#res.on('drain', this.#resumeUpstream);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    // A client that went away is reported by #onClose; its side effects here are not failures.
+    if (this.#clientGone || this.#req.socket.destroyed) return;
+    const request = this.#forward as ForwardRequest;
+    if (isInvalidRequest(error)) {
+      this.reply(INVALID_REQUEST_REPLY, 'ERR_INVALID_REQUEST');
+      return;
+    }
+    if (this.#canTryNextUpstream(error, request)) {
+      this.#dispatch();
+      return;
+    }
+    const proxyError = toProxyError(error, this.#upstream?.origin ?? '');
+    this.#errorCode = proxyError.code;
+    this.#logUpstreamError(proxyError);
+    if (this.#res.headersSent) {
+      // Part of the response is already with the client; the only honest signal left is an
+      // incomplete response, which the client sees as a broken connection.
+      this.#res.destroy();
+      return;
+    }
+    this.reply(replyFor(proxyError), proxyError.code);
+  }
+
+  /** Retrying is safe only when nothing of the request left the proxy: a failed connect. */
+  #canTryNextUpstream(error: Error, request: ForwardRequest): boolean {
+    return (
+      this.#attempts < request.site.upstreams.length &&
+      isConnectFailure(error) &&
+      (request.body === null || !request.body.readableDidRead)
+    );
+  }
+
+  #logUpstreamError(error: ReverseProxyError): void {
+    this.#owner.logger.warn(
+      { event: 'upstream_error', code: error.code, upstream: this.#upstream?.origin, host: this.host, path: this.#req.url },
+      error.message,
+    );
+  }
+
+  #draining(reply: ProxyReply): ProxyReply {
+    return this.#owner.draining && !reply.close ? { ...reply, close: true } : reply;
+  }
+
+  readonly #resumeUpstream = (): void => {
+    this.#controller?.resume();
+  };
+
+  readonly #onClose = (): void => {
+    const res = this.#res;
+    if (!res.writableFinished) {
+      this.#clientGone = true;
+      if (this.#status === 0 || !res.headersSent) this.#status = CLIENT_CLOSED_STATUS;
+      this.#errorCode ??= 'ERR_CLIENT_CLOSED';
+      this.#controller?.abort(new ClientClosedError());
+    } else if (this.#owner.draining) {
+      // A keep-alive connection whose response started before drain(): close it now that the
+      // response is complete instead of waiting for the client's next request.
+      res.socket?.end();
+    }
+    this.#owner.exchangeClosed();
+    if (this.#owner.accessLogger) this.#logAccess(this.#owner.accessLogger);
+  };
+
+  #logAccess(logger: Logger): void {
+    const req = this.#req;
+    logger.info({
+      event: 'access',
+      method: req.method,
+      host: this.host,
+      path: req.url,
+      status: this.#status,
+      upstream: this.#upstream?.origin ?? null,
+      duration_ms: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
+      bytes_in: this.#bytesIn,
+      bytes_out: this.#bytesOut,
+      remote: this.#remote,
+      ...(this.#errorCode === undefined ? {} : { error: this.#errorCode }),
+    });
+  }
+}

@@ -1,0 +1,93 @@
+// A config generation and its compiled form: everything a request needs that can be worked out
+// at reload time (routing table, pools, timeouts in ms, limiters) is computed here, once.
+import type { SiteConfig } from '../config/schema.ts';
+import { CLIENT_IDLE_GRACE_MS } from './limits.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { HostRouter, type Routable } from './router.ts';
+import type { UpstreamPool, UpstreamPools } from './pools.ts';
+
+/** The dynamic part of the config as the master sends it to each worker. */
+export interface Generation {
+  id: number;
+  sha256: string;
+  sites: SiteConfig[];
+}
+
+export interface CompiledSite extends Routable {
+  /** Host patterns joined, or "(default)"; names the site in logs and `show sites`. */
+  readonly label: string;
+  readonly upstreams: readonly UpstreamPool[];
+  /** Round-robin cursor over `upstreams`. */
+  nextUpstream: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Client connection idle limit while a request of this site is in progress. */
+  readonly clientIdleTimeoutMs: number;
+  readonly bodyLimitBytes: number | undefined;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly preserveHost: boolean;
+  readonly via: boolean;
+  readonly config: SiteConfig;
+}
+
+export interface CompiledGeneration {
+  readonly generation: Generation;
+  readonly router: HostRouter<CompiledSite>;
+  readonly sites: readonly CompiledSite[];
+  readonly pools: ReadonlySet<UpstreamPool>;
+}
+
+export function compileGeneration(generation: Generation, pools: UpstreamPools, previous?: CompiledGeneration): CompiledGeneration {
+  const previousLimiters = new Map<string, RateLimiter>();
+  for (const site of previous?.sites ?? []) {
+    if (site.rateLimiter) previousLimiters.set(limiterKey(site.config), site.rateLimiter);
+  }
+  const used = new Set<UpstreamPool>();
+  const sites = generation.sites.map((config): CompiledSite => {
+    const connectTimeoutMs = secondsToMs(config.connect_timeout_secs);
+    const requestTimeoutMs = secondsToMs(config.request_timeout_secs);
+    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs));
+    for (const upstream of upstreams) used.add(upstream);
+    const hosts = config.host ?? [];
+    return {
+      hosts,
+      isDefault: config.default,
+      label: hosts.length > 0 ? hosts.join(' ') : '(default)',
+      upstreams,
+      nextUpstream: 0,
+      connectTimeoutMs,
+      requestTimeoutMs,
+      clientIdleTimeoutMs: requestTimeoutMs + CLIENT_IDLE_GRACE_MS,
+      bodyLimitBytes: config.body_limit_bytes,
+      // A reload that leaves a site's limit as it was keeps its buckets: reloading must not
+      // hand every client a fresh burst.
+      rateLimiter: config.rate_limit ? (previousLimiters.get(limiterKey(config)) ?? new RateLimiter(config.rate_limit)) : undefined,
+      preserveHost: config.preserve_host,
+      via: config.via,
+      config,
+    };
+  });
+  return { generation, router: new HostRouter(sites), sites, pools: used };
+}
+
+function secondsToMs(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+function limiterKey(config: SiteConfig): string {
+  return JSON.stringify([config.host ?? [], config.default, config.rate_limit?.rps, config.rate_limit?.burst]);
+}
+
+/** One line per host pattern, for the worker's `show sites`. */
+export function describeSites(compiled: CompiledGeneration): string[] {
+  const lines: string[] = [];
+  for (const site of compiled.sites) {
+    const patterns = site.isDefault ? [...site.hosts, '(default)'] : site.hosts;
+    const details = [`connect ${site.config.connect_timeout_secs}s`, `request ${site.config.request_timeout_secs}s`];
+    if (site.bodyLimitBytes !== undefined) details.push(`body ${site.bodyLimitBytes}`);
+    if (site.rateLimiter) details.push(`rate ${site.rateLimiter.rps}/s burst ${site.rateLimiter.burst}`);
+    const upstreams = site.upstreams.map((u) => u.origin).join(', ');
+    for (const pattern of patterns) lines.push(`${pattern} -> ${upstreams} (${details.join(', ')})`);
+  }
+  return lines;
+}

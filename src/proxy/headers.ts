@@ -1,0 +1,149 @@
+// Header rewriting in both directions. Works on flat [name, value, name, value…] arrays, the
+// shape both Node's `rawHeaders` and undici's dispatch take, so no per-request objects are
+// built. The sets below are fixed; per-site choices (Host, Via) are flags on the compiled site.
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Value the proxy adds to `Via` when a site sets `via = true`. */
+export const VIA_TOKEN = '1.1 reverse-proxy';
+
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones nginx and HAProxy also drop):
+ * they describe one connection and must not be forwarded, in either direction. Any header a
+ * `Connection` header names is dropped too.
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+
+/**
+ * Request headers the proxy writes itself from what it knows, so a client cannot spoof them
+ * (X-Real-IP, X-Forwarded-Proto/Host) or they are merged (X-Forwarded-For, Via). `Expect` is
+ * answered by the proxy: it sends `100 Continue` once the request passed its own checks.
+ */
+const SET_BY_PROXY: ReadonlySet<string> = new Set([
+  'host',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'via',
+]);
+
+/** What the request path needs from a client's request head, read in one pass. */
+export interface ClientHead {
+  /** Raw Host header value, if any. */
+  host: string | undefined;
+  /** Existing X-Forwarded-For values, joined with ", ". */
+  forwardedFor: string | undefined;
+  /** Existing Via values, joined with ", ". */
+  via: string | undefined;
+  /** Declared Content-Length, or -1 when absent. */
+  contentLength: number;
+  /** The client sent Transfer-Encoding (a chunked body of unknown length). */
+  chunked: boolean;
+  /** End-to-end headers to forward unchanged, as flat name/value pairs. */
+  forwarded: string[];
+}
+
+export function readClientHead(rawHeaders: readonly string[]): ClientHead {
+  const head: ClientHead = { host: undefined, forwardedFor: undefined, via: undefined, contentLength: -1, chunked: false, forwarded: [] };
+  let connection: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP_HEADERS.has(lower) && !SET_BY_PROXY.has(lower)) {
+      head.forwarded.push(name, value);
+      if (lower === 'content-length') head.contentLength = Number(value);
+      continue;
+    }
+    switch (lower) {
+      case 'host':
+        head.host ??= value;
+        break;
+      case 'x-forwarded-for':
+        head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`;
+        break;
+      case 'via':
+        head.via = head.via === undefined ? value : `${head.via}, ${value}`;
+        break;
+      case 'transfer-encoding':
+        head.chunked = true;
+        break;
+      case 'connection':
+        connection = connection === undefined ? value : `${connection},${value}`;
+        break;
+    }
+  }
+  if (connection !== undefined) head.forwarded = withoutConnectionNamed(head.forwarded, connection);
+  return head;
+}
+
+export interface ForwardingContext {
+  /** Client address as written into X-Forwarded-For and X-Real-IP. */
+  remote: string;
+  /** "http" or "https", from the listener the request arrived on. */
+  proto: string;
+  preserveHost: boolean;
+  via: boolean;
+}
+
+/** The header list sent upstream: the client's end-to-end headers plus the proxy's own. */
+export function upstreamRequestHeaders(head: ClientHead, context: ForwardingContext): string[] {
+  const headers = head.forwarded;
+  // Without preserve_host undici writes the upstream's own host:port.
+  if (context.preserveHost && head.host !== undefined) headers.push('host', head.host);
+  headers.push(
+    'x-forwarded-for',
+    head.forwardedFor === undefined ? context.remote : `${head.forwardedFor}, ${context.remote}`,
+    'x-forwarded-proto',
+    context.proto,
+    'x-real-ip',
+    context.remote,
+  );
+  if (head.host !== undefined) headers.push('x-forwarded-host', head.host);
+  if (context.via) headers.push('via', head.via === undefined ? VIA_TOKEN : `${head.via}, ${VIA_TOKEN}`);
+  else if (head.via !== undefined) headers.push('via', head.via);
+  return headers;
+}
+
+/** The header list sent to the client: the upstream's end-to-end headers (+ Via). */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, via: boolean): string[] {
+  const headers: string[] = [];
+  for (const name in upstream) {
+    if (HOP_BY_HOP_HEADERS.has(name)) continue;
+    if (via && name === 'via') continue;
+    const value = upstream[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') headers.push(name, value);
+    else for (const item of value) headers.push(name, item);
+  }
+  if (via) {
+    const existing = upstream.via;
+    const prior = Array.isArray(existing) ? existing.join(', ') : existing;
+    headers.push('via', prior === undefined ? VIA_TOKEN : `${prior}, ${VIA_TOKEN}`);
+  }
+  const connection = upstream.connection;
+  if (connection === undefined) return headers;
+  return withoutConnectionNamed(headers, Array.isArray(connection) ? connection.join(',') : connection);
+}
+
+/** Drops every header named as a token of a Connection header value. */
+function withoutConnectionNamed(headers: string[], connection: string): string[] {
+  const named = new Set(connection.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!named.has(name.toLowerCase())) kept.push(name, headers[i + 1] as string);
+  }
+  return kept;
+}

@@ -1,0 +1,264 @@
+// The worker's traffic side: binds the listeners, routes each request through the current
+// config generation, and swaps generations atomically. A request captures the generation it
+// started with, so a reload never changes the rules under a request in flight.
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
+import type { ListenerConfig } from '../config/schema.ts';
+import { ListenerError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { admit } from './admission.ts';
+import { BodyLimitStream } from './body-limit.ts';
+import { Exchange, type ExchangeOwner } from './exchange.ts';
+import { compileGeneration, describeSites, type CompiledGeneration, type CompiledSite, type Generation } from './generation.ts';
+import { readClientHead, upstreamRequestHeaders, type ClientHead } from './headers.ts';
+import {
+  CLIENT_HEADERS_TIMEOUT_MS,
+  CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+  CLIENT_REQUEST_TIMEOUT_MS,
+  MAX_REQUEST_HEADER_BYTES,
+} from './limits.ts';
+import { UpstreamPools } from './pools.ts';
+import { Tunnel } from './tunnel.ts';
+
+export type { Generation } from './generation.ts';
+
+export interface ProxyServerOptions {
+  listeners: ListenerConfig[];
+  logger: Logger;
+  accessLog: boolean;
+}
+
+export interface ProxyStats {
+  activeConnections: number;
+  activeRequests: number;
+  sites: number;
+}
+
+const SERVER_OPTIONS: ServerOptions = {
+  keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+  headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
+  requestTimeout: CLIENT_REQUEST_TIMEOUT_MS,
+  maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
+  // We answer a missing Host ourselves, with the same plain-text body as every other error.
+  requireHostHeader: false,
+};
+
+export class ProxyServer {
+  readonly #listeners: ListenerConfig[];
+  readonly #logger: Logger;
+  readonly #servers: Server[] = [];
+  readonly #connections = new Set<Socket>();
+  readonly #pools = new UpstreamPools();
+  readonly #owner: ExchangeOwner;
+  #compiled: CompiledGeneration | undefined;
+  #activeRequests = 0;
+  #draining = false;
+
+  constructor(options: ProxyServerOptions) {
+    this.#listeners = options.listeners;
+    this.#logger = options.logger;
+    const accessLogger = options.accessLog ? options.logger : undefined;
+    // The exchanges see the server only through this narrow view.
+    const server = this;
+    this.#owner = {
+      accessLogger,
+      logger: options.logger,
+      get draining() {
+        return server.#draining;
+      },
+      exchangeClosed() {
+        server.#activeRequests--;
+      },
+    };
+  }
+
+  get generation(): Generation | undefined {
+    return this.#compiled?.generation;
+  }
+
+  /** Binds every listener; resolves with the bound "address:port" of each, in config order. */
+  async listen(): Promise<string[]> {
+    const bound: string[] = [];
+    for (const listener of this.#listeners) {
+      const server = await this.#createServer(listener);
+      bound.push(await listenOn(server, listener));
+      this.#servers.push(server);
+    }
+    return bound;
+  }
+
+  /** Compiles a generation and makes it the one new requests use. */
+  apply(generation: Generation): void {
+    const compiled = compileGeneration(generation, this.#pools, this.#compiled);
+    this.#compiled = compiled;
+    // Pools only the previous generation used finish their in-flight requests, then close.
+    this.#pools.retainOnly(compiled.pools).catch((error: unknown) => {
+      this.#logger.warn({ event: 'pool_close_failed', err: error }, 'closing unused upstream pools failed');
+    });
+  }
+
+  stats(): ProxyStats {
+    return { activeConnections: this.#connections.size, activeRequests: this.#activeRequests, sites: this.#compiled?.sites.length ?? 0 };
+  }
+
+  siteLines(): string[] {
+    return this.#compiled ? describeSites(this.#compiled) : [];
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish (their responses carry
+   * `Connection: close`), closes idle keep-alive connections, and after `timeoutMs` destroys
+   * whatever is left. Resolves once every connection is closed.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#draining = true;
+    const closed = Promise.all(
+      this.#servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ),
+    );
+    let deadlineHit = false;
+    const deadline = setTimeout(() => {
+      deadlineHit = true;
+      for (const socket of this.#connections) socket.destroy();
+    }, timeoutMs);
+    await closed;
+    clearTimeout(deadline);
+    await (deadlineHit ? this.#pools.destroyAll() : this.#pools.closeAll());
+  }
+
+  async #createServer(listener: ListenerConfig): Promise<Server> {
+    let server: Server;
+    if (listener.tls_cert !== undefined && listener.tls_key !== undefined) {
+      const files = await readTlsFiles(listener, listener.tls_cert, listener.tls_key);
+      try {
+        server = createHttpsServer({ ...SERVER_OPTIONS, ...files });
+      } catch (error) {
+        throw new ListenerError(listenerName(listener), `tls_cert/tls_key are not a usable PEM certificate and key (${(error as Error).message})`, { cause: error });
+      }
+    } else {
+      server = createHttpServer(SERVER_OPTIONS);
+    }
+    const proto = listener.tls_cert !== undefined ? 'https' : 'http';
+    server.on('connection', (socket: Socket) => {
+      this.#connections.add(socket);
+      socket.once('close', () => this.#connections.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, proto, false));
+    // Answering Expect: 100-continue ourselves lets a body over the limit (or for an unknown
+    // host) be refused before the client sends it.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, proto, true));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket as Socket, head, proto));
+    return server;
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse, proto: string, expectsContinue: boolean): void {
+    const remote = clientAddress(req.socket);
+    const exchange = new Exchange(this.#owner, req, res, remote);
+    this.#activeRequests++;
+    const head = readClientHead(req.rawHeaders);
+    const admission = admit(this.#compiled, req.url ?? '/', head, remote);
+    exchange.host = admission.host;
+    if (!admission.ok) {
+      exchange.reply(admission.reply, admission.code);
+      return;
+    }
+    const site = admission.site;
+    if (site.bodyLimitBytes !== undefined && head.contentLength > site.bodyLimitBytes) {
+      exchange.reply({ status: 413, message: 'request body too large', close: true }, 'ERR_BODY_LIMIT');
+      return;
+    }
+    if (expectsContinue) res.writeContinue();
+    req.socket.setTimeout(site.clientIdleTimeoutMs);
+    exchange.forward({
+      site,
+      method: req.method ?? 'GET',
+      path: admission.path,
+      headers: upstreamRequestHeaders(head, { remote, proto, preserveHost: site.preserveHost, via: site.via }),
+      body: requestBody(req, head, site),
+    });
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, proto: string): void {
+    const remote = clientAddress(socket);
+    const tunnel = new Tunnel(this.#owner, req, socket, head, remote);
+    this.#activeRequests++;
+    const clientHead = readClientHead(req.rawHeaders);
+    const admission = admit(this.#compiled, req.url ?? '/', clientHead, remote);
+    tunnel.host = admission.host;
+    if (!admission.ok) {
+      tunnel.reply(admission.reply, admission.code);
+      return;
+    }
+    if (this.#draining) {
+      tunnel.reply({ status: 503, message: 'shutting down' }, 'ERR_SHUTTING_DOWN');
+      return;
+    }
+    const site = admission.site;
+    tunnel.forward({
+      site,
+      method: req.method ?? 'GET',
+      path: admission.path,
+      headers: upstreamRequestHeaders(clientHead, { remote, proto, preserveHost: site.preserveHost, via: site.via }),
+      protocol: req.headers.upgrade ?? 'websocket',
+    });
+  }
+}
+
+/** The body to stream upstream: none, the request itself, or the request through the limit. */
+function requestBody(req: IncomingMessage, head: ClientHead, site: CompiledSite): Readable | null {
+  if (head.chunked) {
+    if (site.bodyLimitBytes === undefined) return req;
+    const limited = new BodyLimitStream(site.bodyLimitBytes);
+    req.on('error', (error) => limited.destroy(error));
+    return req.pipe(limited);
+  }
+  return head.contentLength > 0 ? req : null;
+}
+
+/** The client's IP as people write it: IPv4-mapped IPv6 addresses shown as plain IPv4. */
+function clientAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+async function readTlsFiles(listener: ListenerConfig, certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (path: string, what: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ListenerError(listenerName(listener), `cannot read ${what} ${path} (${code})`, { cause: error });
+    }
+  };
+  return { cert: await read(certPath, 'tls_cert'), key: await read(keyPath, 'tls_key') };
+}
+
+function listenerName(listener: ListenerConfig): string {
+  return formatAddress(listener.address, listener.port);
+}
+
+function formatAddress(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function listenOn(server: Server, listener: ListenerConfig): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(new ListenerError(listenerName(listener), `cannot listen (${error.code ?? error.message})`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen({ host: listener.address, port: listener.port }, () => {
+      server.off('error', onError);
+      const address = server.address() as AddressInfo;
+      resolve(formatAddress(address.address, address.port));
+    });
+  });
+}

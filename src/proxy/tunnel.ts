@@ -1,0 +1,198 @@
+// HTTP/1.1 Upgrade (WebSocket and friends): the handshake goes through the upstream pool like
+// any request, and once the upstream answers 101 both sockets are piped together until either
+// side closes. Tunnels have no idle timeout (nginx's default 60 s proxy_read_timeout silently
+// kills quiet WebSockets); TCP keep-alive detects dead peers instead.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { ClientClosedError, type ReverseProxyError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { CompiledSite } from './generation.ts';
+import { HOP_BY_HOP_HEADERS, VIA_TOKEN } from './headers.ts';
+import type { UpstreamPool } from './pools.ts';
+import { writeReplyToSocket, type ProxyReply } from './responses.ts';
+import { INVALID_REQUEST_REPLY, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
+import { STATUS_CODES } from 'node:http';
+
+export interface TunnelOwner {
+  readonly accessLogger: Logger | undefined;
+  readonly logger: Logger;
+  exchangeClosed(): void;
+}
+
+export interface UpgradeRequest {
+  readonly site: CompiledSite;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: string[];
+  /** The client's Upgrade header value, e.g. "websocket". */
+  readonly protocol: string;
+}
+
+export class Tunnel implements Dispatcher.DispatchHandler {
+  readonly #owner: TunnelOwner;
+  readonly #req: IncomingMessage;
+  readonly #client: Socket;
+  readonly #head: Buffer;
+  readonly #remote: string;
+  readonly #startedAt = performance.now();
+  host: string | undefined;
+  #site: CompiledSite | undefined;
+  #upstream: UpstreamPool | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #upstreamSocket: Socket | undefined;
+  #responded = false;
+  #status = 0;
+  #errorCode: string | undefined;
+
+  constructor(owner: TunnelOwner, req: IncomingMessage, client: Socket, head: Buffer, remote: string) {
+    this.#owner = owner;
+    this.#req = req;
+    this.#client = client;
+    this.#head = head;
+    this.#remote = remote;
+    client.on('error', noop);
+    client.once('close', this.#onClientClose);
+  }
+
+  reply(reply: ProxyReply, errorCode?: string): void {
+    this.#respond(reply.status);
+    this.#errorCode = errorCode;
+    writeReplyToSocket(this.#client, reply);
+  }
+
+  forward(request: UpgradeRequest): void {
+    const site = request.site;
+    this.#site = site;
+    const upstream = site.upstreams[site.nextUpstream++ % site.upstreams.length] as UpstreamPool;
+    if (site.nextUpstream >= site.upstreams.length) site.nextUpstream = 0;
+    this.#upstream = upstream;
+    upstream.pool.dispatch(
+      {
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        upgrade: request.protocol,
+        headersTimeout: site.requestTimeoutMs,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#client.destroyed) controller.abort(new ClientClosedError());
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Socket): void {
+    this.#upstreamSocket = socket;
+    const client = this.#client;
+    if (client.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.#respond(statusCode);
+    const upgrade = typeof headers.upgrade === 'string' ? headers.upgrade : 'websocket';
+    client.write(responseHead(statusCode, headers, this.#site?.via ?? false, ['connection', 'upgrade', 'upgrade', upgrade]));
+    if (this.#head.length > 0) socket.write(this.#head);
+    for (const side of [client, socket]) {
+      side.setTimeout(0);
+      side.setKeepAlive(true);
+      side.setNoDelay(true);
+    }
+    socket.on('error', noop);
+    socket.once('close', () => client.destroy());
+    client.once('close', () => socket.destroy());
+    socket.pipe(client);
+    client.pipe(socket);
+  }
+
+  /** The upstream declined the upgrade with an ordinary response: relay it, then close. */
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return;
+    this.#respond(statusCode);
+    this.#client.write(responseHead(statusCode, headers, this.#site?.via ?? false, ['connection', 'close']));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#client.write(chunk)) return;
+    controller.pause();
+    this.#client.once('drain', () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    this.#client.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#client.destroyed) return;
+    if (isInvalidRequest(error)) {
+      this.reply(INVALID_REQUEST_REPLY, 'ERR_INVALID_REQUEST');
+      return;
+    }
+    const proxyError = toProxyError(error, this.#upstream?.origin ?? '');
+    this.#logUpstreamError(proxyError);
+    if (this.#responded) {
+      this.#errorCode = proxyError.code;
+      this.#client.destroy();
+      return;
+    }
+    this.reply(replyFor(proxyError), proxyError.code);
+  }
+
+  /** Ends the tunnel at once (shutdown deadline). */
+  destroy(): void {
+    this.#client.destroy();
+  }
+
+  #respond(status: number): void {
+    this.#responded = true;
+    this.#status = status;
+  }
+
+  #logUpstreamError(error: ReverseProxyError): void {
+    this.#owner.logger.warn({ event: 'upstream_error', code: error.code, upstream: this.#upstream?.origin, host: this.host, path: this.#req.url }, error.message);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (!this.#responded) {
+      this.#status = 499;
+      this.#errorCode = 'ERR_CLIENT_CLOSED';
+    }
+    this.#controller?.abort(new ClientClosedError());
+    this.#upstreamSocket?.destroy();
+    this.#owner.exchangeClosed();
+    const logger = this.#owner.accessLogger;
+    if (!logger) return;
+    logger.info({
+      event: 'access',
+      method: this.#req.method,
+      host: this.host,
+      path: this.#req.url,
+      status: this.#status,
+      upstream: this.#upstream?.origin ?? null,
+      duration_ms: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
+      // For a tunnel these are the bytes of the whole connection, handshake included.
+      bytes_in: this.#client.bytesRead,
+      bytes_out: this.#client.bytesWritten,
+      remote: this.#remote,
+      ...(this.#errorCode === undefined ? {} : { error: this.#errorCode }),
+    });
+  };
+}
+
+function noop(): void {}
+
+/** A raw HTTP/1.1 response head: the upstream's end-to-end headers plus `extra`. */
+function responseHead(status: number, headers: IncomingHttpHeaders, via: boolean, extra: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const name in headers) {
+    if (HOP_BY_HOP_HEADERS.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
+  }
+  if (via) head += `via: ${VIA_TOKEN}\r\n`;
+  for (let i = 0; i + 1 < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}

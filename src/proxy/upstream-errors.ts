@@ -1,0 +1,50 @@
+// What a failed exchange with an upstream means for the client: which status the proxy answers
+// with, and whether trying the next upstream is safe. The detailed cause goes to the log; the
+// client only ever sees a short fixed message.
+import { BodyLimitExceededError, ClientClosedError, ReverseProxyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
+import type { ProxyReply } from './responses.ts';
+
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Failures that happen before a request byte left the proxy: the next upstream may be tried. */
+const CONNECT_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+export function isConnectFailure(error: unknown): boolean {
+  return CONNECT_FAILURE_CODES.has(codeOf(error));
+}
+
+/** The request was malformed in a way only undici noticed (e.g. a header value it rejects). */
+export function isInvalidRequest(error: unknown): boolean {
+  return codeOf(error) === 'UND_ERR_INVALID_ARG';
+}
+
+/** Wraps whatever undici or the socket threw into one of our typed errors. */
+export function toProxyError(error: unknown, origin: string): ReverseProxyError {
+  if (error instanceof ReverseProxyError) return error;
+  const code = codeOf(error);
+  if (TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError(origin, code, { cause: error });
+  return new UpstreamUnreachableError(origin, code, { cause: error });
+}
+
+export const INVALID_REQUEST_REPLY: ProxyReply = { status: 400, message: 'invalid request', close: true };
+
+/** The reply for a failure that happened before any response header reached the client. */
+export function replyFor(error: ReverseProxyError): ProxyReply {
+  if (error instanceof BodyLimitExceededError) return { status: 413, message: 'request body too large', close: true };
+  if (error instanceof UpstreamTimeoutError) return { status: 504, message: 'upstream timed out' };
+  if (error instanceof ClientClosedError) return { status: 499, message: 'client closed request' };
+  return { status: 502, message: 'upstream unavailable' };
+}
