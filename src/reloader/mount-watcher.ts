@@ -27,7 +27,8 @@ type DirIdentity = string | undefined;
 async function identityOf(dir: string): Promise<DirIdentity> {
   try {
     const info = await stat(dir);
-    return `${info.dev}:${info.ino}`;
+    // Birth time too: a directory removed and recreated at once often gets the same inode number.
+    return `${info.dev}:${info.ino}:${info.birthtimeMs}`;
   } catch {
     return undefined;
   }
