@@ -1,0 +1,204 @@
+// The statuses the proxy produces itself: 502, 504 (connect and response timeouts), 413, 429,
+// plus failover to the next upstream when one refuses connections.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request, createServer as createHttpServer, type Server } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(port: number, host: string, options: { method?: string; headers?: Record<string, string>; chunks?: Buffer[] } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', method: options.method ?? 'GET', headers: { host, ...options.headers }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    for (const chunk of options.chunks ?? []) req.write(chunk);
+    req.end();
+  });
+}
+
+/** A port on 127.0.0.1 that nothing listens on: connecting is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A listener whose accept queue is full: a child process listens with backlog 1 and then
+ * blocks its event loop, so it never accepts; once a few connections fill the queue the kernel
+ * drops further SYNs and a connect hangs — a connect timeout without leaving loopback.
+ */
+async function startBlackhole(): Promise<{ port: number; child: ChildProcess; fillers: Socket[] }> {
+  const script = `const s = require('node:net').createServer();
+s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  process.stdout.write(s.address().port + '\\n');
+  setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);
+});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve(Number(String(data).trim()))));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const filler = connect(port, '127.0.0.1');
+    filler.on('error', () => undefined);
+    fillers.push(filler);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { port, child, fillers };
+}
+
+describe('error statuses', () => {
+  let good: Upstream;
+  let guarded: Upstream;
+  let silent: Server;
+  let stalling: Server;
+  let refusedPort: number;
+  let blackhole: Awaited<ReturnType<typeof startBlackhole>>;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    good = await startUpstream(echo('good'));
+    guarded = await startUpstream(echo('guarded'));
+    refusedPort = await closedPort();
+    // Accepts and reads the request, never answers.
+    silent = createHttpServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    // Sends headers and a first chunk, then goes quiet.
+    stalling = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part ');
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    blackhole = await startBlackhole();
+    proxy = await startProxy({
+      config: `
+[[sites]]
+host = "refused.test"
+upstream = "http://127.0.0.1:${refusedPort}"
+
+[[sites]]
+host = "failover.test"
+upstream = ["http://127.0.0.1:${refusedPort}", "${good.url}"]
+
+[[sites]]
+host = "silent.test"
+upstream = "http://127.0.0.1:${(silent.address() as AddressInfo).port}"
+request_timeout_secs = 0.5
+
+[[sites]]
+host = "stalling.test"
+upstream = "http://127.0.0.1:${(stalling.address() as AddressInfo).port}"
+request_timeout_secs = 0.5
+
+[[sites]]
+host = "blackhole.test"
+upstream = "http://127.0.0.1:${blackhole.port}"
+connect_timeout_secs = 0.5
+
+[[sites]]
+host = "small.test"
+upstream = "${guarded.url}"
+body_limit_bytes = 1000
+
+[[sites]]
+host = "limited.test"
+upstream = "${good.url}"
+rate_limit = { rps = 0.5, burst = 2 }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    silent?.closeAllConnections();
+    stalling?.closeAllConnections();
+    await Promise.all([good?.close(), guarded?.close(), new Promise((r) => silent?.close(r)), new Promise((r) => stalling?.close(r))]);
+    for (const filler of blackhole?.fillers ?? []) filler.destroy();
+    blackhole?.child.kill('SIGKILL');
+  });
+
+  it('answers 502 when the upstream refuses the connection, without internals in the body', async () => {
+    const reply = await send(proxy.port, 'refused.test');
+    assert.equal(reply.status, 502);
+    assert.equal(reply.body, '502 upstream unavailable\n');
+    assert.equal(reply.headers['content-type'], 'text/plain; charset=utf-8');
+    const logged = await proxy.waitForLog((l) => l.event === 'upstream_error' && l.host === 'refused.test');
+    assert.equal(logged.code, 'ERR_UPSTREAM_UNREACHABLE');
+    assert.match(String(logged.msg), /ECONNREFUSED/);
+  });
+
+  it('tries the next upstream when one refuses, so the client never sees the dead one', async () => {
+    for (let i = 0; i < 4; i++) {
+      const reply = await send(proxy.port, 'failover.test');
+      assert.equal(reply.status, 200);
+      assert.equal(JSON.parse(reply.body).upstream, 'good');
+    }
+  });
+
+  it('answers 504 when the upstream sends no response headers within request_timeout_secs', async () => {
+    const reply = await send(proxy.port, 'silent.test');
+    assert.equal(reply.status, 504);
+    assert.equal(reply.body, '504 upstream timed out\n');
+  });
+
+  it('cuts the response when the upstream body stays idle for request_timeout_secs after headers were sent', async () => {
+    await assert.rejects(send(proxy.port, 'stalling.test'), (error: NodeJS.ErrnoException) => {
+      assert.match(String(error.code ?? error.message), /ECONNRESET|aborted/);
+      return true;
+    });
+    const line = await proxy.waitForLog((l) => l.event === 'access' && l.host === 'stalling.test');
+    assert.equal(line.error, 'ERR_UPSTREAM_TIMEOUT');
+  });
+
+  it('answers 504 when connecting to the upstream takes longer than connect_timeout_secs', async () => {
+    const reply = await send(proxy.port, 'blackhole.test');
+    assert.equal(reply.status, 504);
+    const logged = await proxy.waitForLog((l) => l.event === 'upstream_error' && l.host === 'blackhole.test');
+    assert.match(String(logged.msg), /UND_ERR_CONNECT_TIMEOUT/);
+  });
+
+  it('answers 413 to a Content-Length over body_limit_bytes without contacting the upstream', async () => {
+    const before = guarded.requests.length;
+    const reply = await send(proxy.port, 'small.test', { method: 'POST', headers: { 'content-length': '2000' }, chunks: [Buffer.alloc(2000)] });
+    assert.equal(reply.status, 413);
+    assert.equal(reply.body, '413 request body too large\n');
+    assert.equal(reply.headers.connection, 'close');
+    assert.equal(guarded.requests.length, before);
+  });
+
+  it('answers 413 when a chunked body grows past body_limit_bytes while streaming, and passes one under it', async () => {
+    const over = await send(proxy.port, 'small.test', { method: 'POST', chunks: [Buffer.alloc(600), Buffer.alloc(600)] });
+    assert.equal(over.status, 413);
+    const under = await send(proxy.port, 'small.test', { method: 'POST', chunks: [Buffer.alloc(400), Buffer.alloc(400)] });
+    assert.equal(under.status, 200);
+    assert.equal(JSON.parse(under.body).bodyBytes, 800);
+    assert.ok(guarded.requests.every((r) => r.bodyBytes <= 1000), 'the upstream never receives a complete over-limit body');
+  });
+
+  it('answers 429 with Retry-After once a client has used its burst', async () => {
+    assert.equal((await send(proxy.port, 'limited.test')).status, 200);
+    assert.equal((await send(proxy.port, 'limited.test')).status, 200);
+    const limited = await send(proxy.port, 'limited.test');
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body, '429 too many requests\n');
+    // At 0.5 tokens per second an empty bucket needs 2 s for the next token.
+    assert.equal(limited.headers['retry-after'], '2');
+    // Other sites are not limited by this site's buckets.
+    assert.equal((await send(proxy.port, 'refused.test')).status, 502);
+  });
+});
