@@ -1,0 +1,86 @@
+// An https listener from cert/key files (self-signed with openssl, made per test run).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tlsConfig(certPath: string, keyPath: string, upstream: string): string {
+  return `admin_socket_path = ""
+workers = 1
+shutdown_timeout_secs = 5
+
+[[listeners]]
+address = "127.0.0.1"
+port = 0
+tls_cert = "${certPath}"
+tls_key = "${keyPath}"
+
+[[sites]]
+host = "secure.test"
+upstream = "${upstream}"
+`;
+}
+
+describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () => {
+  let dir: string;
+  let certPath: string;
+  let keyPath: string;
+  let upstream: Upstream;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rp-tls-'));
+    certPath = join(dir, 'cert.pem');
+    keyPath = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=secure.test'], { stdio: 'ignore' });
+    upstream = await startUpstream(echo('behind-tls'));
+    proxy = await startProxy({ raw: true, config: tlsConfig(certPath, keyPath, upstream.url) });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await upstream?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves https and tells the upstream with X-Forwarded-Proto: https', async () => {
+    const ca = await readFile(certPath);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: proxy.port, path: '/tls', headers: { host: 'secure.test' }, servername: 'secure.test', ca, checkServerIdentity: () => undefined, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const seen = JSON.parse(body);
+    assert.equal(seen.upstream, 'behind-tls');
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+  });
+
+  it('refuses to start with a clear message when the certificate file is missing', async () => {
+    const missing = join(dir, 'missing.pem');
+    const configPath = join(dir, 'broken.toml');
+    await writeFile(configPath, tlsConfig(missing, keyPath, upstream.url));
+    const result = await runCli(['serve', '--config', configPath]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stdout + result.stderr, /cannot read tls_cert .*missing\.pem \(ENOENT\)/);
+  });
+});
