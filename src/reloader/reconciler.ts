@@ -62,6 +62,8 @@ export class Reconciler {
   #unreachableSince: number | undefined;
   #lastUnreachableLog = 0;
   #readProblem: string | undefined;
+  /** Hash last announced as in sync, so resyncs do not repeat the line. */
+  #announcedInSync: string | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
@@ -219,6 +221,8 @@ export class Reconciler {
     if (metrics.inSync) {
       // The proxy runs it (loaded at start, or reloaded by someone else): nothing is failing.
       if (this.#failed?.sha256 === mounted) this.#failed = undefined;
+      if (this.#announcedInSync !== mounted) logger.info({ event: 'in_sync', sha256: mounted, generation: before.generation, trigger }, `the proxy runs the mounted config ${short(mounted)}`);
+      this.#announcedInSync = mounted;
       return;
     }
     if (this.#failed?.sha256 === mounted && !this.#mayRetry(this.#failed)) {
@@ -253,6 +257,7 @@ export class Reconciler {
     if (after.config_sha256 === mounted || after.config_sha256 === nowMounted) {
       if (this.#failed?.sha256 === after.config_sha256) this.#failed = undefined;
       metrics.inSync = after.config_sha256 === nowMounted;
+      this.#announcedInSync = after.config_sha256;
       this.#report({ ...report, result: 'ok', sha256: after.config_sha256, generation: after.generation, warnings: reply.warnings, durationMs });
       if (!metrics.inSync) this.trigger('changed-during-reload');
       return;
