@@ -15,7 +15,8 @@ Commands:
   reloader  sidecar: watch a ConfigMap mount and reload the proxy on change
   demo      serve a built-in example: the proxy in front of a demo upstream
 
-Run 'reverse-proxy <command> --help' for the options of a command.
+Run 'reverse-proxy <command> --help' for the options of a command;
+'reverse-proxy [<command>] --version' prints the version.
 `;
 
 const CONFIG_USAGE = (command: string, what: string) => `Usage: reverse-proxy ${command} [--config FILE]
@@ -39,16 +40,15 @@ Options:
   -h, --help       show this help
 `;
 
-/** Parses `--config`-style options shared by serve and check; returns undefined after printing help/version. */
+/** Parses the options serve and check share; returns undefined after printing help. */
 function parseConfigOptions(argv: string[], usage: string): string | undefined {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) process.stdout.write(usage);
-  else if (values.version) process.stdout.write(`${VERSION}\n`);
   else return values.config ?? process.env.REVERSE_PROXY_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
@@ -94,6 +94,11 @@ async function demo(argv: string[]): Promise<number | undefined> {
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
+  // Every command answers --version the same way, before its own option parsing.
+  if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   switch (command) {
     case 'serve':
       return serve(rest);
