@@ -18,6 +18,8 @@ export class ReloaderMetrics {
   configReadErrors = 0;
   /** 1 when the proxy was last seen running the mounted file's hash. */
   inSync = false;
+  /** 1 while the admin socket answers. */
+  proxyUp = false;
 
   recordReload(result: ReloadResult, durationMs: number, at = Date.now()): void {
     this.reloads[result]++;
@@ -41,6 +43,7 @@ export class ReloaderMetrics {
       this.lastReloadSuccess === undefined ? [] : [['', this.lastReloadSuccess ? 1 : 0]]);
     metric('reverse_proxy_reloader_last_reload_duration_seconds', 'gauge', 'Duration of the last reload, including the confirmation.', [['', this.lastReloadDurationSecs]]);
     metric('reverse_proxy_reloader_config_in_sync', 'gauge', '1 if the proxy was last seen running the mounted config.', [['', this.inSync ? 1 : 0]]);
+    metric('reverse_proxy_reloader_proxy_up', 'gauge', '1 if the proxy answered on the admin socket at the last attempt.', [['', this.proxyUp ? 1 : 0]]);
     metric('reverse_proxy_reloader_watcher_errors_total', 'counter', 'Errors reported by the filesystem watcher.', [['', this.watcherErrors]]);
     metric('reverse_proxy_reloader_watcher_restarts_total', 'counter', 'Times the filesystem watcher was recreated.', [['', this.watcherRestarts]]);
     metric('reverse_proxy_reloader_socket_errors_total', 'counter', 'Failed exchanges with the admin socket (missing, refused, timed out, bad reply).', [['', this.socketErrors]]);

@@ -70,6 +70,7 @@ export class MountWatcher {
 
   /** Recreates the watcher if a watched dir was replaced, created or removed since it started. */
   async recheck(): Promise<void> {
+    // Without a watcher, a restart is already scheduled.
     if (this.#closed || !this.#watcher) return;
     const now = await identitiesOf(this.#options.dirs);
     const moved = this.#options.dirs.filter((_, i) => now[i] !== this.#identities[i]);
@@ -108,7 +109,11 @@ export class MountWatcher {
     const { logger, metrics } = this.#options;
     metrics.watcherErrors++;
     logger.error({ event: 'watcher_error', err: err.message, code: (err as NodeJS.ErrnoException).code }, `filesystem watcher failed: ${err.message}; recreating it`);
-    if (this.#watcher === watcher) this.#scheduleRestart();
+    if (this.#watcher !== watcher) return;
+    // Inactive until replaced, so /healthz tells the truth in between.
+    this.#watcher = undefined;
+    void watcher.close().catch(() => {});
+    this.#scheduleRestart();
   }
 
   #scheduleRestart(): void {

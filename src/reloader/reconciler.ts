@@ -153,12 +153,14 @@ export class Reconciler {
     }
     this.#unreachableSince = undefined;
     this.#socketBackoff.reset();
+    this.#options.metrics.proxyUp = true;
   }
 
   #proxyUnreachable(err: unknown): void {
     const { logger, metrics } = this.#options;
     metrics.socketErrors++;
     metrics.inSync = false;
+    metrics.proxyUp = false;
     const now = Date.now();
     const delay = this.#socketBackoff.next();
     const first = this.#unreachableSince === undefined;
