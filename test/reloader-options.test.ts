@@ -1,5 +1,6 @@
 // Flags, environment variables and defaults of `reverse-proxy reloader`.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors.ts';
 import {
@@ -69,6 +70,10 @@ test('every flag has an env var; flags win over env', () => {
   assert.equal(flags.resyncSecs, 5, 'unset flags still come from env');
 });
 
+test('a relative --watch dir is resolved against the working directory', () => {
+  assert.equal(parseReloaderOptions(['--watch', 'conf'], {}).configFile, join(process.cwd(), 'conf', 'config.toml'));
+});
+
 test('usage names every flag with its env var', () => {
   const text = usage();
   for (const flag of ['watch', 'file', 'socket', 'debounce-ms', 'resync-secs', 'retry-failed-secs', 'retry-failed-max-secs', 'socket-retry-max-ms', 'reload-timeout-secs', 'listen', 'log-level']) {
@@ -80,7 +85,6 @@ test('usage names every flag with its env var', () => {
 test('mistakes are UsageErrors that say what is wrong', () => {
   const cases: [string[], RegExp][] = [
     [[], /--watch DIR is required/],
-    [['--watch', 'relative'], /must be an absolute path/],
     [['--watch', '/a', '--bogus', '1'], /unknown flag --bogus/],
     [['--watch'], /--watch needs a value/],
     [['--watch', '/a', '--debounce-ms', 'soon'], /--debounce-ms "soon": expected a whole number/],

@@ -58,12 +58,14 @@ export function eventMessage(report: ReloadReport): string {
   return truncateUtf8(text, EVENT_MESSAGE_MAX_BYTES);
 }
 
+let eventSequence = 0;
+
 export function buildEvent(pod: PodRef, report: ReloadReport, instance: string, now = new Date()): CoreV1Event {
   const ok = report.result === 'ok';
   return {
     metadata: {
-      // client-go's naming: <object>.<unix nanos in hex>, unique per pod and instant.
-      name: `${pod.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(process.hrtime.bigint() % 1_000_000n)).toString(16)}`,
+      // client-go's naming, <object>.<unix nanos in hex>; the sequence keeps two Events in one millisecond apart.
+      name: `${pod.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(eventSequence++ % 1_000_000)).toString(16)}`,
       namespace: pod.namespace,
     },
     involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },

@@ -1,7 +1,7 @@
 // Command-line flags and their REVERSE_PROXY_* environment variables for `reverse-proxy
 // reloader`. A flag wins over its variable; a variable wins over the default. Every interval and
 // limit the reloader uses is defined here, so docs/reloader.md and `--help` name the same values.
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ADMIN_SOCKET_PATH, LOG_LEVELS } from '../config/schema.ts';
 import { socketPathProblem } from '../config/socket-path.ts';
 import { UsageError } from '../errors.ts';
@@ -145,9 +145,9 @@ export function parseReloaderOptions(argv: readonly string[], env: NodeJS.Proces
     return parseInteger(name, one(name)!, spec.min ?? 0);
   };
 
-  const watchDirs = raw('watch') ?? [];
+  // Relative dirs are resolved once, here: a later chdir must not move the watch.
+  const watchDirs = (raw('watch') ?? []).map((dir) => resolve(dir));
   if (watchDirs.length === 0) throw new UsageError(`--watch DIR is required (or ${envNameOf('watch')})`);
-  for (const dir of watchDirs) if (!isAbsolute(dir)) throw new UsageError(`--watch "${dir}" must be an absolute path`);
 
   const file = one('file')!;
   const configFile = isAbsolute(file) ? file : join(watchDirs[0]!, file);

@@ -256,7 +256,9 @@ export class Reconciler {
     if (!after) return;
     const durationMs = performance.now() - started;
     const nowMounted = (await this.#readMountedHash()) ?? mounted;
-    if (after.config_sha256 === mounted || after.config_sha256 === nowMounted) {
+    const changedMeanwhile = nowMounted !== mounted;
+    // Ours, or (when the file changed during the reload) whichever newer version the proxy read.
+    if (after.config_sha256 === mounted || (changedMeanwhile && after.config_sha256 !== before.config_sha256)) {
       if (this.#failed?.sha256 === after.config_sha256) this.#failed = undefined;
       metrics.inSync = after.config_sha256 === nowMounted;
       this.#announcedInSync = after.config_sha256;
@@ -264,8 +266,8 @@ export class Reconciler {
       if (!metrics.inSync) this.trigger('changed-during-reload');
       return;
     }
-    if (nowMounted !== mounted) {
-      // The proxy read a version between ours and the current one: compare again.
+    if (changedMeanwhile) {
+      // The proxy read the old bytes just before the swap: compare again with the new ones.
       this.trigger('changed-during-reload');
       return;
     }
