@@ -43,3 +43,10 @@ export const MAX_RATE_LIMIT_CLIENTS = 100_000;
 
 /** How often, at most, a rate limiter walks its table to forget clients whose bucket is full. */
 export const RATE_LIMIT_SWEEP_INTERVAL_MS = 10_000;
+
+/**
+ * During drain, keep-alive connections are closed after their next response; one that stays
+ * idle this long after drain began is closed then, so parked clients do not hold shutdown until
+ * the deadline.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1_000;

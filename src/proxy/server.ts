@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.ts';
 import { ListenerError } from '../errors.ts';
@@ -18,12 +18,15 @@ import {
   CLIENT_HEADERS_TIMEOUT_MS,
   CLIENT_KEEP_ALIVE_TIMEOUT_MS,
   CLIENT_REQUEST_TIMEOUT_MS,
+  DRAIN_IDLE_GRACE_MS,
   MAX_REQUEST_HEADER_BYTES,
 } from './limits.ts';
 import { UpstreamPools } from './pools.ts';
 import { Tunnel } from './tunnel.ts';
 
 export type { Generation } from './generation.ts';
+
+const netServerClose = NetServer.prototype.close;
 
 export interface ProxyServerOptions {
   listeners: ListenerConfig[];
@@ -56,6 +59,8 @@ export class ProxyServer {
   #compiled: CompiledGeneration | undefined;
   #activeRequests = 0;
   #draining = false;
+  /** Set by drain() while it waits for the last connection to close. */
+  #allClosed: (() => void) | undefined;
 
   constructor(options: ProxyServerOptions) {
     this.#listeners = options.listeners;
@@ -115,21 +120,27 @@ export class ProxyServer {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
-    const closed = Promise.all(
-      this.#servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          }),
-      ),
-    );
+    // Stop accepting, but leave idle keep-alive connections open: closing one races with a
+    // client that is sending on it right then, and that request would fail. Each connection is
+    // instead closed after its next response (which carries `Connection: close`), like
+    // Envoy's drain and HAProxy's idle-close-on-response; the deadline closes the rest.
+    // (http.Server#close would close idle connections at once, so net.Server#close is used.)
+    const closed = Promise.all(this.#servers.map((server) => new Promise<void>((resolve) => netServerClose.call(server, () => resolve()))));
+    // A connection still idle after the grace had no request since drain began: a client
+    // parked on it (a load balancer's pool) would otherwise hold shutdown to the deadline.
+    const idleSweep = setTimeout(() => {
+      for (const server of this.#servers) server.closeIdleConnections();
+    }, DRAIN_IDLE_GRACE_MS);
     let deadlineHit = false;
     const deadline = setTimeout(() => {
       deadlineHit = true;
       for (const socket of this.#connections) socket.destroy();
     }, timeoutMs);
     await closed;
+    clearTimeout(idleSweep);
+    // The servers report closed as their count drops; wait for the sockets' own close events
+    // too, so stats() reads zero once drain() resolves.
+    if (this.#connections.size > 0) await new Promise<void>((resolve) => (this.#allClosed = resolve));
     clearTimeout(deadline);
     await (deadlineHit ? this.#pools.destroyAll() : this.#pools.closeAll());
   }
@@ -149,7 +160,10 @@ export class ProxyServer {
     const proto = listener.tls_cert !== undefined ? 'https' : 'http';
     server.on('connection', (socket: Socket) => {
       this.#connections.add(socket);
-      socket.once('close', () => this.#connections.delete(socket));
+      socket.once('close', () => {
+        this.#connections.delete(socket);
+        if (this.#connections.size === 0) this.#allClosed?.();
+      });
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, proto, false));
     // Answering Expect: 100-continue ourselves lets a body over the limit (or for an unknown

@@ -1,0 +1,137 @@
+// ProxyServer driven directly, as the worker drives it: drain semantics, stats and the
+// `show sites` lines. Real listeners and upstreams on loopback.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Agent, request, createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { siteSchema } from '../src/config/schema.ts';
+import { createLogger } from '../src/log.ts';
+import { ProxyServer, type Generation } from '../src/proxy/server.ts';
+
+function generation(id: number, sites: unknown[]): Generation {
+  return { id, sha256: `sha-${id}`, sites: sites.map((site) => siteSchema.parse(site)) };
+}
+
+async function startProxyServer(gen: Generation): Promise<{ server: ProxyServer; port: number }> {
+  const server = new ProxyServer({ listeners: [{ address: '127.0.0.1', port: 0 }], logger: createLogger({ level: 'silent', component: 'test' }), accessLog: false });
+  server.apply(gen);
+  const [bound] = await server.listen();
+  return { server, port: Number(bound!.split(':').at(-1)) };
+}
+
+function get(port: number, path: string, agent: Agent | false = false): Promise<IncomingMessage & { text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host: 'app.test' }, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(Object.assign(res, { text })));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('ProxyServer', () => {
+  let upstream: Server;
+  let upstreamUrl: string;
+  let slowStarted: () => void = () => undefined;
+
+  before(async () => {
+    upstream = createServer((req, res) => {
+      if (req.url === '/slow') {
+        slowStarted();
+        setTimeout(() => res.end('slow done'), 500);
+      } else if (req.url === '/never') {
+        slowStarted();
+      } else {
+        res.end('quick');
+      }
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  it('reports the generation, stats and one show-sites line per host pattern', async () => {
+    const gen = generation(7, [
+      { host: ['app.test', '*.app.test'], upstream: [upstreamUrl], body_limit_bytes: 1048576, rate_limit: { rps: 10, burst: 20 } },
+      { default: true, upstream: upstreamUrl, connect_timeout_secs: 2, request_timeout_secs: 30 },
+    ]);
+    const { server } = await startProxyServer(gen);
+    try {
+      assert.equal(server.generation?.id, 7);
+      assert.deepEqual(server.stats(), { activeConnections: 0, activeRequests: 0, sites: 2 });
+      assert.deepEqual(server.siteLines(), [
+        `app.test -> ${upstreamUrl} (connect 5s, request 60s, body 1048576, rate 10/s burst 20)`,
+        `*.app.test -> ${upstreamUrl} (connect 5s, request 60s, body 1048576, rate 10/s burst 20)`,
+        `(default) -> ${upstreamUrl} (connect 2s, request 30s)`,
+      ]);
+    } finally {
+      await server.drain(1_000);
+    }
+  });
+
+  it('drain: a request in flight finishes and a keep-alive client sending during drain is served, both with Connection: close', async () => {
+    const { server, port } = await startProxyServer(generation(1, [{ host: 'app.test', upstream: upstreamUrl }]));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await get(port, '/quick', agent);
+      const started = new Promise<void>((resolve) => (slowStarted = resolve));
+      const inFlight = get(port, '/slow');
+      await started;
+      assert.equal(server.stats().activeRequests, 1);
+
+      const drained = server.drain(30_000);
+      // The client reuses its idle keep-alive connection right after drain began: it must be
+      // answered, not reset, and told to close.
+      const reused = await get(port, '/quick', agent);
+      assert.equal(reused.statusCode, 200);
+      assert.equal(reused.headers.connection, 'close');
+      const response = await inFlight;
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.text, 'slow done');
+      assert.equal(response.headers.connection, 'close');
+      await drained;
+      assert.deepEqual(server.stats(), { activeConnections: 0, activeRequests: 0, sites: 1 });
+      await assert.rejects(get(port, '/quick'), { code: 'ECONNREFUSED' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('drain: closes a keep-alive connection that stays idle for DRAIN_IDLE_GRACE_MS instead of waiting for the deadline', { timeout: 10_000 }, async () => {
+    const { server, port } = await startProxyServer(generation(1, [{ host: 'app.test', upstream: upstreamUrl }]));
+    const agent = new Agent({ keepAlive: true });
+    try {
+      await get(port, '/quick', agent);
+      const idle = Object.values(agent.freeSockets)[0]?.[0];
+      assert.ok(idle, 'a parked keep-alive connection');
+      const idleClosed = once(idle, 'close');
+      // A 60 s deadline would outlast the test's timeout: only the idle sweep can end this.
+      await server.drain(60_000);
+      await idleClosed;
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('drain: destroys what is still running when the timeout passes', async () => {
+    const { server, port } = await startProxyServer(generation(1, [{ host: 'app.test', upstream: upstreamUrl }]));
+    const started = new Promise<void>((resolve) => (slowStarted = resolve));
+    const stuck = get(port, '/never').then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) => error,
+    );
+    await started;
+    await server.drain(200);
+    assert.equal((await stuck)?.code, 'ECONNRESET');
+    assert.equal(server.stats().activeConnections, 0);
+  });
+});
