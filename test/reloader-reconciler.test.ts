@@ -163,6 +163,23 @@ test('a refused config is reported once and not sent again until the file change
   assert.deepEqual(reports.map((r) => r.result), ['failed', 'ok']);
 });
 
+test('after a refused config, reverting to the running one is recognised, and the refused one gets one new attempt if it comes back', async (t) => {
+  // prometheus-operator#4708: a reloader that got stuck after an invalid config was reverted.
+  const { volume, peer, reports, metrics, settle } = await rig(t);
+  await volume.swap({ 'config.toml': BROKEN });
+  await settle();
+  await volume.swap({ 'config.toml': 'one' });
+  await settle();
+  assert.equal(metrics.inSync, true);
+  assert.equal(peer.commands.filter((c) => c === 'reload').length, 1, 'nothing to reload: the proxy still runs "one"');
+
+  await volume.swap({ 'config.toml': BROKEN });
+  await settle();
+  await settle('resync');
+  assert.equal(peer.commands.filter((c) => c === 'reload').length, 2);
+  assert.deepEqual(reports.map((r) => r.result), ['failed', 'failed']);
+});
+
 test('--retry-failed-secs retries a refused config with backoff, not in a loop', async (t) => {
   const { volume, peer, reconciler } = await rig(t, { retryFailedSecs: 1 });
   await volume.swap({ 'config.toml': BROKEN });

@@ -221,8 +221,9 @@ export class Reconciler {
 
     metrics.inSync = before.config_sha256 === mounted;
     if (metrics.inSync) {
-      // The proxy runs it (loaded at start, or reloaded by someone else): nothing is failing.
-      if (this.#failed?.sha256 === mounted) this.#failed = undefined;
+      // The proxy runs what is mounted (a revert, a restart, a manual reload): whatever failed
+      // before is history, and mounting it again later is a new change worth one attempt.
+      this.#failed = undefined;
       if (this.#announcedInSync !== mounted) logger.info({ event: 'in_sync', sha256: mounted, generation: before.generation, trigger }, `the proxy runs the mounted config ${short(mounted)}`);
       this.#announcedInSync = mounted;
       return;
