@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -266,6 +268,16 @@ describe('reloader with a real proxy', () => {
     assert.equal(failed!.reason, 'ReloadFailed');
     assert.equal(failed!.type, 'Warning');
     assert.match(failed!.message, /^reload of config [0-9a-f]{12} failed: .*config\.toml:\d+: .*"nope" is not a URL/);
+  });
+
+  test('a --listen address that cannot be bound exits 1 with a message', async (t) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    t.after(() => taken.close());
+    const reloader = startReloader(t, ['--watch', tmpdir(), '--socket', '/tmp/none.sock', '--listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`]);
+    assert.equal(await reloader.exited, 1);
+    const failed = await reloader.waitForLog((l) => l.event === 'listen_failed');
+    assert.match(String(failed.msg), /EADDRINUSE/);
   });
 
   test('--help exits 0; a bad flag exits 2 with a message', async () => {
