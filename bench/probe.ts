@@ -1,0 +1,64 @@
+// What kubelet pays for: the readiness probe command (`ctl status`) run as a fresh process,
+// its wall time and peak RSS measured by GNU time; and the idle memory of master + workers.
+import { execFile } from 'node:child_process';
+import { CLI } from './peers/reverse-proxy.ts';
+import { showProc } from './admin.ts';
+import { rssBytes } from './proc.ts';
+import { distribution, type Distribution } from './stats.ts';
+import { findProgram } from './tools.ts';
+
+export interface ProbeRun {
+  wallMs: number;
+  /** Undefined when GNU time is not installed. */
+  peakRssMB?: number;
+  exitCode: number;
+}
+
+export interface ProbeSummary {
+  runs: number;
+  failed: number;
+  wallMs: Distribution;
+  peakRssMB?: number;
+}
+
+function runOnce(socket: string): Promise<ProbeRun> {
+  const gnuTime = findProgram('time');
+  const probe = [process.execPath, CLI, 'ctl', 'status', '--socket', socket];
+  const [command, args] = gnuTime ? [gnuTime, ['-v', ...probe]] : [probe[0] ?? process.execPath, probe.slice(1)];
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: 10_000 }, (err, _stdout, stderr) => {
+      const wallMs = performance.now() - started;
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+      const exitCode = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ wallMs, exitCode, ...(rss ? { peakRssMB: Number(rss) / 1024 } : {}) });
+    });
+  });
+}
+
+export async function measureProbe(socket: string, runs: number): Promise<ProbeSummary> {
+  const results: ProbeRun[] = [];
+  for (let i = 0; i < runs; i++) results.push(await runOnce(socket));
+  const rss = results.map((r) => r.peakRssMB).filter((v): v is number => v !== undefined);
+  return {
+    runs,
+    failed: results.filter((r) => r.exitCode !== 0).length,
+    wallMs: distribution(results.map((r) => r.wallMs)),
+    ...(rss.length > 0 ? { peakRssMB: Math.max(...rss) } : {}),
+  };
+}
+
+export interface ProcessFootprint {
+  masterRssMB: number;
+  workerRssMB: number[];
+  totalRssMB: number;
+}
+
+/** RSS of every process `show proc` lists, master and workers separately. */
+export async function measureFootprint(socket: string): Promise<ProcessFootprint> {
+  const rows = await showProc(socket);
+  const mb = (pid: number) => rssBytes(pid) / (1024 * 1024);
+  const masterRssMB = rows.filter((r) => r.type === 'master').reduce((sum, r) => sum + mb(r.pid), 0);
+  const workerRssMB = rows.filter((r) => r.type === 'worker' && r.pid > 0).map((r) => mb(r.pid));
+  return { masterRssMB, workerRssMB, totalRssMB: masterRssMB + workerRssMB.reduce((a, b) => a + b, 0) };
+}

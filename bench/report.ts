@@ -1,0 +1,136 @@
+// bench/README.md, regenerated after every bench or chaos run from the latest results of both,
+// with the chart next to the results. Hand-written analysis lives in bench/findings.md and is
+// included verbatim, so regenerating never loses it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { throughputChart } from './chart.ts';
+import { ratiosFor } from './compare.ts';
+import { loadLatest, RESULTS_DIR, type BenchRun, type ChaosRun } from './results.ts';
+import type { ProbeSummary } from './probe.ts';
+import { checkTargets } from './targets.ts';
+import { systemKey } from './throughput.ts';
+import { WORKLOADS } from './workloads.ts';
+
+const README = join(import.meta.dirname, 'README.md');
+const FINDINGS = join(import.meta.dirname, 'findings.md');
+const CHART = 'chart-latest.svg';
+
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const num = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const verdict = (met?: boolean) => (met === undefined ? 'not measured' : met ? '**met**' : '**not met**');
+
+function machineSection(run: BenchRun | ChaosRun): string {
+  const m = run.machine;
+  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, ${m.haproxy}, ${m.wrk}. Run: \`${run.kind}\` ${run.mode} mode, ${run.startedAt} → ${run.finishedAt}.`;
+}
+
+function throughputSection(run: BenchRun): string {
+  const rows = run.throughput.rows;
+  const sections = WORKLOADS.map((w) => {
+    const group = rows.filter((r) => r.workload === w.id);
+    if (group.length === 0) return '';
+    const body = group.map((r) => {
+      const ratios = ratiosFor(rows, r);
+      const name = r.system === 'reverse-proxy' ? `**${r.label}**` : r.label;
+      return [name + (r.accessLog ? ' (access log on)' : ''), String(r.workers), r.rps.toLocaleString('en'), num(r.latencyMs.p50), num(r.latencyMs.p99), num(ratios.toNginx), num(ratios.toBestNode), String(r.socketErrors + r.non2xx), String(r.backgroundCpuPct)];
+    });
+    return `### ${w.label}\n\n${table(['system', 'workers', 'req/s', 'p50 ms', 'p99 ms', '× nginx', '× best Node peer', 'errors', 'other load %'], body)}`;
+  });
+  const footprint = table(
+    ['system', 'workers', 'idle RSS MB', 'RSS after load MB'],
+    run.throughput.footprint.map((f) => [systemKey(f.system, f.workers, f.accessLog), String(f.workers), num(f.idleRssMB, 1), num(f.loadedRssMB, 1)]),
+  );
+  const failures = run.throughput.failures.length > 0 ? `\n\nFailed in this run:\n${run.throughput.failures.map((f) => `- ${f}`).join('\n')}` : '';
+  return `wrk, 1 thread, ${run.load.connections} connections, ${run.load.durationSecs} s per workload after a ${run.load.workloadWarmupSecs} s warm-up (plus ${run.load.systemWarmupSecs} s per system). "errors" = socket errors + responses ≥ 400. Ratios compare the same worker count. "other load %" = CPU busy with work not started by the harness (other jobs on the machine), sampled just before that system ran; numbers next to a high value are pessimistic.
+
+![throughput and p99 latency per system](results/${CHART})
+
+${sections.filter(Boolean).join('\n\n')}
+
+### Memory (whole process tree, RSS)
+
+${footprint}${failures}`;
+}
+
+function addedLatencySection(run: BenchRun): string {
+  const a = run.addedLatency;
+  if (!a) return 'Not measured in this run.';
+  return `Paced small GETs (${a.connections} connections, each waiting ${a.delayMs} ms between requests) targeting ${a.targetRps.toLocaleString('en')} req/s, half of our measured maximum.
+
+${table(['system', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'p99 added vs direct, ms'], a.rows.map((r) => [r.system, String(r.workers), r.rps.toLocaleString('en'), num(r.p50Ms, 3), num(r.p99Ms, 3), num(r.addedP99Ms, 3)]))}`;
+}
+
+function reloadSection(run: BenchRun): string {
+  const r = run.reload;
+  if (!r) return 'Not measured in this run.';
+  const times = table(
+    ['sites', 'workers', 'reloads', 'p50 ms', 'p99 ms', 'max ms', 'failed'],
+    r.reloadTimes.map((t) => [String(t.sites), String(t.workers), String(t.replyMs.count), num(t.replyMs.p50), num(t.replyMs.p99), num(t.replyMs.max), String(t.failed) + (t.firstFailure ? ` (${t.firstFailure})` : '')]),
+  );
+  const lines: string[] = [`Socket \`reload\` → reply, each reload applying a real change (a site setting toggled), config written atomically like kubelet does.\n\n${times}`];
+  const u = r.reloadsUnderLoad;
+  if (u) lines.push(`**${u.reloads} reloads while small GETs run** (${u.workers} workers): ${u.load.requests.toLocaleString('en')} requests, ${u.load.socketErrors} socket errors, ${u.load.non2xx} responses ≥ 400; ${u.reloadFailures} reloads answered an error; reload reply p50 ${num(u.replyMs.p50)} ms, p99 ${num(u.replyMs.p99)} ms; throughput meanwhile ${u.load.rps.toLocaleString('en')} req/s.`);
+  const s = r.statusUnderLoad;
+  if (s) lines.push(`**\`status\` under full load** (${s.workers} workers, ${s.load.rps.toLocaleString('en')} req/s): p50 ${num(s.statusMs.p50)} ms, p99 ${num(s.statusMs.p99)} ms, max ${num(s.statusMs.max)} ms over ${s.statusMs.count} calls, ${s.statusFailures} failed.`);
+  const probeRow = (name: string, p: ProbeSummary) => [name, String(p.runs), num(p.wallMs.p50, 0), num(p.wallMs.p99, 0), num(p.peakRssMB, 1), String(p.failed)];
+  const probes = [r.probeIdle ? probeRow('idle', r.probeIdle) : undefined, s ? probeRow('under full load', s.probeUnderLoad) : undefined].filter((x): x is string[] => x !== undefined);
+  if (probes.length > 0) lines.push(`**Readiness probe** \`node src/cli.ts ctl status --socket …\` as a fresh process (wall time; peak RSS from GNU time). The image's \`reverse-proxy ctl status\` runs the compiled build, so this is an upper bound.\n\n${table(['when', 'runs', 'wall p50 ms', 'wall p99 ms', 'peak RSS MB', 'failed'], probes)}`);
+  const f = r.idleFootprint;
+  if (f) lines.push(`**Idle RSS**, 1 worker, 10 sites, 2 s after start: master ${num(f.masterRssMB, 1)} MB + worker ${f.workerRssMB.map((w) => num(w, 1)).join(' + ')} MB = **${num(f.totalRssMB, 1)} MB**.`);
+  if (r.failures.length > 0) lines.push(`Failed steps:\n${r.failures.map((x) => `- ${x}`).join('\n')}`);
+  return lines.join('\n\n');
+}
+
+function chaosSection(run: ChaosRun): string {
+  return `${machineSection(run)}
+
+${table(['scenario', 'result', 'what happened'], run.scenarios.map((s) => [s.name, s.passed ? 'pass' : '**FAIL**', s.summary]))}
+
+Full details (counts, timings) in \`results/chaos-latest.json\`.`;
+}
+
+const HOW_TO_RUN = `Not part of \`npm test\`. Needs \`wrk\`, \`nginx\`, \`haproxy\` and GNU \`time\` (Debian packages; the harness
+checks and prints \`apt-get install -y wrk nginx haproxy time\` when one is missing). Everything binds 127.0.0.1 only.
+
+\`\`\`
+npm run bench             # full run, ≤10 minutes: every system, 1 and N workers, reload and probe benchmarks
+npm run bench -- --quick  # ≤2 minutes, shorter runs, same coverage
+npm run chaos             # reliability runs (kill -9, upstream loss, admin-socket abuse, broken reloads)
+npm run chaos -- --quick
+\`\`\`
+
+Each run writes \`results/<kind>-<timestamp>.json\` and \`results/<kind>-latest.json\`, then regenerates this file and
+\`results/${CHART}\` from the latest bench and chaos results.
+
+**Systems.** One Node \`http\` upstream process (\`upstream-server.ts\`: \`/small\` 6 bytes, \`/64k\`, \`POST /upload\`)
+behind: nothing (the ceiling), this project (\`serve\`, access log off; once with it on), nginx (one \`server\` block per
+site, upstream keep-alive, request bodies streamed, responses buffered in memory only), HAProxy (\`nbthread\` = workers,
+host map, \`http-reuse always\`), node-http-proxy (keep-alive agent) and @fastify/http-proxy (undici, \`getUpstream\` by
+Host), the Node peers clustered with \`node:cluster\` like our workers. Every system has the same 1,000 sites plus a
+default. Worker count is the same for every system in a comparison; upstream, wrk and the proxy share the cores, as in a
+pod with an app container.`;
+
+export function regenerateReadme(): void {
+  const bench = loadLatest('bench');
+  const chaos = loadLatest('chaos');
+  if (bench) writeFileSync(join(RESULTS_DIR, CHART), throughputChart(bench.throughput.rows, `Throughput and p99 latency, ${bench.machine.cores} cores, ${bench.startedAt.slice(0, 16)} UTC`));
+  const findings = existsSync(FINDINGS) ? readFileSync(FINDINGS, 'utf8').trim() : '';
+  const parts = [
+    '# Benchmarks and reliability runs',
+    '_Generated by `bench/report.ts` from `results/bench-latest.json` and `results/chaos-latest.json`; edit `findings.md` for the prose below the tables._',
+    HOW_TO_RUN,
+  ];
+  if (bench) {
+    parts.push(`## Machine\n\n${machineSection(bench)}`);
+    parts.push(`## Targets (issue 8)\n\n${table(['target', 'measured', 'verdict'], checkTargets(bench).map((c) => [c.target, c.measured, verdict(c.met)]))}`);
+    parts.push(`## Throughput and latency\n\n${throughputSection(bench)}`);
+    parts.push(`## Latency added at half load\n\n${addedLatencySection(bench)}`);
+    parts.push(`## Reloads, admin socket, probe, memory\n\n${reloadSection(bench)}`);
+  } else {
+    parts.push('No bench results yet: run `npm run bench`.');
+  }
+  parts.push(chaos ? `## Reliability (npm run chaos)\n\n${chaosSection(chaos)}` : '## Reliability\n\nNo chaos results yet: run `npm run chaos`.');
+  if (findings) parts.push(findings);
+  writeFileSync(README, `${parts.join('\n\n')}\n`);
+}

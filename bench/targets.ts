@@ -1,0 +1,76 @@
+// The targets of issue 8, checked against one bench run. A target with no measurement (the
+// system did not start, the step failed) is reported as not measured, never as met.
+import { ourRatios, OURS } from './compare.ts';
+import type { BenchRun } from './results.ts';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** undefined: not measured in this run. */
+  met?: boolean;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+function minOf(values: readonly (number | undefined)[]): number | undefined {
+  const present = values.filter((v): v is number => v !== undefined);
+  return present.length === 0 ? undefined : Math.min(...present);
+}
+
+export function checkTargets(run: BenchRun): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const ours = ourRatios(run.throughput.rows);
+  const describeWorst = (pick: (r: (typeof ours)[number]) => number | undefined) => {
+    const worst = ours.filter((o) => pick(o) !== undefined).sort((a, b) => (pick(a) ?? 0) - (pick(b) ?? 0))[0];
+    return worst ? `worst ${fmt(pick(worst) ?? Number.NaN)}× (${worst.row.workload}, ${worst.row.workers} worker${worst.row.workers > 1 ? 's' : ''})` : 'not measured';
+  };
+  const minNode = minOf(ours.map((o) => o.ratios.toBestNode));
+  checks.push({ target: 'ahead of every Node peer on every workload, ≥1.3× the best', measured: describeWorst((o) => o.ratios.toBestNode), ...(minNode !== undefined ? { met: minNode >= 1.3 } : {}) });
+  const minNginx = minOf(ours.map((o) => o.ratios.toNginx));
+  checks.push({ target: '≥0.6× nginx throughput', measured: describeWorst((o) => o.ratios.toNginx), ...(minNginx !== undefined ? { met: minNginx >= 0.6 } : {}) });
+
+  const paced = run.addedLatency?.rows.find((r) => r.system === OURS);
+  checks.push({
+    target: 'p99 added latency ≤1 ms at half of max load',
+    measured: paced?.addedP99Ms !== undefined ? `+${fmt(paced.addedP99Ms, 3)} ms at ${paced.rps} req/s (${paced.workers} workers)` : 'not measured',
+    ...(paced?.addedP99Ms !== undefined ? { met: paced.addedP99Ms <= 1 } : {}),
+  });
+
+  const reload100 = run.reload?.reloadTimes.find((t) => t.sites === 100);
+  checks.push({
+    target: 'reload of 100 sites ≤20 ms p50',
+    measured: reload100 ? `${fmt(reload100.replyMs.p50)} ms p50 (${reload100.workers} workers, ${reload100.failed} failed)` : 'not measured',
+    ...(reload100 ? { met: reload100.replyMs.p50 <= 20 && reload100.failed === 0 } : {}),
+  });
+
+  const underLoad = run.reload?.reloadsUnderLoad;
+  const lost = underLoad ? underLoad.load.socketErrors + underLoad.load.non2xx : 0;
+  checks.push({
+    target: '0 failed requests across reloads',
+    measured: underLoad ? `${lost} failed of ${underLoad.load.requests} during ${underLoad.reloads} reloads (${underLoad.reloadFailures} reloads answered an error)` : 'not measured',
+    ...(underLoad ? { met: lost === 0 && underLoad.reloadFailures === 0 } : {}),
+  });
+
+  const status = run.reload?.statusUnderLoad;
+  checks.push({
+    target: '`status` p99 ≤5 ms under load',
+    measured: status ? `${fmt(status.statusMs.p99)} ms p99 over ${status.statusMs.count} calls, ${status.statusFailures} failed` : 'not measured',
+    ...(status ? { met: status.statusMs.p99 <= 5 && status.statusFailures === 0 } : {}),
+  });
+
+  const idle = run.reload?.idleFootprint;
+  checks.push({
+    target: 'idle master + 1 worker ≤120 MB RSS',
+    measured: idle ? `${fmt(idle.totalRssMB, 1)} MB (master ${fmt(idle.masterRssMB, 1)} + worker ${fmt(idle.workerRssMB[0] ?? Number.NaN, 1)})` : 'not measured',
+    ...(idle ? { met: idle.totalRssMB <= 120 } : {}),
+  });
+
+  // Not in issue 8's list, but kubelet's exec probe times out after 1 s by default (DESIGN.md).
+  const probe = status?.probeUnderLoad;
+  checks.push({
+    target: 'probe command under load well inside kubelet’s 1 s timeout (p99 ≤500 ms)',
+    measured: probe ? `${fmt(probe.wallMs.p99, 0)} ms p99, peak RSS ${probe.peakRssMB !== undefined ? `${fmt(probe.peakRssMB, 1)} MB` : 'n/a'}, ${probe.failed} failed` : 'not measured',
+    ...(probe ? { met: probe.wallMs.p99 <= 500 && probe.failed === 0 } : {}),
+  });
+  return checks;
+}
