@@ -94,7 +94,12 @@ export class Reconciler {
       while (this.#pendingTrigger !== undefined && !this.#stopped) {
         const reason = this.#pendingTrigger;
         this.#pendingTrigger = undefined;
-        await this.#reconcile(reason);
+        try {
+          await this.#reconcile(reason);
+        } catch (err) {
+          // A bug here must not end the loop for good: say so, and let the next trigger retry.
+          this.#options.logger.error({ event: 'reconcile_error', err: describe(err), trigger: reason }, 'comparison failed unexpectedly');
+        }
       }
     } finally {
       // Synchronous with the loop's last check, so a trigger can never fall in between.
