@@ -202,3 +202,64 @@ rate_limit = { rps = 0.5, burst = 2 }
     assert.equal((await send(proxy.port, 'refused.test')).status, 502);
   });
 });
+
+describe('client-side limits', () => {
+  let upstream: Upstream;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    upstream = await startUpstream(echo('app'));
+    proxy = await startProxy({
+      config: `
+[[sites]]
+host = "small.test"
+upstream = "${upstream.url}"
+body_limit_bytes = 1000
+request_timeout_secs = 0.5
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await upstream?.close();
+  });
+
+  /** Writes a request head and collects everything the proxy sends until it closes. */
+  function exchangeRaw(head: string, afterFirstReply?: (socket: Socket) => void): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(proxy.port, '127.0.0.1', () => socket.write(head));
+      let data = '';
+      let replied = false;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        data += chunk;
+        if (!replied) {
+          replied = true;
+          afterFirstReply?.(socket);
+        }
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      socket.setTimeout(10_000, () => socket.destroy(new Error('proxy kept the connection open')));
+    });
+  }
+
+  it('refuses an Expect: 100-continue upload over the limit with 413 and never asks for the body', async () => {
+    const reply = await exchangeRaw('POST / HTTP/1.1\r\nHost: small.test\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    assert.doesNotMatch(reply, /100 Continue/);
+    assert.match(reply, /^HTTP\/1\.1 413 /);
+  });
+
+  it('asks for an Expect: 100-continue body within the limit and forwards it', async () => {
+    const reply = await exchangeRaw('POST / HTTP/1.1\r\nHost: small.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', (socket) => socket.write('hello'));
+    assert.match(reply, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    assert.match(reply, /"bodyBytes":5/);
+  });
+
+  it('closes a client that stops sending its body for request_timeout_secs plus CLIENT_IDLE_GRACE_MS', async () => {
+    // Ten bytes of a promised 500, then silence: the connection must be closed, not held.
+    const reply = await exchangeRaw('POST / HTTP/1.1\r\nHost: small.test\r\nContent-Length: 500\r\n\r\n0123456789');
+    assert.doesNotMatch(reply, /^HTTP\/1\.1 200 /);
+  });
+});
