@@ -122,6 +122,14 @@ upstream = "${fallback.url}"
     assert.equal(invalid.body, '400 invalid Host header\n');
   });
 
+  it('sends an HTTP/1.0 request without Host to the default site, and answers 400 when there is none', async () => {
+    const routed = await raw(proxy.port, 'GET /old HTTP/1.0\r\n\r\n');
+    assert.match(routed, /^HTTP\/1\.1 200 /);
+    assert.match(routed, /"upstream":"fallback"/);
+    const refused = await raw(noDefault.port, 'GET /old HTTP/1.0\r\n\r\n');
+    assert.match(refused, /^HTTP\/1\.1 400 /);
+  });
+
   it('routes an absolute-form request by its authority, not the Host header', async () => {
     const reply = await raw(proxy.port, 'GET http://a.example.com/x?y=1 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 200 /);

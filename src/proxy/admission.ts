@@ -13,7 +13,7 @@ function refuse(status: number, message: string, code: string, host?: string, he
   return { ok: false, reply: { status, message, ...(headers ? { headers } : {}) }, code, host };
 }
 
-export function admit(compiled: CompiledGeneration | undefined, url: string, head: ClientHead, remote: string): Admission {
+export function admit(compiled: CompiledGeneration | undefined, url: string, httpVersion: string, head: ClientHead, remote: string): Admission {
   let path = url;
   let rawHost = head.host;
   if (url.charCodeAt(0) !== 0x2f /* / */) {
@@ -24,13 +24,22 @@ export function admit(compiled: CompiledGeneration | undefined, url: string, hea
     path = absolute.path;
     rawHost = absolute.host;
   }
-  if (rawHost === undefined || rawHost === '') return refuse(400, 'missing Host header', 'ERR_MISSING_HOST');
+  if (rawHost === undefined || rawHost === '') {
+    // HTTP/1.0 predates Host: such a request goes to the default site, as in nginx.
+    const fallback = httpVersion === '1.0' ? compiled?.router.match('') : undefined;
+    if (fallback === undefined) return refuse(400, 'missing Host header', 'ERR_MISSING_HOST');
+    return withinRate(fallback, '', path, remote);
+  }
   const host = normalizeHost(rawHost);
   if (host === undefined) return refuse(400, 'invalid Host header', 'ERR_INVALID_HOST');
   if (compiled === undefined) return refuse(503, 'no configuration loaded yet', 'ERR_NOT_READY', host);
   const site = compiled.router.match(host);
   // The host is normalized to [a-z0-9._-] (or an IPv6 literal), so echoing it is safe.
   if (site === undefined) return refuse(404, `no site for host "${host}"`, 'ERR_NO_SITE', host);
+  return withinRate(site, host, path, remote);
+}
+
+function withinRate(site: CompiledSite, host: string, path: string, remote: string): Admission {
   const retryAfter = site.rateLimiter?.take(remote) ?? 0;
   if (retryAfter > 0) return refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]);
   return { ok: true, site, host, path };

@@ -4,9 +4,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ClientClosedError, type ReverseProxyError } from '../errors.ts';
+import { ClientClosedError } from '../errors.ts';
+import { logAccess, logUpstreamError } from './access-log.ts';
 import type { Logger } from '../log.ts';
-import type { CompiledSite } from './generation.ts';
+import { pickUpstream, type CompiledSite } from './generation.ts';
 import { clientResponseHeaders } from './headers.ts';
 import type { UpstreamPool } from './pools.ts';
 import { sendReply, type ProxyReply } from './responses.ts';
@@ -75,8 +76,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #dispatch(): void {
     const request = this.#forward as ForwardRequest;
     const site = request.site;
-    const upstream = site.upstreams[site.nextUpstream++ % site.upstreams.length] as UpstreamPool;
-    if (site.nextUpstream >= site.upstreams.length) site.nextUpstream = 0;
+    const upstream = pickUpstream(site);
     this.#upstream = upstream;
     this.#attempts++;
     upstream.pool.dispatch(
@@ -140,7 +140,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const proxyError = toProxyError(error, this.#upstream?.origin ?? '');
     this.#errorCode = proxyError.code;
-    this.#logUpstreamError(proxyError);
+    logUpstreamError(this.#owner.logger, proxyError, { upstream: this.#upstream?.origin, host: this.host, path: this.#req.url });
     if (this.#res.headersSent) {
       // Part of the response is already with the client; the only honest signal left is an
       // incomplete response, which the client sees as a broken connection.
@@ -156,13 +156,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#attempts < request.site.upstreams.length &&
       isConnectFailure(error) &&
       (request.body === null || !request.body.readableDidRead)
-    );
-  }
-
-  #logUpstreamError(error: ReverseProxyError): void {
-    this.#owner.logger.warn(
-      { event: 'upstream_error', code: error.code, upstream: this.#upstream?.origin, host: this.host, path: this.#req.url },
-      error.message,
     );
   }
 
@@ -187,23 +180,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
       res.socket?.end();
     }
     this.#owner.exchangeClosed();
-    if (this.#owner.accessLogger) this.#logAccess(this.#owner.accessLogger);
+    const accessLogger = this.#owner.accessLogger;
+    if (accessLogger === undefined) return;
+    logAccess(accessLogger, {
+      method: this.#req.method,
+      host: this.host,
+      path: this.#req.url,
+      status: this.#status,
+      upstream: this.#upstream?.origin,
+      startedAt: this.#startedAt,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      remote: this.#remote,
+      error: this.#errorCode,
+    });
   };
 
-  #logAccess(logger: Logger): void {
-    const req = this.#req;
-    logger.info({
-      event: 'access',
-      method: req.method,
-      host: this.host,
-      path: req.url,
-      status: this.#status,
-      upstream: this.#upstream?.origin ?? null,
-      duration_ms: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
-      bytes_in: this.#bytesIn,
-      bytes_out: this.#bytesOut,
-      remote: this.#remote,
-      ...(this.#errorCode === undefined ? {} : { error: this.#errorCode }),
-    });
-  }
 }

@@ -70,6 +70,13 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
   return { generation, router: new HostRouter(sites), sites, pools: used };
 }
 
+/** Round-robin over the site's upstreams. */
+export function pickUpstream(site: CompiledSite): UpstreamPool {
+  const index = site.nextUpstream;
+  site.nextUpstream = (index + 1) % site.upstreams.length;
+  return site.upstreams[index] as UpstreamPool;
+}
+
 function secondsToMs(seconds: number): number {
   return Math.round(seconds * 1000);
 }

@@ -178,7 +178,7 @@ export class ProxyServer {
     const exchange = new Exchange(this.#owner, req, res, remote);
     this.#activeRequests++;
     const head = readClientHead(req.rawHeaders);
-    const admission = admit(this.#compiled, req.url ?? '/', head, remote);
+    const admission = admit(this.#compiled, req.url ?? '/', req.httpVersion, head, remote);
     exchange.host = admission.host;
     if (!admission.ok) {
       exchange.reply(admission.reply, admission.code);
@@ -205,7 +205,7 @@ export class ProxyServer {
     const tunnel = new Tunnel(this.#owner, req, socket, head, remote);
     this.#activeRequests++;
     const clientHead = readClientHead(req.rawHeaders);
-    const admission = admit(this.#compiled, req.url ?? '/', clientHead, remote);
+    const admission = admit(this.#compiled, req.url ?? '/', req.httpVersion, clientHead, remote);
     tunnel.host = admission.host;
     if (!admission.ok) {
       tunnel.reply(admission.reply, admission.code);

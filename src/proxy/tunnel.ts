@@ -2,23 +2,17 @@
 // any request, and once the upstream answers 101 both sockets are piped together until either
 // side closes. Tunnels have no idle timeout (nginx's default 60 s proxy_read_timeout silently
 // kills quiet WebSockets); TCP keep-alive detects dead peers instead.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { ClientClosedError, type ReverseProxyError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { CompiledSite } from './generation.ts';
+import { ClientClosedError } from '../errors.ts';
+import { logAccess, logUpstreamError } from './access-log.ts';
+import type { ExchangeOwner } from './exchange.ts';
+import { pickUpstream, type CompiledSite } from './generation.ts';
 import { HOP_BY_HOP_HEADERS, VIA_TOKEN } from './headers.ts';
 import type { UpstreamPool } from './pools.ts';
 import { writeReplyToSocket, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
-import { STATUS_CODES } from 'node:http';
-
-export interface TunnelOwner {
-  readonly accessLogger: Logger | undefined;
-  readonly logger: Logger;
-  exchangeClosed(): void;
-}
 
 export interface UpgradeRequest {
   readonly site: CompiledSite;
@@ -30,7 +24,7 @@ export interface UpgradeRequest {
 }
 
 export class Tunnel implements Dispatcher.DispatchHandler {
-  readonly #owner: TunnelOwner;
+  readonly #owner: ExchangeOwner;
   readonly #req: IncomingMessage;
   readonly #client: Socket;
   readonly #head: Buffer;
@@ -45,7 +39,7 @@ export class Tunnel implements Dispatcher.DispatchHandler {
   #status = 0;
   #errorCode: string | undefined;
 
-  constructor(owner: TunnelOwner, req: IncomingMessage, client: Socket, head: Buffer, remote: string) {
+  constructor(owner: ExchangeOwner, req: IncomingMessage, client: Socket, head: Buffer, remote: string) {
     this.#owner = owner;
     this.#req = req;
     this.#client = client;
@@ -64,8 +58,7 @@ export class Tunnel implements Dispatcher.DispatchHandler {
   forward(request: UpgradeRequest): void {
     const site = request.site;
     this.#site = site;
-    const upstream = site.upstreams[site.nextUpstream++ % site.upstreams.length] as UpstreamPool;
-    if (site.nextUpstream >= site.upstreams.length) site.nextUpstream = 0;
+    const upstream = pickUpstream(site);
     this.#upstream = upstream;
     upstream.pool.dispatch(
       {
@@ -131,7 +124,7 @@ export class Tunnel implements Dispatcher.DispatchHandler {
       return;
     }
     const proxyError = toProxyError(error, this.#upstream?.origin ?? '');
-    this.#logUpstreamError(proxyError);
+    logUpstreamError(this.#owner.logger, proxyError, { upstream: this.#upstream?.origin, host: this.host, path: this.#req.url });
     if (this.#responded) {
       this.#errorCode = proxyError.code;
       this.#client.destroy();
@@ -150,10 +143,6 @@ export class Tunnel implements Dispatcher.DispatchHandler {
     this.#status = status;
   }
 
-  #logUpstreamError(error: ReverseProxyError): void {
-    this.#owner.logger.warn({ event: 'upstream_error', code: error.code, upstream: this.#upstream?.origin, host: this.host, path: this.#req.url }, error.message);
-  }
-
   readonly #onClientClose = (): void => {
     if (!this.#responded) {
       this.#status = 499;
@@ -163,20 +152,19 @@ export class Tunnel implements Dispatcher.DispatchHandler {
     this.#upstreamSocket?.destroy();
     this.#owner.exchangeClosed();
     const logger = this.#owner.accessLogger;
-    if (!logger) return;
-    logger.info({
-      event: 'access',
+    if (logger === undefined) return;
+    logAccess(logger, {
       method: this.#req.method,
       host: this.host,
       path: this.#req.url,
       status: this.#status,
-      upstream: this.#upstream?.origin ?? null,
-      duration_ms: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
+      upstream: this.#upstream?.origin,
+      startedAt: this.#startedAt,
       // For a tunnel these are the bytes of the whole connection, handshake included.
-      bytes_in: this.#client.bytesRead,
-      bytes_out: this.#client.bytesWritten,
+      bytesIn: this.#client.bytesRead,
+      bytesOut: this.#client.bytesWritten,
       remote: this.#remote,
-      ...(this.#errorCode === undefined ? {} : { error: this.#errorCode }),
+      error: this.#errorCode,
     });
   };
 }
