@@ -136,6 +136,8 @@ upstream = "${fallback.url}"
     const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, ''));
     assert.equal(body.upstream, 'wildcard');
     assert.equal(body.url, '/x?y=1');
+    assert.equal(body.headers.host, 'a.example.com', 'the authority replaces the Host header upstream too');
+    assert.equal(body.headers['x-forwarded-host'], 'a.example.com');
   });
 
   it('writes one access-log line per request with the documented fields', async () => {

@@ -6,7 +6,15 @@ import { normalizeHost } from './host.ts';
 import type { ProxyReply } from './responses.ts';
 
 export type Admission =
-  | { ok: true; site: CompiledSite; host: string; path: string }
+  | {
+      ok: true;
+      site: CompiledSite;
+      /** Normalized host the request was routed on. */
+      host: string;
+      /** The Host as the client gave it (from the absolute-form target if it used one). */
+      authority: string | undefined;
+      path: string;
+    }
   | { ok: false; reply: ProxyReply; code: string; host: string | undefined };
 
 function refuse(status: number, message: string, code: string, host?: string, headers?: string[]): Admission {
@@ -28,7 +36,7 @@ export function admit(compiled: CompiledGeneration | undefined, url: string, htt
     // HTTP/1.0 predates Host: such a request goes to the default site, as in nginx.
     const fallback = httpVersion === '1.0' ? compiled?.router.match('') : undefined;
     if (fallback === undefined) return refuse(400, 'missing Host header', 'ERR_MISSING_HOST');
-    return withinRate(fallback, '', path, remote);
+    return withinRate(fallback, '', undefined, path, remote);
   }
   const host = normalizeHost(rawHost);
   if (host === undefined) return refuse(400, 'invalid Host header', 'ERR_INVALID_HOST');
@@ -36,13 +44,13 @@ export function admit(compiled: CompiledGeneration | undefined, url: string, htt
   const site = compiled.router.match(host);
   // The host is normalized to [a-z0-9._-] (or an IPv6 literal), so echoing it is safe.
   if (site === undefined) return refuse(404, `no site for host "${host}"`, 'ERR_NO_SITE', host);
-  return withinRate(site, host, path, remote);
+  return withinRate(site, host, rawHost, path, remote);
 }
 
-function withinRate(site: CompiledSite, host: string, path: string, remote: string): Admission {
+function withinRate(site: CompiledSite, host: string, authority: string | undefined, path: string, remote: string): Admission {
   const retryAfter = site.rateLimiter?.take(remote) ?? 0;
   if (retryAfter > 0) return refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]);
-  return { ok: true, site, host, path };
+  return { ok: true, site, host, authority, path };
 }
 
 function parseAbsoluteTarget(url: string): { path: string; host: string } | undefined {

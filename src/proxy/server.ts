@@ -191,6 +191,7 @@ export class ProxyServer {
     }
     if (expectsContinue) res.writeContinue();
     req.socket.setTimeout(site.clientIdleTimeoutMs);
+    head.host = admission.authority;
     exchange.forward({
       site,
       method: req.method ?? 'GET',
@@ -216,6 +217,7 @@ export class ProxyServer {
       return;
     }
     const site = admission.site;
+    clientHead.host = admission.authority;
     tunnel.forward({
       site,
       method: req.method ?? 'GET',
