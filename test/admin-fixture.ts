@@ -11,6 +11,7 @@ import type { InfoFields, MasterBackend, ProcessRow, ReloadOutcome, SocketRow, S
 import { runWorkerCommand } from '../src/admin/worker-commands.ts';
 import { startAdminSocket, type AdminSocket } from '../src/admin/server.ts';
 import type { AdminLevel } from '../src/config/schema.ts';
+import type { AdminLimits } from '../src/admin/limits.ts';
 
 export const VERSION = '0.1.0-test';
 
@@ -41,6 +42,8 @@ class TestWorker implements WorkerBackend {
 /** A master whose answers come from state the test changes: sites, draining, reload results. */
 export class TestMaster implements MasterBackend {
   startedAt = Date.now() - 62_000;
+  /** Fixed, so replies can be compared byte for byte; the fraction checks it is floored. */
+  uptimeSecs = 62.7;
   sites = ['example.com', '*.example.org'];
   draining = false;
   reloads = 0;
@@ -71,7 +74,7 @@ export class TestMaster implements MasterBackend {
   }
   status(): StatusOutcome {
     if (this.draining) return { ok: false, message: 'shutting down' };
-    return { ok: true, uptimeSecs: (Date.now() - this.startedAt) / 1000, sites: this.sites.length };
+    return { ok: true, uptimeSecs: this.uptimeSecs, sites: this.sites.length };
   }
   info(): InfoFields {
     return {
@@ -153,14 +156,14 @@ export interface TestSocket {
   close: () => Promise<void>;
 }
 
-export async function startTestSocket(options: { level?: AdminLevel; mode?: number; backend?: TestMaster } = {}): Promise<TestSocket> {
+export async function startTestSocket(options: { level?: AdminLevel; mode?: number; backend?: TestMaster; limits?: Partial<AdminLimits> } = {}): Promise<TestSocket> {
   const { dir, remove } = await tempDir();
   const path = join(dir, 'admin.sock');
   const backend = options.backend ?? new TestMaster();
   const { logger, lines } = capturingLogger();
   const level = options.level ?? 'admin';
   const mode = options.mode ?? 0o660;
-  const socket = await startAdminSocket({ path, mode, level, backend, logger });
+  const socket = await startAdminSocket({ path, mode, level, backend, logger, ...(options.limits ? { limits: options.limits } : {}) });
   if (socket === undefined) throw new Error('test socket unexpectedly in use');
   backend.socketRows = [{ path, level, mode }];
   return {

@@ -4,19 +4,24 @@
 import type { Socket } from 'node:net';
 import type { AdminLevel } from '../config/schema.ts';
 import { LineBuffer, decodeLine } from './line.ts';
-import { COMMAND_READ_TIMEOUT_MS, PROMPT_IDLE_TIMEOUT_MS, REPLY_WRITE_TIMEOUT_MS } from './limits.ts';
 import { runCommandLine, type CliContext, type CliSession } from './master-cli.ts';
 import { INVALID_INPUT, errorReply } from './reply.ts';
 import { promptFor } from './target.ts';
 
-export const COMMAND_TIMEOUT_MESSAGE = `no complete command line within ${COMMAND_READ_TIMEOUT_MS} ms`;
+export function commandTimeoutMessage(timeoutMs: number): string {
+  return `no complete command line within ${timeoutMs} ms`;
+}
 
-/** Sends a last reply and closes; a client that never reads it is cut off after REPLY_WRITE_TIMEOUT_MS. */
-export function replyAndClose(socket: Socket, text: string): void {
+/**
+ * Sends a last reply and closes as soon as the kernel has it: on a Unix socket the peer still
+ * reads every byte already written, so the slot is freed without waiting for the client's
+ * side to close. A client that does not read at all is cut off after `writeTimeoutMs`.
+ */
+export function replyAndClose(socket: Socket, text: string, writeTimeoutMs: number): void {
   if (socket.destroyed || socket.writableEnded) return;
-  const timer = setTimeout(() => socket.destroy(), REPLY_WRITE_TIMEOUT_MS);
+  const timer = setTimeout(() => socket.destroy(), writeTimeoutMs);
   socket.once('close', () => clearTimeout(timer));
-  socket.end(text);
+  socket.end(text, () => socket.destroy());
 }
 
 export interface AdminConnection {
@@ -27,6 +32,7 @@ export interface AdminConnection {
 }
 
 export function serveConnection(socket: Socket, level: AdminLevel, context: CliContext): AdminConnection {
+  const { limits } = context;
   const lines = new LineBuffer();
   const session: CliSession = { level, target: { kind: 'master' }, interactive: false, quit: false };
   let linesSeen = 0;
@@ -44,7 +50,7 @@ export function serveConnection(socket: Socket, level: AdminLevel, context: CliC
     finished = true;
     clearTimeout(timer);
     socket.pause();
-    replyAndClose(socket, text);
+    replyAndClose(socket, text, limits.replyWriteTimeoutMs);
   };
 
   const handleLine = async (raw: Buffer) => {
@@ -58,7 +64,7 @@ export function serveConnection(socket: Socket, level: AdminLevel, context: CliC
       return;
     }
     const more = socket.write(output + promptFor(session.target));
-    arm(PROMPT_IDLE_TIMEOUT_MS, () => socket.destroy());
+    arm(limits.promptIdleTimeoutMs, () => socket.destroy());
     if (!more) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
   };
 
@@ -89,7 +95,7 @@ export function serveConnection(socket: Socket, level: AdminLevel, context: CliC
     socket.resume();
   };
 
-  arm(COMMAND_READ_TIMEOUT_MS, () => finish(errorReply(COMMAND_TIMEOUT_MESSAGE)));
+  arm(limits.commandReadTimeoutMs, () => finish(errorReply(commandTimeoutMessage(limits.commandReadTimeoutMs))));
   socket.on('data', (chunk: Buffer) => {
     lines.push(chunk);
     void pump();

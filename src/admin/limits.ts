@@ -33,3 +33,22 @@ export const WORKER_REPLY_TIMEOUT_MS = 5_000;
 
 /** How long start-up waits for a process already on the socket path to accept a probe. */
 export const LIVENESS_PROBE_TIMEOUT_MS = 1_000;
+
+/** The limits one admin socket runs with; tests shorten the timers, the runtime uses the defaults. */
+export interface AdminLimits {
+  maxConnections: number;
+  maxPromptSessions: number;
+  commandReadTimeoutMs: number;
+  promptIdleTimeoutMs: number;
+  replyWriteTimeoutMs: number;
+  workerReplyTimeoutMs: number;
+}
+
+export const DEFAULT_ADMIN_LIMITS: Readonly<AdminLimits> = Object.freeze({
+  maxConnections: MAX_ADMIN_CONNECTIONS,
+  maxPromptSessions: MAX_PROMPT_SESSIONS,
+  commandReadTimeoutMs: COMMAND_READ_TIMEOUT_MS,
+  promptIdleTimeoutMs: PROMPT_IDLE_TIMEOUT_MS,
+  replyWriteTimeoutMs: REPLY_WRITE_TIMEOUT_MS,
+  workerReplyTimeoutMs: WORKER_REPLY_TIMEOUT_MS,
+});

@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import type { MasterBackend, Target } from './backend.ts';
 import { formatHelp, formatInfo, formatInfoJson, formatProcessTable, formatSocketTable, type HelpEntry } from './format.ts';
 import { levelAllows } from './levels.ts';
-import { WORKER_REPLY_TIMEOUT_MS } from './limits.ts';
+import type { AdminLimits } from './limits.ts';
 import { normalizeCommand } from './line.ts';
 import { INVALID_INPUT, describeFailure, errorReply, reloadReply, statusReply, unknownCommandReply } from './reply.ts';
 import { describeTarget, parseTarget, resolveTarget } from './target.ts';
@@ -26,6 +26,7 @@ export interface CliSession {
 export interface CliContext {
   backend: MasterBackend;
   logger: Logger;
+  limits: Readonly<AdminLimits>;
   /** Reserves an interactive-session slot on this socket; false when none is free. */
   enterPrompt(): boolean;
   leavePrompt(): void;
@@ -96,8 +97,8 @@ async function askWorker(context: CliContext, target: Exclude<Target, { kind: 'm
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(
-      () => resolve(errorReply(`process ${describeTarget(target)} did not answer within ${WORKER_REPLY_TIMEOUT_MS} ms`)),
-      WORKER_REPLY_TIMEOUT_MS,
+      () => resolve(errorReply(`process ${describeTarget(target)} did not answer within ${context.limits.workerReplyTimeoutMs} ms`)),
+      context.limits.workerReplyTimeoutMs,
     );
   });
   try {

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { MasterBackend } from './backend.ts';
 import { bindUnixSocket, unlinkIfOurs } from './bind.ts';
 import { replyAndClose, serveConnection, type AdminConnection } from './connection.ts';
-import { MAX_ADMIN_CONNECTIONS, MAX_PROMPT_SESSIONS } from './limits.ts';
+import { DEFAULT_ADMIN_LIMITS, type AdminLimits } from './limits.ts';
 import { errorReply } from './reply.ts';
 
 export interface AdminSocketOptions {
@@ -15,6 +15,8 @@ export interface AdminSocketOptions {
   level: AdminLevel;
   backend: MasterBackend;
   logger: Logger;
+  /** Overrides of DEFAULT_ADMIN_LIMITS; the runtime leaves this out. */
+  limits?: Partial<AdminLimits>;
 }
 
 export interface AdminSocket {
@@ -25,7 +27,9 @@ export interface AdminSocket {
   close(): Promise<void>;
 }
 
-export const TOO_MANY_CONNECTIONS_MESSAGE = `too many admin connections (limit ${MAX_ADMIN_CONNECTIONS}); try again`;
+export function tooManyConnectionsMessage(limit: number): string {
+  return `too many admin connections (limit ${limit}); try again`;
+}
 
 /**
  * Binds the socket and starts serving. Resolves undefined (after a warning) when another live
@@ -34,13 +38,16 @@ export const TOO_MANY_CONNECTIONS_MESSAGE = `too many admin connections (limit $
 export async function startAdminSocket(options: AdminSocketOptions): Promise<AdminSocket | undefined> {
   const { path, mode, level, backend } = options;
   const logger = options.logger.child({ admin_socket: path });
+  const limits: Readonly<AdminLimits> = { ...DEFAULT_ADMIN_LIMITS, ...options.limits };
+  const tooMany = errorReply(tooManyConnectionsMessage(limits.maxConnections));
   const connections = new Map<Socket, AdminConnection>();
   let promptSessions = 0;
   const context = {
     backend,
     logger,
+    limits,
     enterPrompt: () => {
-      if (promptSessions >= MAX_PROMPT_SESSIONS) return false;
+      if (promptSessions >= limits.maxPromptSessions) return false;
       promptSessions++;
       return true;
     },
@@ -53,7 +60,7 @@ export async function startAdminSocket(options: AdminSocketOptions): Promise<Adm
   const evictSlowest = (): boolean => {
     for (const connection of connections.values()) {
       if (connection.waitingForCommand) {
-        connection.closeWith(errorReply(TOO_MANY_CONNECTIONS_MESSAGE));
+        connection.closeWith(tooMany);
         return true;
       }
     }
@@ -61,10 +68,10 @@ export async function startAdminSocket(options: AdminSocketOptions): Promise<Adm
   };
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-    if (connections.size >= MAX_ADMIN_CONNECTIONS && !evictSlowest()) {
-      logger.debug({ event: 'admin_connection_refused', limit: MAX_ADMIN_CONNECTIONS }, 'admin connection limit reached');
+    if (connections.size >= limits.maxConnections && !evictSlowest()) {
+      logger.debug({ event: 'admin_connection_refused', limit: limits.maxConnections }, 'admin connection limit reached');
       socket.on('error', () => {});
-      replyAndClose(socket, errorReply(TOO_MANY_CONNECTIONS_MESSAGE));
+      replyAndClose(socket, tooMany, limits.replyWriteTimeoutMs);
       return;
     }
     connections.set(socket, serveConnection(socket, level, context));
