@@ -7,12 +7,15 @@
 import { stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.ts';
+import { Backoff } from './backoff.ts';
 import type { ReloaderMetrics } from './metrics.ts';
 
 /** Within a burst the quiet period restarts on every event, but a burst never delays the callback beyond this many debounce periods. */
 export const DEBOUNCE_MAX_WAIT_FACTOR = 4;
-/** Pause before recreating a watcher that failed, so a persistent error cannot spin. */
+/** Pause before recreating a watcher that failed; doubles while failures repeat, so a persistent error (inotify limits) cannot spin or flood the log. */
 export const WATCHER_RESTART_DELAY_MS = 1_000;
+/** Cap of that backoff; a watcher that ran this long without failing starts again from the first delay. */
+export const WATCHER_RESTART_MAX_DELAY_MS = 60_000;
 
 export interface MountWatcherOptions {
   dirs: readonly string[];
@@ -45,6 +48,8 @@ export class MountWatcher {
   #quietTimer: NodeJS.Timeout | undefined;
   #burstDeadline: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
+  readonly #restartBackoff = new Backoff(WATCHER_RESTART_DELAY_MS, WATCHER_RESTART_MAX_DELAY_MS);
+  #startedAt = 0;
   #closed = false;
 
   constructor(options: MountWatcherOptions) {
@@ -58,6 +63,7 @@ export class MountWatcher {
 
   /** Starts watching; resolves once the initial scan is done, so later changes are seen. */
   async start(): Promise<void> {
+    this.#startedAt = Date.now();
     this.#identities = await identitiesOf(this.#options.dirs);
     const watcher = watch([...this.#options.dirs], { ignoreInitial: true, depth: 0, followSymlinks: false, persistent: true });
     this.#watcher = watcher;
@@ -118,10 +124,11 @@ export class MountWatcher {
 
   #scheduleRestart(): void {
     if (this.#closed || this.#restartTimer) return;
+    if (Date.now() - this.#startedAt >= WATCHER_RESTART_MAX_DELAY_MS) this.#restartBackoff.reset();
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       void this.#restart().then(() => this.#options.onChange('watcher-restarted'));
-    }, WATCHER_RESTART_DELAY_MS);
+    }, this.#restartBackoff.next());
   }
 
   async #restart(): Promise<void> {
