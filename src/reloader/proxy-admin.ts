@@ -5,11 +5,9 @@ import { AdminReplyError } from '../errors.ts';
 
 /** The fields of `show info json` the reloader relies on. */
 export interface ProxyInfo {
-  pid: number;
   config_file: string;
   config_sha256: string;
   generation: number;
-  reloads: number;
 }
 
 export type ReloadReply = { ok: true; warnings: string[] } | { ok: false; message: string };
@@ -38,13 +36,10 @@ export function parseInfoReply(reply: string): ProxyInfo {
   const info = parseJsonObject(INFO_COMMAND, reply);
   const sha = info['config_sha256'];
   if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw new AdminReplyError(INFO_COMMAND, reply);
-  const number = (key: string) => (typeof info[key] === 'number' ? (info[key] as number) : 0);
   return {
-    pid: number('pid'),
     config_file: typeof info['config_file'] === 'string' ? info['config_file'] : '',
     config_sha256: sha,
-    generation: number('generation'),
-    reloads: number('reloads'),
+    generation: typeof info['generation'] === 'number' ? info['generation'] : 0,
   };
 }
 
