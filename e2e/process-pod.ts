@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createConfigMapVolume } from '../test/helpers/kubelet.ts';
-import { ECHO_UPSTREAM_JS } from './lib/echo-upstream.ts';
+import { ECHO_UPSTREAM_JS, listeningPorts } from './lib/echo-upstream.ts';
 import { run } from './lib/exec.ts';
 import { type LoggedProcess, startLogged } from './lib/logged-process.ts';
 import { CLI, NODE } from './lib/paths.ts';
-import { bodySequence, get, startTraffic } from './lib/traffic.ts';
+import { bodiesAround, get, startTraffic } from './lib/traffic.ts';
 
 const HOST = 'shop.example.test';
 /** Long enough for a reload of a small config on a busy 2-core machine, short enough to fail fast. */
@@ -32,10 +32,13 @@ upstream = "http://127.0.0.1:${upstreamPort}"
 `;
 }
 
-async function startUpstream(name: string): Promise<{ process: LoggedProcess; port: number }> {
-  const process = startLogged(`upstream ${name}`, NODE, ['-e', ECHO_UPSTREAM_JS], { NAME: name });
-  const line = await process.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening '), EVENT_TIMEOUT_MS);
-  return { process, port: Number(String(line.msg).split(' ')[1]) };
+/** The "app container": one process serving `blue` and `green` on free ports. */
+async function startUpstreams(): Promise<{ process: LoggedProcess; blue: number; green: number }> {
+  const process = startLogged('upstreams', NODE, ['-e', ECHO_UPSTREAM_JS], { UPSTREAMS: 'blue=0,green=0' });
+  await process.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening green '), EVENT_TIMEOUT_MS);
+  await process.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening blue '), EVENT_TIMEOUT_MS);
+  const ports = listeningPorts(process.logs.map((l) => String(l.msg)));
+  return { process, blue: ports.get('blue')!, green: ports.get('green')! };
 }
 
 /** The readiness probe exactly as kubelet runs it: exit status of `reverse-proxy ctl status`. */
@@ -55,10 +58,9 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
     podDir = await mkdtemp(join(tmpdir(), 'rp-e2e-pod-'));
     const emptyDir = await mkdtemp(join(podDir, 'socket-'));
     const socketPath = join(emptyDir, 'admin.sock');
-    const blue = await startUpstream('blue');
-    const green = await startUpstream('green');
-    processes.push(blue.process, green.process);
-    const configMap = await createConfigMapVolume({ 'config.toml': config(socketPath, blue.port) }, podDir);
+    const upstreams = await startUpstreams();
+    processes.push(upstreams.process);
+    const configMap = await createConfigMapVolume({ 'config.toml': config(socketPath, upstreams.blue) }, podDir);
     const configFile = join(configMap.dir, 'config.toml');
 
     // Reloader first, like a native sidecar: it must wait for the socket, not crash.
@@ -77,8 +79,10 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
 
     const traffic = startTraffic(url, HOST);
     await traffic.waitForBody('blue', EVENT_TIMEOUT_MS);
-    await configMap.swap({ 'config.toml': config(socketPath, green.port) });
+    const swapAt = Date.now();
+    await configMap.swap({ 'config.toml': config(socketPath, upstreams.green) });
     await reloader.waitForLog((l) => l.event === 'reload' && l.result === 'ok', EVENT_TIMEOUT_MS);
+    const reloadedAt = Date.now();
     await traffic.waitForBody('green', EVENT_TIMEOUT_MS);
     // Keep traffic going past a resync-sized quiet period would take 30 s; 1.5 s shows no reload storm.
     await new Promise((r) => setTimeout(r, 1_500));
@@ -86,7 +90,7 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
 
     const failed = outcomes.filter((o) => o.status !== 200);
     assert.deepEqual(failed, [], `every request during the swap succeeds (${outcomes.length} sent)`);
-    assert.deepEqual(bodySequence(outcomes), ['blue', 'green'], 'traffic switches once, never back');
+    assert.deepEqual(bodiesAround(outcomes, swapAt, reloadedAt), { before: ['blue'], after: ['green'] }, 'traffic switches once the reload is done');
     assert.equal(proxy.logs.filter((l) => l.event === 'reload').length, 1, 'exactly one reload for one ConfigMap change');
     assert.equal(reloader.logs.filter((l) => l.event === 'reload').length, 1);
 

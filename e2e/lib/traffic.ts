@@ -4,6 +4,8 @@
 import { Agent, request } from 'node:http';
 
 export interface Outcome {
+  /** When the request was sent and when its outcome was known (ms since the epoch). */
+  sentAt: number;
   at: number;
   status: number;
   body: string;
@@ -18,15 +20,16 @@ export interface Traffic {
 }
 
 export function get(url: string, host: string, agent?: Agent, timeoutMs = 10_000): Promise<Outcome> {
+  const sentAt = Date.now();
   return new Promise((resolve) => {
     const req = request(url, { headers: { host }, agent, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ at: Date.now(), status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString().trim() }));
-      res.on('error', (err) => resolve({ at: Date.now(), status: 0, body: '', error: err.message }));
+      res.on('end', () => resolve({ sentAt, at: Date.now(), status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString().trim() }));
+      res.on('error', (err) => resolve({ sentAt, at: Date.now(), status: 0, body: '', error: err.message }));
     });
     req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
-    req.on('error', (err) => resolve({ at: Date.now(), status: 0, body: '', error: err.message }));
+    req.on('error', (err) => resolve({ sentAt, at: Date.now(), status: 0, body: '', error: err.message }));
     req.end();
   });
 }
@@ -64,9 +67,11 @@ export function startTraffic(url: string, host: string, connections = 4): Traffi
   };
 }
 
-/** Bodies in the order they were first answered, e.g. ["blue", "green"]: a switch, not a flap. */
-export function bodySequence(outcomes: readonly Outcome[]): string[] {
-  const sequence: string[] = [];
-  for (const o of [...outcomes].sort((a, b) => a.at - b.at)) if (sequence.at(-1) !== o.body) sequence.push(o.body);
-  return sequence;
+/**
+ * Bodies answered before `swapAt` and to requests sent after `reloadedAt`. While a reload is in
+ * progress, workers switch one by one, so only the two sides of that window are definite.
+ */
+export function bodiesAround(outcomes: readonly Outcome[], swapAt: number, reloadedAt: number): { before: string[]; after: string[] } {
+  const distinct = (list: Outcome[]) => [...new Set(list.map((o) => o.body))];
+  return { before: distinct(outcomes.filter((o) => o.at < swapAt)), after: distinct(outcomes.filter((o) => o.sentAt > reloadedAt)) };
 }

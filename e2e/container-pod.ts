@@ -1,0 +1,165 @@
+// Stage 2: the chart's pod in real containers. Build the image offline, render the chart with
+// `helm template`, run the Deployment with `podman kube play`, then do what a cluster does to it:
+// probe readiness with `reverse-proxy ctl status`, send traffic on loopback, swap the ConfigMap
+// kubelet-style on the host side of its mount, and stop the pod with a drain.
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createConfigMapVolume } from '../test/helpers/kubelet.ts';
+import { POD, type PodOptions, RELEASE, container, renderConfigToml, renderPodManifest } from './container/pod-manifest.ts';
+import { ensureBaseImage } from './image/base-image.ts';
+import { buildProxyImage } from './image/proxy-image.ts';
+import { ECHO_UPSTREAM_JS } from './lib/echo-upstream.ts';
+import { available } from './lib/exec.ts';
+import { podman } from './lib/podman.ts';
+import { bodiesAround, get, startTraffic } from './lib/traffic.ts';
+
+const HOST = 'shop.example.test';
+const SHUTDOWN_TIMEOUT_SECS = 15;
+const log = (line: string) => process.stderr.write(`# e2e stage 2: ${line}\n`);
+
+const podOptions = (image: string, upstreamPort: number): PodOptions => ({
+  image,
+  appScript: ECHO_UPSTREAM_JS,
+  upstreams: 'blue=8081,green=8082',
+  sites: [{ host: HOST, upstream: `http://127.0.0.1:${upstreamPort}` }],
+  shutdownTimeoutSecs: SHUTDOWN_TIMEOUT_SECS,
+});
+
+/** Why podman cannot run containers here at all, or undefined when it can. */
+async function whyPodmanCannotRun(): Promise<string | undefined> {
+  if (!(await available('podman'))) return 'podman is not installed (run e2e/install-deps.sh as root)';
+  if (!(await available('debootstrap', ['--version']))) return 'debootstrap is not installed (run e2e/install-deps.sh as root)';
+  const info = await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'], { allowFailure: true, timeoutMs: 30_000 });
+  if (info.code !== 0) return `podman cannot start: ${info.stderr.trim().split('\n').at(-1)}`;
+  return undefined;
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitUntil<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The readiness probe as kubelet runs it in the proxy container. */
+async function probe(): Promise<number> {
+  return (await podman(['exec', container('proxy'), 'reverse-proxy', 'ctl', 'status'], { allowFailure: true, timeoutMs: 15_000 })).code;
+}
+
+/** The proxy container's JSON log events (podman logs interleaves stderr; non-JSON lines are skipped). */
+async function proxyEvents(): Promise<Record<string, unknown>[]> {
+  const { stdout, stderr } = await podman(['logs', container('proxy')], { allowFailure: true });
+  return `${stdout}\n${stderr}`
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The last lines of every container's output, for a failure message. */
+async function containerLogs(): Promise<string> {
+  const parts: string[] = [];
+  for (const name of ['proxy', 'reloader', 'app'] as const) {
+    const { stdout, stderr } = await podman(['logs', '--tail', '15', container(name)], { allowFailure: true });
+    parts.push(`--- ${name}\n${stdout}${stderr}`);
+  }
+  return parts.join('\n');
+}
+
+const skipReason = await whyPodmanCannotRun();
+if (skipReason) log(`SKIPPED: ${skipReason}`);
+
+describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipReason }, () => {
+  let work = '';
+  let manifestFile = '';
+  after(async () => {
+    if (manifestFile) await podman(['kube', 'play', '--down', manifestFile], { allowFailure: true, timeoutMs: 120_000 });
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('ready via ctl status, one reload on a kubelet-style swap, new routing, clean drain on stop', { timeout: 1_500_000 }, async () => {
+    const image = await buildProxyImage(await ensureBaseImage(log), log);
+    work = await mkdtemp('/var/tmp/rp-e2e-pod-');
+    // kube play has no --ulimit; a containers.conf for this run only lowers them for every container.
+    const containersConf = join(work, 'containers.conf');
+    await writeFile(containersConf, '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=4096:4096"]\n');
+    const env = { ...process.env, CONTAINERS_CONF: containersConf };
+
+    const blue = podOptions(image, 8081);
+    const green = podOptions(image, 8082);
+    const configMap = await createConfigMapVolume({ 'config.toml': await renderConfigToml(blue) }, work);
+    // The containers run as UID 10001; kubelet's ConfigMap directories are world-readable too.
+    await chmod(configMap.dir, 0o755);
+    const hostPort = await freeLoopbackPort();
+    manifestFile = join(work, 'pod.yaml');
+    await writeFile(manifestFile, await renderPodManifest(blue, configMap.dir, hostPort));
+
+    // A pod left by an interrupted earlier run would hold the name.
+    await podman(['pod', 'rm', '--force', POD], { allowFailure: true, timeoutMs: 120_000 });
+    log(`podman kube play (release ${RELEASE}, proxy on 127.0.0.1:${hostPort})`);
+    await podman(['kube', 'play', manifestFile], { env, timeoutMs: 180_000 });
+
+    await waitUntil('the readiness probe passes', async () => ((await probe()) === 0 ? true : undefined), 60_000);
+    const url = `http://127.0.0.1:${hostPort}/`;
+    await waitUntil('blue answers through the published port', async () => ((await get(url, HOST)).body === 'blue' ? true : undefined), 30_000);
+    const socat = await podman(['exec', '-i', container('reloader'), 'socat', '-', 'UNIX-CONNECT:/run/reverse-proxy/admin.sock'], { input: 'status\n' });
+    assert.match(socat.stdout, /^\{"status":"ok"/, 'the socat one-liner from the docs reaches the socket from the other container');
+
+    const traffic = startTraffic(url, HOST);
+    await traffic.waitForBody('blue', 10_000);
+    log('swapping the ConfigMap directory kubelet-style');
+    const greenConfig = await renderConfigToml(green);
+    const swapAt = Date.now();
+    await configMap.swap({ 'config.toml': greenConfig });
+    const reload = await waitUntil('the proxy logs a reload', async () => (await proxyEvents()).find((e) => e.event === 'reload'), 30_000);
+    const reloadedAt = Date.parse(String(reload.time));
+    await traffic.waitForBody('green', 10_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const outcomes = await traffic.stop();
+
+    assert.deepEqual(outcomes.filter((o) => o.status !== 200), [], `no failed request during the swap (${outcomes.length} sent)`);
+    assert.deepEqual(bodiesAround(outcomes, swapAt, reloadedAt), { before: ['blue'], after: ['green'] }, 'traffic switches once the reload is done');
+    const reloads = (await proxyEvents()).filter((e) => e.event === 'reload');
+    assert.equal(reloads.length, 1, `exactly one reload: ${JSON.stringify(reloads)}`);
+    assert.equal(reloads[0]?.result, 'ok');
+
+    // Stop the pod the way a rollout does: SIGTERM (via tini) while a request is in flight.
+    const slow = get(`${url}slow?ms=3000`, HOST, undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    // Like kubelet: SIGTERM the main containers together, the sidecar after them, and keep the
+    // pod's network up until they have exited (`podman pod stop` would take the infra container
+    // down with them and cut the connections). Stopping all three in one `podman stop` makes
+    // podman 4.3 deliver a second SIGTERM to the proxy's master, which cuts the drain short.
+    log('podman stop of proxy and app, then the reloader: the proxy drains');
+    const grace = String(SHUTDOWN_TIMEOUT_SECS + 10);
+    const stopped = podman(['stop', '--time', grace, container('proxy'), container('app')], { timeoutMs: 120_000 }).then(() =>
+      podman(['stop', '--time', grace, container('reloader')], { timeoutMs: 60_000 }),
+    );
+    await waitUntil('the proxy logs draining', async () => ((await proxyEvents()).some((e) => e.event === 'draining') ? true : undefined), 20_000);
+    assert.notEqual(await probe(), 0, 'ctl status fails while draining');
+    const inFlight = await slow;
+    if (inFlight.status !== 200) log(`in-flight request failed; container logs:\n${await containerLogs()}`);
+    assert.deepEqual([inFlight.status, inFlight.body], [200, 'green'], `the in-flight request completes during the drain: ${JSON.stringify(inFlight)}`);
+    await stopped;
+    for (const name of ['proxy', 'reloader', 'app'] as const) {
+      const { stdout } = await podman(['inspect', '--format', '{{.State.ExitCode}}', container(name)]);
+      assert.equal(stdout.trim(), '0', `${name} exits 0 on SIGTERM (exit ${stdout.trim()})`);
+    }
+    assert.ok((await proxyEvents()).some((e) => e.event === 'shutdown'), 'the proxy logs a clean shutdown');
+  });
+});
