@@ -5,12 +5,12 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ClientClosedError } from '../errors.ts';
-import { logAccess, logUpstreamError } from './access-log.ts';
 import type { Logger } from '../log.ts';
+import { logAccess, logUpstreamError } from './access-log.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
 import { clientResponseHeaders } from './headers.ts';
 import type { UpstreamPool } from './pools.ts';
-import { sendReply, type ProxyReply } from './responses.ts';
+import { CLIENT_CLOSED_STATUS, sendReply, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isConnectFailure, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
 
 /** What an exchange needs from the server that owns it. */
@@ -22,9 +22,6 @@ export interface ExchangeOwner {
   readonly draining: boolean;
   exchangeClosed(): void;
 }
-
-/** nginx's status for "client closed the connection before the response was sent". */
-const CLIENT_CLOSED_STATUS = 499;
 
 export interface ForwardRequest {
   readonly site: CompiledSite;
@@ -40,7 +37,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse;
   readonly #startedAt = performance.now();
   readonly #remote: string;
-  /** Normalized host once known; the raw header before that, for the access log. */
+  /** Normalized host the request was routed on, for the logs (unset if Host was unusable). */
   host: string | undefined;
   #forward: ForwardRequest | undefined;
   #upstream: UpstreamPool | undefined;
@@ -65,7 +62,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   reply(reply: ProxyReply, errorCode?: string): void {
     this.#status = reply.status;
     this.#errorCode = errorCode;
-    this.#bytesOut += sendReply(this.#res, this.#draining(reply));
+    this.#bytesOut += sendReply(this.#res, this.#closingIfDraining(reply));
   }
 
   forward(request: ForwardRequest): void {
@@ -159,7 +156,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     );
   }
 
-  #draining(reply: ProxyReply): ProxyReply {
+  #closingIfDraining(reply: ProxyReply): ProxyReply {
     return this.#owner.draining && !reply.close ? { ...reply, close: true } : reply;
   }
 
@@ -171,13 +168,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const res = this.#res;
     if (!res.writableFinished) {
       this.#clientGone = true;
-      if (this.#status === 0 || !res.headersSent) this.#status = CLIENT_CLOSED_STATUS;
+      if (!res.headersSent) this.#status = CLIENT_CLOSED_STATUS;
       this.#errorCode ??= 'ERR_CLIENT_CLOSED';
       this.#controller?.abort(new ClientClosedError());
-    } else if (this.#owner.draining) {
-      // A keep-alive connection whose response started before drain(): close it now that the
-      // response is complete instead of waiting for the client's next request.
-      res.socket?.end();
     }
     this.#owner.exchangeClosed();
     const accessLogger = this.#owner.accessLogger;
@@ -195,5 +188,4 @@ export class Exchange implements Dispatcher.DispatchHandler {
       error: this.#errorCode,
     });
   };
-
 }

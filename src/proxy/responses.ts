@@ -3,6 +3,9 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/** nginx's status for "client closed the connection before the response was sent"; logged only. */
+export const CLIENT_CLOSED_STATUS = 499;
+
 export interface ProxyReply {
   status: number;
   /** Shown after the status code, e.g. `no site for host "x"`. */

@@ -23,6 +23,7 @@ import {
 } from './limits.ts';
 import { UpstreamPools } from './pools.ts';
 import { Tunnel } from './tunnel.ts';
+import { BODY_TOO_LARGE_REPLY } from './upstream-errors.ts';
 
 export type { Generation } from './generation.ts';
 
@@ -186,7 +187,7 @@ export class ProxyServer {
     }
     const site = admission.site;
     if (site.bodyLimitBytes !== undefined && head.contentLength > site.bodyLimitBytes) {
-      exchange.reply({ status: 413, message: 'request body too large', close: true }, 'ERR_BODY_LIMIT');
+      exchange.reply(BODY_TOO_LARGE_REPLY, 'ERR_BODY_LIMIT');
       return;
     }
     if (expectsContinue) res.writeContinue();
@@ -212,6 +213,7 @@ export class ProxyServer {
       tunnel.reply(admission.reply, admission.code);
       return;
     }
+    // A tunnel can outlive any drain deadline; refuse to start one that would be cut anyway.
     if (this.#draining) {
       tunnel.reply({ status: 503, message: 'shutting down' }, 'ERR_SHUTTING_DOWN');
       return;

@@ -9,9 +9,9 @@ import { ClientClosedError } from '../errors.ts';
 import { logAccess, logUpstreamError } from './access-log.ts';
 import type { ExchangeOwner } from './exchange.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
-import { HOP_BY_HOP_HEADERS, VIA_TOKEN } from './headers.ts';
+import { clientResponseHeaders } from './headers.ts';
 import type { UpstreamPool } from './pools.ts';
-import { writeReplyToSocket, type ProxyReply } from './responses.ts';
+import { CLIENT_CLOSED_STATUS, writeReplyToSocket, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
 
 export interface UpgradeRequest {
@@ -94,8 +94,8 @@ export class Tunnel implements Dispatcher.DispatchHandler {
       side.setNoDelay(true);
     }
     socket.on('error', noop);
+    // The client's close is handled by #onClientClose, which also writes the access log.
     socket.once('close', () => client.destroy());
-    client.once('close', () => socket.destroy());
     socket.pipe(client);
     client.pipe(socket);
   }
@@ -133,11 +133,6 @@ export class Tunnel implements Dispatcher.DispatchHandler {
     this.reply(replyFor(proxyError), proxyError.code);
   }
 
-  /** Ends the tunnel at once (shutdown deadline). */
-  destroy(): void {
-    this.#client.destroy();
-  }
-
   #respond(status: number): void {
     this.#responded = true;
     this.#status = status;
@@ -145,7 +140,7 @@ export class Tunnel implements Dispatcher.DispatchHandler {
 
   readonly #onClientClose = (): void => {
     if (!this.#responded) {
-      this.#status = 499;
+      this.#status = CLIENT_CLOSED_STATUS;
       this.#errorCode = 'ERR_CLIENT_CLOSED';
     }
     this.#controller?.abort(new ClientClosedError());
@@ -173,14 +168,8 @@ function noop(): void {}
 
 /** A raw HTTP/1.1 response head: the upstream's end-to-end headers plus `extra`. */
 function responseHead(status: number, headers: IncomingHttpHeaders, via: boolean, extra: readonly string[]): string {
+  const lines = [...clientResponseHeaders(headers, via), ...extra];
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-  for (const name in headers) {
-    if (HOP_BY_HOP_HEADERS.has(name)) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
-  }
-  if (via) head += `via: ${VIA_TOKEN}\r\n`;
-  for (let i = 0; i + 1 < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < lines.length; i += 2) head += `${lines[i]}: ${lines[i + 1]}\r\n`;
   return `${head}\r\n`;
 }

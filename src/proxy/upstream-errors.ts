@@ -1,7 +1,7 @@
 // What a failed exchange with an upstream means for the client: which status the proxy answers
 // with, and whether trying the next upstream is safe. The detailed cause goes to the log; the
 // client only ever sees a short fixed message.
-import { BodyLimitExceededError, ClientClosedError, ReverseProxyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
+import { BodyLimitExceededError, ReverseProxyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
 import type { ProxyReply } from './responses.ts';
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
@@ -41,10 +41,12 @@ export function toProxyError(error: unknown, origin: string): ReverseProxyError 
 
 export const INVALID_REQUEST_REPLY: ProxyReply = { status: 400, message: 'invalid request', close: true };
 
+/** Closes the connection: the rest of the body is still on its way and will not be read. */
+export const BODY_TOO_LARGE_REPLY: ProxyReply = { status: 413, message: 'request body too large', close: true };
+
 /** The reply for a failure that happened before any response header reached the client. */
 export function replyFor(error: ReverseProxyError): ProxyReply {
-  if (error instanceof BodyLimitExceededError) return { status: 413, message: 'request body too large', close: true };
+  if (error instanceof BodyLimitExceededError) return BODY_TOO_LARGE_REPLY;
   if (error instanceof UpstreamTimeoutError) return { status: 504, message: 'upstream timed out' };
-  if (error instanceof ClientClosedError) return { status: 499, message: 'client closed request' };
   return { status: 502, message: 'upstream unavailable' };
 }
