@@ -18,7 +18,8 @@ export interface OurInstance {
   stop(): Promise<void>;
 }
 
-export async function startOurInstance(workDir: string, options: Omit<OurConfig, 'port' | 'adminSocket'>): Promise<OurInstance> {
+/** `cli`: the compiled build's cli.js instead of the sources. */
+export async function startOurInstance(workDir: string, options: Omit<OurConfig, 'port' | 'adminSocket'>, cli?: string): Promise<OurInstance> {
   mkdirSync(workDir, { recursive: true });
   const port = await freePort();
   const socket = join(workDir, 'admin.sock');
@@ -29,7 +30,7 @@ export async function startOurInstance(workDir: string, options: Omit<OurConfig,
     renameSync(`${configPath}.tmp`, configPath);
   };
   writeConfig(ourConfigToml(config));
-  const system = await startOurs(configPath, workDir, port, socket);
+  const system = await startOurs(configPath, workDir, port, socket, cli);
   return {
     system,
     socket,

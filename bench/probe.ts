@@ -1,7 +1,6 @@
 // What kubelet pays for: the readiness probe command (`ctl status`) run as a fresh process,
 // its wall time and peak RSS measured by GNU time; and the idle memory of master + workers.
 import { execFile } from 'node:child_process';
-import { CLI } from './peers/reverse-proxy.ts';
 import { showProc } from './admin.ts';
 import { rssBytes } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
@@ -15,15 +14,18 @@ export interface ProbeRun {
 }
 
 export interface ProbeSummary {
+  /** Which CLI ran: the compiled build (as in the image) or the sources. */
+  build: 'compiled' | 'sources';
+  when: 'idle' | 'under full load';
   runs: number;
   failed: number;
   wallMs: Distribution;
   peakRssMB?: number;
 }
 
-function runOnce(socket: string): Promise<ProbeRun> {
+function runOnce(cli: string, socket: string): Promise<ProbeRun> {
   const gnuTime = findProgram('time');
-  const probe = [process.execPath, CLI, 'ctl', 'status', '--socket', socket];
+  const probe = [process.execPath, cli, 'ctl', 'status', '--socket', socket];
   const [command, args] = gnuTime ? [gnuTime, ['-v', ...probe]] : [probe[0] ?? process.execPath, probe.slice(1)];
   const started = performance.now();
   return new Promise((resolve) => {
@@ -36,11 +38,13 @@ function runOnce(socket: string): Promise<ProbeRun> {
   });
 }
 
-export async function measureProbe(socket: string, runs: number): Promise<ProbeSummary> {
+export async function measureProbe(cli: string, build: ProbeSummary['build'], when: ProbeSummary['when'], socket: string, runs: number): Promise<ProbeSummary> {
   const results: ProbeRun[] = [];
-  for (let i = 0; i < runs; i++) results.push(await runOnce(socket));
+  for (let i = 0; i < runs; i++) results.push(await runOnce(cli, socket));
   const rss = results.map((r) => r.peakRssMB).filter((v): v is number => v !== undefined);
   return {
+    build,
+    when,
     runs,
     failed: results.filter((r) => r.exitCode !== 0).length,
     wallMs: distribution(results.map((r) => r.wallMs)),
@@ -49,16 +53,17 @@ export async function measureProbe(socket: string, runs: number): Promise<ProbeS
 }
 
 export interface ProcessFootprint {
+  build: 'compiled' | 'sources';
   masterRssMB: number;
   workerRssMB: number[];
   totalRssMB: number;
 }
 
 /** RSS of every process `show proc` lists, master and workers separately. */
-export async function measureFootprint(socket: string): Promise<ProcessFootprint> {
+export async function measureFootprint(socket: string, build: ProcessFootprint['build']): Promise<ProcessFootprint> {
   const rows = await showProc(socket);
   const mb = (pid: number) => rssBytes(pid) / (1024 * 1024);
   const masterRssMB = rows.filter((r) => r.type === 'master').reduce((sum, r) => sum + mb(r.pid), 0);
   const workerRssMB = rows.filter((r) => r.type === 'worker' && r.pid > 0).map((r) => mb(r.pid));
-  return { masterRssMB, workerRssMB, totalRssMB: masterRssMB + workerRssMB.reduce((a, b) => a + b, 0) };
+  return { build, masterRssMB, workerRssMB, totalRssMB: masterRssMB + workerRssMB.reduce((a, b) => a + b, 0) };
 }

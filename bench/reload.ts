@@ -6,6 +6,7 @@ import { timedCommand } from './admin.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startOurInstance } from './our-instance.ts';
 import { measureFootprint, measureProbe, type ProbeSummary, type ProcessFootprint } from './probe.ts';
+import { CLI_SOURCES } from './peers/reverse-proxy.ts';
 import { siteHosts } from './sites.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -30,7 +31,6 @@ export interface StatusUnderLoad {
   workers: number;
   statusMs: Distribution;
   statusFailures: number;
-  probeUnderLoad: ProbeSummary;
   load: LoadResult;
 }
 
@@ -42,14 +42,16 @@ export interface ReloadSettings {
   probeRuns: number;
   connections: number;
   workers: number;
+  /** The compiled build's cli.js, when it built: memory and probes are measured on it too. */
+  compiledCli?: string;
 }
 
 export interface ReloadResults {
   reloadTimes: ReloadTiming[];
   reloadsUnderLoad?: ReloadsUnderLoad;
   statusUnderLoad?: StatusUnderLoad;
-  probeIdle?: ProbeSummary;
-  idleFootprint?: ProcessFootprint;
+  probes: ProbeSummary[];
+  idleFootprints: ProcessFootprint[];
   failures: string[];
 }
 
@@ -98,10 +100,12 @@ async function reloadsUnderLoad(workDir: string, upstreamPort: number, s: Reload
   }
 }
 
-async function statusUnderLoad(workDir: string, upstreamPort: number, s: ReloadSettings): Promise<{ status: StatusUnderLoad; probeIdle: ProbeSummary }> {
+async function statusUnderLoad(workDir: string, upstreamPort: number, s: ReloadSettings): Promise<{ status: StatusUnderLoad; probes: ProbeSummary[] }> {
   const instance = await startOurInstance(workDir, { workers: s.workers, upstreamPort, hosts: siteHosts(10), accessLog: false });
+  const [probeCli, probeBuild] = s.compiledCli ? [s.compiledCli, 'compiled' as const] : [CLI_SOURCES, 'sources' as const];
   try {
-    const probeIdle = await measureProbe(instance.socket, s.probeRuns);
+    const probes = [await measureProbe(CLI_SOURCES, 'sources', 'idle', instance.socket, s.probeRuns)];
+    if (s.compiledCli) probes.push(await measureProbe(s.compiledCli, 'compiled', 'idle', instance.socket, s.probeRuns));
     const load = runLoad({ port: instance.system.port, workload: SMALL_GET, connections: s.connections, durationSecs: s.statusSecs + 2 + s.probeRuns });
     await sleep(1_000); // the load reaches full rate first
     const samples: number[] = [];
@@ -113,25 +117,25 @@ async function statusUnderLoad(workDir: string, upstreamPort: number, s: ReloadS
       if (!reply.ok) statusFailures++;
       await sleep(10);
     }
-    const probeUnderLoad = await measureProbe(instance.socket, s.probeRuns);
-    return { status: { workers: s.workers, statusMs: distribution(samples), statusFailures, probeUnderLoad, load: await load }, probeIdle };
+    probes.push(await measureProbe(probeCli, probeBuild, 'under full load', instance.socket, s.probeRuns));
+    return { status: { workers: s.workers, statusMs: distribution(samples), statusFailures, load: await load }, probes };
   } finally {
     await instance.stop();
   }
 }
 
-async function idleFootprint(workDir: string, upstreamPort: number): Promise<ProcessFootprint> {
-  const instance = await startOurInstance(workDir, { workers: 1, upstreamPort, hosts: siteHosts(10), accessLog: false });
+async function idleFootprint(workDir: string, upstreamPort: number, build: ProcessFootprint['build'], cli?: string): Promise<ProcessFootprint> {
+  const instance = await startOurInstance(workDir, { workers: 1, upstreamPort, hosts: siteHosts(10), accessLog: false }, cli);
   try {
     await sleep(2_000);
-    return await measureFootprint(instance.socket);
+    return await measureFootprint(instance.socket, build);
   } finally {
     await instance.stop();
   }
 }
 
 export async function measureReloads(upstreamPort: number, s: ReloadSettings, workDir: string, log: (line: string) => void): Promise<ReloadResults> {
-  const results: ReloadResults = { reloadTimes: [], failures: [] };
+  const results: ReloadResults = { reloadTimes: [], probes: [], idleFootprints: [], failures: [] };
   const attempt = async (what: string, step: () => Promise<void>) => {
     try {
       await step();
@@ -153,16 +157,19 @@ export async function measureReloads(upstreamPort: number, s: ReloadSettings, wo
     log(`  ${r.reloads} reloads under load: reload failures ${r.reloadFailures}, requests ${r.load.requests}, socket errors ${r.load.socketErrors}, non-2xx ${r.load.non2xx}`);
   });
   await attempt('status under load', async () => {
-    const { status, probeIdle } = await statusUnderLoad(join(workDir, 'status-load'), upstreamPort, s);
+    const { status, probes } = await statusUnderLoad(join(workDir, 'status-load'), upstreamPort, s);
     results.statusUnderLoad = status;
-    results.probeIdle = probeIdle;
+    results.probes = probes;
     log(`  status under load: p50 ${status.statusMs.p50} ms  p99 ${status.statusMs.p99} ms (${status.statusMs.count} samples, ${status.statusFailures} failed)`);
-    log(`  probe idle: wall p50 ${probeIdle.wallMs.p50} ms, peak RSS ${probeIdle.peakRssMB?.toFixed(1)} MB; under load: wall p50 ${status.probeUnderLoad.wallMs.p50} ms p99 ${status.probeUnderLoad.wallMs.p99} ms`);
+    for (const p of probes) log(`  probe (${p.build}, ${p.when}): wall p50 ${p.wallMs.p50} ms p99 ${p.wallMs.p99} ms, peak RSS ${p.peakRssMB?.toFixed(1)} MB, ${p.failed} failed`);
   });
-  await attempt('idle footprint', async () => {
-    const f = await idleFootprint(join(workDir, 'idle'), upstreamPort);
-    results.idleFootprint = f;
-    log(`  idle RSS: master ${f.masterRssMB.toFixed(1)} MB + worker ${f.workerRssMB.map((w) => w.toFixed(1)).join(', ')} MB = ${f.totalRssMB.toFixed(1)} MB`);
-  });
+  const builds: [ProcessFootprint['build'], string | undefined][] = s.compiledCli ? [['compiled', s.compiledCli], ['sources', undefined]] : [['sources', undefined]];
+  for (const [build, cli] of builds) {
+    await attempt(`idle footprint (${build})`, async () => {
+      const f = await idleFootprint(join(workDir, `idle-${build}`), upstreamPort, build, cli);
+      results.idleFootprints.push(f);
+      log(`  idle RSS (${build}): master ${f.masterRssMB.toFixed(1)} MB + worker ${f.workerRssMB.map((w) => w.toFixed(1)).join(', ')} MB = ${f.totalRssMB.toFixed(1)} MB`);
+    });
+  }
   return results;
 }

@@ -73,11 +73,9 @@ function reloadSection(run: BenchRun): string {
   if (u) lines.push(`**${u.reloads} reloads while small GETs run** (${u.workers} workers): ${u.load.requests.toLocaleString('en')} requests, ${u.load.socketErrors} socket errors, ${u.load.non2xx} responses ≥ 400; ${u.reloadFailures} reloads answered an error; reload reply p50 ${num(u.replyMs.p50)} ms, p99 ${num(u.replyMs.p99)} ms; throughput meanwhile ${u.load.rps.toLocaleString('en')} req/s.`);
   const s = r.statusUnderLoad;
   if (s) lines.push(`**\`status\` under full load** (${s.workers} workers, ${s.load.rps.toLocaleString('en')} req/s): p50 ${num(s.statusMs.p50)} ms, p99 ${num(s.statusMs.p99)} ms, max ${num(s.statusMs.max)} ms over ${s.statusMs.count} calls, ${s.statusFailures} failed.`);
-  const probeRow = (name: string, p: ProbeSummary) => [name, String(p.runs), num(p.wallMs.p50, 0), num(p.wallMs.p99, 0), num(p.peakRssMB, 1), String(p.failed)];
-  const probes = [r.probeIdle ? probeRow('idle', r.probeIdle) : undefined, s ? probeRow('under full load', s.probeUnderLoad) : undefined].filter((x): x is string[] => x !== undefined);
-  if (probes.length > 0) lines.push(`**Readiness probe** \`node src/cli.ts ctl status --socket …\` as a fresh process (wall time; peak RSS from GNU time). The image's \`reverse-proxy ctl status\` runs the compiled build, so this is an upper bound.\n\n${table(['when', 'runs', 'wall p50 ms', 'wall p99 ms', 'peak RSS MB', 'failed'], probes)}`);
-  const f = r.idleFootprint;
-  if (f) lines.push(`**Idle RSS**, 1 worker, 10 sites, 2 s after start: master ${num(f.masterRssMB, 1)} MB + worker ${f.workerRssMB.map((w) => num(w, 1)).join(' + ')} MB = **${num(f.totalRssMB, 1)} MB**.`);
+  const probeRow = (p: ProbeSummary) => [p.build, p.when, String(p.runs), num(p.wallMs.p50, 0), num(p.wallMs.p99, 0), num(p.peakRssMB, 1), String(p.failed)];
+  if (r.probes.length > 0) lines.push(`**Readiness probe** \`ctl status --socket …\` as a fresh process, the way kubelet runs it (wall time; peak RSS from GNU time). "compiled" is the build the image runs (\`dist/cli.js\`), "sources" is \`node src/cli.ts\` through type stripping.\n\n${table(['build', 'when', 'runs', 'wall p50 ms', 'wall p99 ms', 'peak RSS MB', 'failed'], r.probes.map(probeRow))}`);
+  if (r.idleFootprints.length > 0) lines.push(`**Idle RSS**, 1 worker, 10 sites, 2 s after start:\n\n${table(['build', 'master MB', 'worker MB', 'total MB'], r.idleFootprints.map((f) => [f.build, num(f.masterRssMB, 1), f.workerRssMB.map((w) => num(w, 1)).join(' + '), num(f.totalRssMB, 1)]))}`);
   if (r.failures.length > 0) lines.push(`Failed steps:\n${r.failures.map((x) => `- ${x}`).join('\n')}`);
   return lines.join('\n\n');
 }

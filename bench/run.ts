@@ -6,6 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureAddedLatency } from './added-latency.ts';
 import { OURS } from './compare.ts';
+import { buildCompiledCli } from './build.ts';
 import { describeMachine } from './machine.ts';
 import { directPeer } from './peers/direct.ts';
 import { haproxyPeer } from './peers/haproxy.ts';
@@ -65,7 +66,8 @@ try {
   if (!addedLatency) log('  skipped: no throughput measured for our proxy');
 
   log('reloads and admin socket:');
-  const reload = await measureReloads(upstream.port, reloadSettings, workDir, log);
+  const compiledCli = buildCompiledCli(log);
+  const reload = await measureReloads(upstream.port, { ...reloadSettings, ...(compiledCli ? { compiledCli } : {}) }, workDir, log);
 
   const run: BenchRun = {
     kind: 'bench',

@@ -56,3 +56,8 @@ end
 export function pacedSmallGet(delayMs: number): Workload {
   return { id: 'small-get', label: 'small GET, paced', path: '/small', lua: `delay = function() return ${delayMs} end\n` };
 }
+
+/** The small GET sent with one fixed Host, for runs against a config without a default site. */
+export function smallGetForHost(host: string): Workload {
+  return { id: 'small-get', label: `small GET, Host ${host}`, path: '/small', lua: `wrk.headers["Host"] = "${host}"\n` };
+}

@@ -8,7 +8,8 @@ import { freePort } from '../ports.ts';
 import type { Peer, RunningSystem, StartOptions } from './types.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(REPO_ROOT, 'src', 'cli.ts');
+/** The CLI run from the sources (type stripping); see build.ts for the compiled one. */
+export const CLI_SOURCES = join(REPO_ROOT, 'src', 'cli.ts');
 
 export interface OurConfig {
   port: number;
@@ -19,11 +20,14 @@ export interface OurConfig {
   accessLog: boolean;
   /** Flips a dynamic setting so consecutive reloads each apply a real change. */
   variant?: number;
+  /** A catch-all site (the default); without it, unknown hosts get 404. */
+  defaultSite?: boolean;
 }
 
 export function ourConfigToml(c: OurConfig): string {
   const upstream = `"http://127.0.0.1:${c.upstreamPort}"`;
-  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\n`);
+  const via = (c.variant ?? 0) % 2 === 1;
+  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n`);
   return `admin_socket_path = "${c.adminSocket}"
 workers = ${c.workers}
 shutdown_timeout_secs = 5
@@ -36,11 +40,7 @@ access_log = ${c.accessLog}
 address = "127.0.0.1"
 port = ${c.port}
 
-[[sites]]
-default = true
-upstream = ${upstream}
-via = ${(c.variant ?? 0) % 2 === 1}
-
+${c.defaultSite === false ? '' : `[[sites]]\ndefault = true\nupstream = ${upstream}\n`}
 ${sites.join('\n')}`;
 }
 
@@ -49,8 +49,8 @@ ${sites.join('\n')}`;
  * answers ok on the admin socket and the listener accepts. (The `ready` log event is at info
  * level, which the throughput runs turn off.)
  */
-export async function startOurs(configPath: string, workDir: string, port: number, adminSocket: string): Promise<RunningSystem> {
-  const child = spawnLogged(process.execPath, [CLI, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
+export async function startOurs(configPath: string, workDir: string, port: number, adminSocket: string, cli = CLI_SOURCES): Promise<RunningSystem> {
+  const child = spawnLogged(process.execPath, [cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
   await waitUntilReady(child, 'reverse-proxy status ok', 30_000, async () => (await timedCommand(adminSocket, 'status', 1_000)).ok);
   await waitForPort(child, port);
   return { port, rootPid: child.pid, child, adminSocket, configPath, stop: () => child.stop(10_000) };
