@@ -39,8 +39,9 @@ export function sendCommand(socketPath: string, command: string, timeoutMs = DEF
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      // A reset after a complete reply is still a reply.
-      if (connected && chunks.length > 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      // Once connected, a reset or broken pipe just ends the reply: whatever arrived (possibly
+      // nothing) is the answer, and the caller decides what an empty one means.
+      if (connected) resolve(Buffer.concat(chunks).toString('utf8'));
       else reject(new AdminUnreachableError(socketPath, describeConnectError(err), { cause: err }));
     });
     socket.on('close', () => {
