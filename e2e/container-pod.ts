@@ -122,6 +122,7 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
 
     const traffic = startTraffic(url, HOST);
     await traffic.waitForBody('blue', 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // some traffic on the old config first
     log('swapping the ConfigMap directory kubelet-style');
     const greenConfig = await renderConfigToml(green);
     const swapAt = Date.now();

@@ -79,6 +79,7 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
 
     const traffic = startTraffic(url, HOST);
     await traffic.waitForBody('blue', EVENT_TIMEOUT_MS);
+    await new Promise((r) => setTimeout(r, 500)); // some traffic on the old config first
     const swapAt = Date.now();
     await configMap.swap({ 'config.toml': config(socketPath, upstreams.green) });
     await reloader.waitForLog((l) => l.event === 'reload' && l.result === 'ok', EVENT_TIMEOUT_MS);
@@ -100,6 +101,8 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
     proxy.child.kill('SIGTERM');
     await proxy.waitForLog((l) => l.event === 'draining', EVENT_TIMEOUT_MS);
     assert.notEqual(await probe(socketPath), 0, 'ctl status fails while draining, so readiness takes the pod out');
+    const liveness = await run(NODE, [CLI, 'ctl', '--socket', socketPath, 'show', 'proc'], { allowFailure: true, timeoutMs: 10_000 });
+    assert.equal(liveness.code, 0, `the chart's liveness command still passes while draining: ${liveness.stdout}${liveness.stderr}`);
     const inFlight = await slow;
     assert.equal(inFlight.status, 200, `the in-flight request completes during the drain: ${JSON.stringify(inFlight)}`);
     assert.equal(inFlight.body, 'green');

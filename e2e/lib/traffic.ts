@@ -73,5 +73,5 @@ export function startTraffic(url: string, host: string, connections = 4): Traffi
  */
 export function bodiesAround(outcomes: readonly Outcome[], swapAt: number, reloadedAt: number): { before: string[]; after: string[] } {
   const distinct = (list: Outcome[]) => [...new Set(list.map((o) => o.body))];
-  return { before: distinct(outcomes.filter((o) => o.at < swapAt)), after: distinct(outcomes.filter((o) => o.sentAt > reloadedAt)) };
+  return { before: distinct(outcomes.filter((o) => o.at <= swapAt)), after: distinct(outcomes.filter((o) => o.sentAt > reloadedAt)) };
 }
