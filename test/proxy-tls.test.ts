@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { request as plainRequest } from 'node:http';
+import { createServer as createHttpsServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +18,19 @@ function hasOpenssl(): boolean {
   } catch {
     return false;
   }
+}
+
+function getPlain(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = plainRequest({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function tlsConfig(certPath: string, keyPath: string, upstream: string): string {
@@ -46,7 +61,11 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     dir = await mkdtemp(join(tmpdir(), 'rp-tls-'));
     certPath = join(dir, 'cert.pem');
     keyPath = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=secure.test'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=secure.test', '-addext', 'subjectAltName=DNS:secure.test,IP:127.0.0.1'],
+      { stdio: 'ignore' },
+    );
     upstream = await startUpstream(echo('behind-tls'));
     proxy = await startProxy({ raw: true, config: tlsConfig(certPath, keyPath, upstream.url) });
   });
@@ -73,6 +92,26 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     assert.equal(seen.upstream, 'behind-tls');
     assert.equal(seen.headers['x-forwarded-proto'], 'https');
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+  });
+
+  it('forwards to an https upstream whose private CA is trusted through NODE_EXTRA_CA_CERTS, and answers 502 without it', async () => {
+    const tlsUpstream = createHttpsServer({ cert: await readFile(certPath), key: await readFile(keyPath) }, (req, res) => res.end(`tls upstream saw ${req.headers['x-forwarded-proto']}`));
+    await new Promise<void>((resolve) => tlsUpstream.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(tlsUpstream.address() as AddressInfo).port}`;
+    try {
+      const config = (socketDir: string) => `admin_socket_path = "${join(socketDir, 'admin.sock')}"\nworkers = 1\n[[listeners]]\naddress = "127.0.0.1"\nport = 0\n[[sites]]\nhost = "tls-up.test"\nupstream = "${origin}"\n`;
+      const trusting = await startProxy({ raw: true, config: config(await mkdtemp(join(dir, 's-'))), env: { NODE_EXTRA_CA_CERTS: certPath } });
+      const plain = await startProxy({ raw: true, config: config(await mkdtemp(join(dir, 's-'))) });
+      try {
+        assert.deepEqual(await getPlain(trusting.port, 'tls-up.test'), { status: 200, body: 'tls upstream saw http' });
+        assert.equal((await getPlain(plain.port, 'tls-up.test')).status, 502);
+      } finally {
+        await Promise.all([trusting.stop(), plain.stop()]);
+      }
+    } finally {
+      tlsUpstream.closeAllConnections();
+      await new Promise((resolve) => tlsUpstream.close(resolve));
+    }
   });
 
   it('refuses to start with a clear message when the certificate file is missing', async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { logAccess, logUpstreamError } from './access-log.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
 import { clientResponseHeaders } from './headers.ts';
-import type { UpstreamPool } from './pools.ts';
+import type { UpstreamDispatchOptions, UpstreamPool } from './pools.ts';
 import { CLIENT_CLOSED_STATUS, sendReply, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isConnectFailure, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
 
@@ -76,17 +76,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const upstream = pickUpstream(site);
     this.#upstream = upstream;
     this.#attempts++;
-    upstream.pool.dispatch(
-      {
-        path: request.path,
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: site.requestTimeoutMs,
-        bodyTimeout: site.requestTimeoutMs,
-      },
-      this,
-    );
+    const options: UpstreamDispatchOptions = {
+      path: request.path,
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      headersTimeout: site.requestTimeoutMs,
+      bodyTimeout: site.requestTimeoutMs,
+      servername: upstream.servername,
+    };
+    upstream.pool.dispatch(options, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -2,16 +2,45 @@
 // and connect timeout (the only pool-level setting a site controls), so a reload that keeps an
 // upstream keeps its warm connections; pools no generation uses any more are closed gracefully,
 // which lets the requests already queued or running on them finish first.
-import { Pool } from 'undici';
+import { isIP } from 'node:net';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from './limits.ts';
 
 export interface UpstreamPool {
   readonly origin: string;
   readonly pool: Pool;
+  /**
+   * Fixed per upstream for an https origin (its host name). undici would otherwise derive the
+   * TLS server name from the forwarded Host header: verify the upstream's certificate against
+   * the client's host, and reconnect whenever that host changes.
+   */
+  readonly servername: string | undefined;
 }
+
+/**
+ * undici's Request accepts `servername` per request although the published DispatchOptions
+ * type leaves it out.
+ */
+export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { servername?: string | undefined };
 
 function poolKey(origin: string, connectTimeoutMs: number): string {
   return `${origin} ${connectTimeoutMs}`;
+}
+
+function createPool(origin: string, connectTimeoutMs: number): UpstreamPool {
+  const url = new URL(origin);
+  const common = { keepAliveTimeout: UPSTREAM_KEEP_ALIVE_TIMEOUT_MS, allowH2: false };
+  if (url.protocol !== 'https:') {
+    return { origin, pool: new Pool(origin, { ...common, connectTimeout: connectTimeoutMs }), servername: undefined };
+  }
+  // The certificate is checked against the upstream's own name, like nginx's default
+  // `proxy_ssl_name $proxy_host`; an IP address gets no SNI and is checked against the IP.
+  // (Upgrades need HTTP/1.1, so h2 is never offered.)
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const sni = isIP(hostname) === 0 ? hostname : undefined;
+  const base = buildConnector({ timeout: connectTimeoutMs, allowH2: false });
+  const connect: buildConnector.connector = (options, callback) => base({ ...options, servername: sni }, callback);
+  return { origin, pool: new Pool(origin, { ...common, connect }), servername: hostname };
 }
 
 export class UpstreamPools {
@@ -26,13 +55,7 @@ export class UpstreamPools {
     const key = poolKey(origin, connectTimeoutMs);
     let entry = this.#pools.get(key);
     if (entry === undefined) {
-      const pool = new Pool(origin, {
-        connectTimeout: connectTimeoutMs,
-        keepAliveTimeout: UPSTREAM_KEEP_ALIVE_TIMEOUT_MS,
-        // Upgrades (WebSocket) need HTTP/1.1; an https upstream must not negotiate h2.
-        allowH2: false,
-      });
-      entry = { origin, pool };
+      entry = createPool(origin, connectTimeoutMs);
       this.#pools.set(key, entry);
     }
     return entry;

@@ -10,7 +10,7 @@ import { logAccess, logUpstreamError } from './access-log.ts';
 import type { ExchangeOwner } from './exchange.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
 import { clientResponseHeaders } from './headers.ts';
-import type { UpstreamPool } from './pools.ts';
+import type { UpstreamDispatchOptions, UpstreamPool } from './pools.ts';
 import { CLIENT_CLOSED_STATUS, writeReplyToSocket, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
 
@@ -60,16 +60,15 @@ export class Tunnel implements Dispatcher.DispatchHandler {
     this.#site = site;
     const upstream = pickUpstream(site);
     this.#upstream = upstream;
-    upstream.pool.dispatch(
-      {
-        path: request.path,
-        method: request.method,
-        headers: request.headers,
-        upgrade: request.protocol,
-        headersTimeout: site.requestTimeoutMs,
-      },
-      this,
-    );
+    const options: UpstreamDispatchOptions = {
+      path: request.path,
+      method: request.method,
+      headers: request.headers,
+      upgrade: request.protocol,
+      headersTimeout: site.requestTimeoutMs,
+      servername: upstream.servername,
+    };
+    upstream.pool.dispatch(options, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
