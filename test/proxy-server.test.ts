@@ -78,6 +78,21 @@ describe('ProxyServer', () => {
     }
   });
 
+  it('keeps rate-limit buckets across a reload that leaves the limit unchanged, and starts fresh when it changes', async () => {
+    const site = (rps: number) => ({ host: 'app.test', upstream: upstreamUrl, rate_limit: { rps, burst: 1 } });
+    const { server, port } = await startProxyServer(generation(1, [site(0.01)]));
+    try {
+      assert.equal((await get(port, '/quick')).statusCode, 200);
+      assert.equal((await get(port, '/quick')).statusCode, 429);
+      server.apply(generation(2, [site(0.01)]));
+      assert.equal((await get(port, '/quick')).statusCode, 429, 'a reload must not hand out a fresh burst');
+      server.apply(generation(3, [site(0.02)]));
+      assert.equal((await get(port, '/quick')).statusCode, 200);
+    } finally {
+      await server.drain(1_000);
+    }
+  });
+
   it('drain: a request in flight finishes and a keep-alive client sending during drain is served, both with Connection: close', async () => {
     const { server, port } = await startProxyServer(generation(1, [{ host: 'app.test', upstream: upstreamUrl }]));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
