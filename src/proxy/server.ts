@@ -236,6 +236,10 @@ function requestBody(req: IncomingMessage, head: ClientHead, site: CompiledSite)
     if (site.bodyLimitBytes === undefined) return req;
     const limited = new BodyLimitStream(site.bodyLimitBytes);
     req.on('error', (error) => limited.destroy(error));
+    // undici reports the stream's errors while the exchange runs and detaches when it ends; an
+    // error after that (the client aborting a body the upstream did not wait for) must not
+    // become an unhandled 'error' that takes the worker down.
+    limited.on('error', () => undefined);
     return req.pipe(limited);
   }
   return head.contentLength > 0 ? req : null;
