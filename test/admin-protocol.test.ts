@@ -157,3 +157,17 @@ test('a reload in progress does not delay status for other clients', async () =>
     t.backend.reloadGate = undefined;
   }
 });
+
+test('a backend that throws while a target is resolved does not take the socket down', async () => {
+  const original = t.backend.processes;
+  t.backend.processes = () => {
+    throw new TypeError('cannot read properties of undefined');
+  };
+  try {
+    assert.equal(await exchange(t.path, '@1 status\n'), '{"status":"error","message":"internal error (see the proxy log)"}\n');
+    assert.equal(await exchange(t.path, 'prompt\nshow proc\nquit\n'), 'master> {"status":"error","message":"internal error (see the proxy log)"}\nmaster> ');
+  } finally {
+    t.backend.processes = original;
+  }
+  assert.equal(await exchange(t.path, 'status\n'), '{"status":"ok","uptime_secs":62,"sites":2}\n');
+});

@@ -89,6 +89,11 @@ export function serveConnection(socket: Socket, level: AdminLevel, context: CliC
         }
         return finish(linesSeen === 0 ? errorReply(INVALID_INPUT) : '');
       }
+    } catch (err) {
+      // Nothing in a connection may take the proxy down: drop this client, keep serving others.
+      context.logger.error({ event: 'admin_connection_failed', err }, 'admin connection failed');
+      socket.destroy();
+      return;
     } finally {
       busy = false;
     }

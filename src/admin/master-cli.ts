@@ -118,12 +118,7 @@ async function runOnMaster(command: string, context: CliContext, session: CliSes
     return errorReply(`permission denied: "${command}" needs level ${entry.level}, this socket is level ${session.level}`);
   }
   context.logger.debug({ event: 'admin_command', command, level: session.level }, 'admin command');
-  try {
-    return await entry.run(context, session);
-  } catch (err) {
-    context.logger.error({ event: 'admin_command_failed', command, err }, 'admin command failed');
-    return errorReply(describeFailure(err));
-  }
+  return entry.run(context, session);
 }
 
 /** `prompt` and `quit` act on the connection itself, whatever the default target is. */
@@ -156,7 +151,13 @@ export async function runCommandLine(line: string, context: CliContext, session:
   if (segments.length === 0) return session.interactive ? '' : errorReply(INVALID_INPUT);
   let output = '';
   for (const segment of segments) {
-    output += await runSegment(segment, context, session);
+    try {
+      output += await runSegment(segment, context, session);
+    } catch (err) {
+      // The backend failed in a way it did not describe: the details go to the log only.
+      context.logger.error({ event: 'admin_command_failed', command: segment, err }, 'admin command failed');
+      output += errorReply(describeFailure(err));
+    }
     if (session.quit) break;
   }
   return output;
