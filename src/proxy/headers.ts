@@ -40,7 +40,10 @@ const SET_BY_PROXY: ReadonlySet<string> = new Set([
 
 /** What the request path needs from a client's request head, read in one pass. */
 export interface ClientHead {
-  /** Raw Host header value, if any. */
+  /**
+   * The Host to forward, as the client wrote it: its Host header, or the authority of an
+   * absolute-form target once routing has replaced it.
+   */
   host: string | undefined;
   /** Existing X-Forwarded-For values, joined with ", ". */
   forwardedFor: string | undefined;
