@@ -18,6 +18,8 @@ import { bodiesAround, get, startTraffic } from './lib/traffic.ts';
 
 const HOST = 'shop.example.test';
 const SHUTDOWN_TIMEOUT_SECS = 15;
+/** reloader.healthPort's default in the chart's values.yaml. */
+const RELOADER_HEALTH_PORT = 9901;
 const log = (line: string) => process.stderr.write(`# e2e stage 2: ${line}\n`);
 
 const podOptions = (image: string, upstreamPort: number): PodOptions => ({
@@ -119,6 +121,13 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
     await waitUntil('blue answers through the published port', async () => ((await get(url, HOST)).body === 'blue' ? true : undefined), 30_000);
     const socat = await podman(['exec', '-i', container('reloader'), 'socat', '-', 'UNIX-CONNECT:/run/reverse-proxy/admin.sock'], { input: 'status\n' });
     assert.match(socat.stdout, /^\{"status":"ok"/, 'the socat one-liner from the docs reaches the socket from the other container');
+
+    // What the chart's securityContext and the reloader's liveness probe promise, in the real containers.
+    assert.equal((await podman(['exec', container('proxy'), 'id', '-u'])).stdout.trim(), '10001', 'the proxy runs as UID 10001');
+    const write = await podman(['exec', container('proxy'), 'touch', '/app/x'], { allowFailure: true });
+    assert.notEqual(write.code, 0, 'the root filesystem is read-only');
+    const healthz = `fetch('http://127.0.0.1:${RELOADER_HEALTH_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`;
+    assert.equal((await podman(['exec', container('reloader'), 'node', '-e', healthz], { allowFailure: true })).code, 0, 'the reloader answers /healthz');
 
     const traffic = startTraffic(url, HOST);
     await traffic.waitForBody('blue', 10_000);
