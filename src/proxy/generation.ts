@@ -14,8 +14,6 @@ export interface Generation {
 }
 
 export interface CompiledSite extends Routable {
-  /** Host patterns joined, or "(default)"; names the site in logs and `show sites`. */
-  readonly label: string;
   readonly upstreams: readonly UpstreamPool[];
   /** Round-robin cursor over `upstreams`. */
   nextUpstream: number;
@@ -52,7 +50,6 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
     return {
       hosts,
       isDefault: config.default,
-      label: hosts.length > 0 ? hosts.join(' ') : '(default)',
       upstreams,
       nextUpstream: 0,
       connectTimeoutMs,

@@ -46,10 +46,6 @@ function createPool(origin: string, connectTimeoutMs: number): UpstreamPool {
 export class UpstreamPools {
   readonly #pools = new Map<string, UpstreamPool>();
 
-  get size(): number {
-    return this.#pools.size;
-  }
-
   /** The pool for this origin and connect timeout, creating it if no generation had one. */
   get(origin: string, connectTimeoutMs: number): UpstreamPool {
     const key = poolKey(origin, connectTimeoutMs);
