@@ -42,8 +42,10 @@ export interface ReloadSettings {
   probeRuns: number;
   connections: number;
   workers: number;
-  /** The compiled build's cli.js, when it built: memory and probes are measured on it too. */
+  /** The compiled build's cli.js, when it built: memory and probes are measured on it. */
   compiledCli?: string;
+  /** Also measure memory and the probe from the sources (type stripping), for comparison. */
+  alsoFromSources: boolean;
 }
 
 export interface ReloadResults {
@@ -104,8 +106,8 @@ async function statusUnderLoad(workDir: string, upstreamPort: number, s: ReloadS
   const instance = await startOurInstance(workDir, { workers: s.workers, upstreamPort, hosts: siteHosts(10), accessLog: false });
   const [probeCli, probeBuild] = s.compiledCli ? [s.compiledCli, 'compiled' as const] : [CLI_SOURCES, 'sources' as const];
   try {
-    const probes = [await measureProbe(CLI_SOURCES, 'sources', 'idle', instance.socket, s.probeRuns)];
-    if (s.compiledCli) probes.push(await measureProbe(s.compiledCli, 'compiled', 'idle', instance.socket, s.probeRuns));
+    const probes = [await measureProbe(probeCli, probeBuild, 'idle', instance.socket, s.probeRuns)];
+    if (s.compiledCli && s.alsoFromSources) probes.push(await measureProbe(CLI_SOURCES, 'sources', 'idle', instance.socket, s.probeRuns));
     const load = runLoad({ port: instance.system.port, workload: SMALL_GET, connections: s.connections, durationSecs: s.statusSecs + 2 + s.probeRuns });
     await sleep(1_000); // the load reaches full rate first
     const samples: number[] = [];
@@ -163,7 +165,8 @@ export async function measureReloads(upstreamPort: number, s: ReloadSettings, wo
     log(`  status under load: p50 ${status.statusMs.p50} ms  p99 ${status.statusMs.p99} ms (${status.statusMs.count} samples, ${status.statusFailures} failed)`);
     for (const p of probes) log(`  probe (${p.build}, ${p.when}): wall p50 ${p.wallMs.p50} ms p99 ${p.wallMs.p99} ms, peak RSS ${p.peakRssMB?.toFixed(1)} MB, ${p.failed} failed`);
   });
-  const builds: [ProcessFootprint['build'], string | undefined][] = s.compiledCli ? [['compiled', s.compiledCli], ['sources', undefined]] : [['sources', undefined]];
+  const builds: [ProcessFootprint['build'], string | undefined][] = s.compiledCli ? [['compiled', s.compiledCli]] : [];
+  if (!s.compiledCli || s.alsoFromSources) builds.push(['sources', undefined]);
   for (const [build, cli] of builds) {
     await attempt(`idle footprint (${build})`, async () => {
       const f = await idleFootprint(join(workDir, `idle-${build}`), upstreamPort, build, cli);

@@ -25,20 +25,21 @@ requireTools([WRK, NGINX, HAPROXY, GNU_TIME]);
 
 const CONNECTIONS = 32;
 const load: LoadSettings = quick
-  ? { connections: CONNECTIONS, durationSecs: 1, systemWarmupSecs: 1, workloadWarmupSecs: 0 }
-  : { connections: CONNECTIONS, durationSecs: 6, systemWarmupSecs: 2, workloadWarmupSecs: 1 };
+  ? { connections: CONNECTIONS, durationSecs: 1, rounds: 1, systemWarmupSecs: 1, workloadWarmupSecs: 0 }
+  : { connections: CONNECTIONS, durationSecs: 2, rounds: 3, systemWarmupSecs: 2, workloadWarmupSecs: 1 };
 const workerCounts = [...new Set([1, availableParallelism()])];
 const maxWorkers = Math.max(...workerCounts);
 const reloadSettings: ReloadSettings = {
   siteCounts: [10, 100, 1_000],
-  reloadsPerCount: quick ? 10 : 50,
+  reloadsPerCount: quick ? 5 : 50,
   reloadsUnderLoad: quick ? 100 : 1_000,
   statusSecs: quick ? 2 : 5,
   probeRuns: quick ? 3 : 10,
   connections: CONNECTIONS,
   workers: maxWorkers,
+  alsoFromSources: !quick,
 };
-const pacedSecs = quick ? 2 : 5;
+const pacedSecs = quick ? 1 : 5;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const startedAt = new Date().toISOString();

@@ -1,13 +1,15 @@
-// The side-by-side part of `npm run bench`: each system started once per worker count with the
-// shared site set, warmed up, then every workload measured with the same wrk settings. A system
-// that fails to start is recorded and skipped; the rest of the run goes on.
+// The side-by-side part of `npm run bench`. All systems run at once (idle ones cost nothing),
+// and each workload is measured in rounds that visit every system in turn, in a rotated order:
+// on a shared machine a burst of someone else's work then lands on one round of several
+// systems instead of all of one system's measurement. A system's figure is its median round.
+// A system that fails to start is recorded and skipped; the rest of the run goes on.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadResult } from './load.ts';
 import { backgroundCpuPercent, treeRssBytes } from './proc.ts';
 import { siteHosts } from './sites.ts';
-import type { Family, Peer } from './peers/types.ts';
+import type { Family, Peer, RunningSystem } from './peers/types.ts';
 import { WORKLOADS, type WorkloadId } from './workloads.ts';
 
 export interface SystemUnderTest {
@@ -20,10 +22,12 @@ export interface SystemUnderTest {
 
 export interface LoadSettings {
   connections: number;
+  /** Length of one round for one system. */
   durationSecs: number;
-  /** Once per system, before its first workload (JIT, pools, upstream connections). */
+  rounds: number;
+  /** Once per system, before any workload (JIT, pools, upstream connections). */
   systemWarmupSecs: number;
-  /** Before each workload; 0 skips it. */
+  /** Per system before each workload's rounds; 0 skips it. */
   workloadWarmupSecs: number;
 }
 
@@ -34,7 +38,9 @@ export interface ThroughputRow extends LoadResult {
   workers: number;
   accessLog: boolean;
   workload: WorkloadId;
-  /** Machine CPU busy with other work just before this system started, percent of all cores. */
+  /** req/s of every round; `rps` and the latencies are those of the median round. */
+  roundsRps: number[];
+  /** Machine CPU busy with work not started by the harness, sampled before this workload. */
   backgroundCpuPct: number;
 }
 
@@ -60,42 +66,83 @@ export function systemKey(id: string, workers: number, accessLog = false): strin
 }
 
 const MB = 1024 * 1024;
+const firstLine = (err: unknown) => (err as Error).message.split('\n')[0] ?? '';
+
+interface Started {
+  sut: SystemUnderTest;
+  key: string;
+  running: RunningSystem;
+  idleRssMB: number;
+}
+
+async function startAll(systems: readonly SystemUnderTest[], upstreamPort: number, workDir: string, results: ThroughputResults, log: (line: string) => void): Promise<Started[]> {
+  const hosts = siteHosts();
+  const started: Started[] = [];
+  for (const sut of systems) {
+    const key = systemKey(sut.peer.id, sut.workers, sut.accessLog);
+    const dir = join(workDir, key.replace(/[/+]/g, '_'));
+    mkdirSync(dir, { recursive: true });
+    try {
+      const running = await sut.peer.start({ workers: sut.workers, upstreamPort, hosts, workDir: dir, accessLog: sut.accessLog ?? false });
+      await sleep(300); // let start-up allocations settle before calling it idle
+      started.push({ sut, key, running, idleRssMB: treeRssBytes(running.rootPid) / MB });
+    } catch (err) {
+      results.failures.push(`${key}: did not start: ${firstLine(err)}`);
+      log(`  ${key}: did not start (${firstLine(err)})`);
+    }
+  }
+  return started;
+}
+
+/** The round with the median throughput stands for the system. */
+function medianRound(rounds: readonly LoadResult[]): LoadResult {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as LoadResult;
+}
 
 export async function measureThroughput(systems: readonly SystemUnderTest[], upstreamPort: number, settings: LoadSettings, workDir: string, log: (line: string) => void): Promise<ThroughputResults> {
   const results: ThroughputResults = { rows: [], footprint: [], failures: [] };
-  const hosts = siteHosts();
-  for (const sut of systems) {
-    const accessLog = sut.accessLog ?? false;
-    const key = systemKey(sut.peer.id, sut.workers, accessLog);
-    const dir = join(workDir, key.replace(/[/+]/g, '_'));
-    mkdirSync(dir, { recursive: true });
-    const backgroundCpuPct = await backgroundCpuPercent();
-    let running;
-    try {
-      running = await sut.peer.start({ workers: sut.workers, upstreamPort, hosts, workDir: dir, accessLog });
-    } catch (err) {
-      results.failures.push(`${key}: did not start: ${(err as Error).message.split('\n')[0]}`);
-      log(`  ${key}: did not start (${(err as Error).message.split('\n')[0]})`);
-      continue;
-    }
-    try {
-      await sleep(500); // let start-up allocations settle before calling it idle
-      const idleRssMB = treeRssBytes(running.rootPid) / MB;
-      const small = WORKLOADS[0];
-      if (small && settings.systemWarmupSecs > 0) await runLoad({ port: running.port, workload: small, connections: settings.connections, durationSecs: settings.systemWarmupSecs });
-      for (const workload of WORKLOADS.filter((w) => !sut.workloads || sut.workloads.includes(w.id))) {
-        if (settings.workloadWarmupSecs > 0) await runLoad({ port: running.port, workload, connections: settings.connections, durationSecs: settings.workloadWarmupSecs });
-        const result = await runLoad({ port: running.port, workload, connections: settings.connections, durationSecs: settings.durationSecs });
-        results.rows.push({ system: sut.peer.id, label: sut.peer.label, family: sut.peer.family, workers: sut.workers, accessLog, workload: workload.id, backgroundCpuPct, ...result });
-        log(`  ${key.padEnd(24)} ${workload.id.padEnd(11)} ${String(result.rps).padStart(7)} req/s  p50 ${result.latencyMs.p50} ms  p99 ${result.latencyMs.p99} ms  errors ${result.socketErrors}  non-2xx ${result.non2xx}`);
+  const started = await startAll(systems, upstreamPort, workDir, results, log);
+  const load = (s: Started, workload: (typeof WORKLOADS)[number], durationSecs: number) => runLoad({ port: s.running.port, workload, connections: settings.connections, durationSecs });
+  try {
+    const small = WORKLOADS[0]!;
+    if (settings.systemWarmupSecs > 0) for (const s of started) await load(s, small, settings.systemWarmupSecs);
+    for (const workload of WORKLOADS) {
+      const measured = started.filter((s) => !s.sut.workloads || s.sut.workloads.includes(workload.id));
+      const backgroundCpuPct = await backgroundCpuPercent();
+      const rounds = new Map<Started, LoadResult[]>(measured.map((s) => [s, []]));
+      if (settings.workloadWarmupSecs > 0) for (const s of measured) await load(s, workload, settings.workloadWarmupSecs);
+      for (let round = 0; round < settings.rounds; round++) {
+        // Rotate the order each round so no system always follows the same neighbour.
+        const order = measured.map((_, i) => measured[(i + round) % measured.length] as Started);
+        for (const s of order) {
+          try {
+            rounds.get(s)?.push(await load(s, workload, settings.durationSecs));
+          } catch (err) {
+            results.failures.push(`${s.key} ${workload.id}: ${firstLine(err)}`);
+          }
+        }
       }
-      results.footprint.push({ system: sut.peer.id, workers: sut.workers, accessLog, idleRssMB, loadedRssMB: treeRssBytes(running.rootPid) / MB });
-    } catch (err) {
-      results.failures.push(`${key}: ${(err as Error).message.split('\n')[0]}`);
-      log(`  ${key}: failed (${(err as Error).message.split('\n')[0]})`);
-    } finally {
-      await running.stop();
+      for (const s of measured) {
+        const all = rounds.get(s) ?? [];
+        if (all.length === 0) continue;
+        const median = medianRound(all);
+        const { sut } = s;
+        results.rows.push({
+          system: sut.peer.id, label: sut.peer.label, family: sut.peer.family, workers: sut.workers, accessLog: sut.accessLog ?? false, workload: workload.id,
+          ...median,
+          // Failures anywhere count, not only in the median round.
+          socketErrors: all.reduce((n, r) => n + r.socketErrors, 0),
+          non2xx: all.reduce((n, r) => n + r.non2xx, 0),
+          roundsRps: all.map((r) => r.rps),
+          backgroundCpuPct,
+        });
+        log(`  ${s.key.padEnd(24)} ${workload.id.padEnd(11)} ${String(median.rps).padStart(7)} req/s (rounds ${all.map((r) => r.rps).join(', ')})  p50 ${median.latencyMs.p50} ms  p99 ${median.latencyMs.p99} ms  errors ${all.reduce((n, r) => n + r.socketErrors + r.non2xx, 0)}`);
+      }
     }
+    for (const s of started) results.footprint.push({ system: s.sut.peer.id, workers: s.sut.workers, accessLog: s.sut.accessLog ?? false, idleRssMB: s.idleRssMB, loadedRssMB: treeRssBytes(s.running.rootPid) / MB });
+  } finally {
+    for (const s of started) await s.running.stop();
   }
   return results;
 }
