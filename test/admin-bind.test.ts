@@ -241,3 +241,19 @@ test('a directory anyone may write to without the sticky bit is refused', async 
     await remove();
   }
 });
+
+test('close() ends open interactive sessions instead of waiting for them', async () => {
+  const { dir, remove } = await tempDir();
+  try {
+    const path = join(dir, 'admin.sock');
+    const socket = await start(path).started;
+    assert.ok(socket);
+    const session = exchange(path, 'prompt\n', { keepOpen: true, timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 50)); // let the session reach its prompt
+    await socket.close();
+    assert.equal(await session, 'master> ');
+    await assert.rejects(lstat(path), { code: 'ENOENT' });
+  } finally {
+    await remove();
+  }
+});
