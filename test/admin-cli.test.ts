@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { formatProcessTable, formatUptime } from '../src/admin/format.ts';
 import { runWorkerCommand } from '../src/admin/worker-commands.ts';
+import { ReverseProxyError } from '../src/errors.ts';
 import { exchange, startTestSocket, TestMaster, VERSION, type TestSocket } from './admin-fixture.ts';
 
 const STATUS_OK = '{"status":"ok","uptime_secs":62,"sites":2}\n';
@@ -194,4 +195,18 @@ test('socat, the way operators use it', { skip: socatInstalled ? false : 'socat 
   assert.deepEqual(await run('status\n'), { stdout: STATUS_OK, code: 0 });
   assert.deepEqual(await run('reload\n'), { stdout: '{"status":"ok"}\n', code: 0 });
   assert.deepEqual(await run('prompt\n@1\nstatus\nquit\n'), { stdout: 'master> 1> {"status":"ok","uptime_secs":0,"sites":2}\n1> ', code: 0 });
+});
+
+test('a routed command that fails is answered with the runtime message, or a generic one', async () => {
+  const backend = new TestMaster();
+  const t = await startTestSocket({ backend });
+  try {
+    backend.sendToWorker = () => Promise.reject(new ReverseProxyError('ERR_WORKER_GONE', 'worker 1 exited before answering'));
+    assert.equal(await exchange(t.path, '@1 status\n'), '{"status":"error","message":"worker 1 exited before answering"}\n');
+    backend.sendToWorker = () => Promise.reject(new Error('channel closed at ChildProcess.target.send'));
+    assert.equal(await exchange(t.path, '@1 status\n'), '{"status":"error","message":"internal error (see the proxy log)"}\n');
+    assert.equal(t.logs().filter((l) => l.event === 'admin_worker_command_failed').length, 2);
+  } finally {
+    await t.close();
+  }
 });
