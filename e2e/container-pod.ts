@@ -13,7 +13,7 @@ import { ensureBaseImage } from './image/base-image.ts';
 import { buildProxyImage } from './image/proxy-image.ts';
 import { ECHO_UPSTREAM_JS } from './lib/echo-upstream.ts';
 import { available } from './lib/exec.ts';
-import { podman } from './lib/podman.ts';
+import { lowUlimitsEnv, podman } from './lib/podman.ts';
 import { bodiesAround, get, startTraffic } from './lib/traffic.ts';
 
 const HOST = 'shop.example.test';
@@ -97,10 +97,7 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
   test('ready via ctl status, one reload on a kubelet-style swap, new routing, clean drain on stop', { timeout: 1_500_000 }, async () => {
     const image = await buildProxyImage(await ensureBaseImage(log), log);
     work = await mkdtemp('/var/tmp/rp-e2e-pod-');
-    // kube play has no --ulimit; a containers.conf for this run only lowers them for every container.
-    const containersConf = join(work, 'containers.conf');
-    await writeFile(containersConf, '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=4096:4096"]\n');
-    const env = { ...process.env, CONTAINERS_CONF: containersConf };
+    const env = await lowUlimitsEnv(work);
 
     const blue = podOptions(image, 8081);
     const green = podOptions(image, 8082);

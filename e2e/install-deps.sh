@@ -1,7 +1,7 @@
 #!/bin/sh
 # System packages `npm run e2e` needs, from Debian's archive (the only package source besides npm):
-#   podman, runc       run the container-level pod (`podman kube play`); runc because crun is not
-#                      usable on every VM kernel we run on
+#   podman, runc       run the container-level pod (`podman kube play`); runc because crun, podman's
+#                      default, refuses these VMs' hybrid cgroup layout
 #   debootstrap        build the Debian base image offline (no image registry is reachable)
 #   socat              the admin-socket one-liner the docs show, exercised by the e2e
 # Run as root. Idempotent: already-installed packages are left alone.
