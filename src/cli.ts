@@ -2,7 +2,7 @@
 // `reverse-proxy <command>`: parses arguments and hands over to the module that owns the
 // command. Nothing else lives here.
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG_PATH } from './config/schema.ts';
+import { DEFAULT_CONFIG_PATH } from './config/defaults.ts';
 import { ConfigInvalidError, formatProblem, ReverseProxyError, UsageError } from './errors.ts';
 import { VERSION } from './version.ts';
 

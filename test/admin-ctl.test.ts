@@ -6,8 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
-import { CTL_DEFAULT_SOCKET_PATH, exitCodeForReply } from '../src/admin/ctl.ts';
-import { DEFAULT_ADMIN_SOCKET_PATH } from '../src/config/schema.ts';
+import { exitCodeForReply } from '../src/admin/ctl.ts';
+import { DEFAULT_ADMIN_SOCKET_PATH } from '../src/config/defaults.ts';
 import { exchange, startTestSocket, tempDir, type TestSocket } from './admin-fixture.ts';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
@@ -107,8 +107,26 @@ test('REVERSE_PROXY_SOCKET chooses the socket; --socket wins over it', async () 
   assert.equal((await ctl(['--socket', '/nonexistent/x.sock', 'status'], { REVERSE_PROXY_SOCKET: t.path })).code, 2);
 });
 
-test('the default socket path is the config default', () => {
-  assert.equal(CTL_DEFAULT_SOCKET_PATH, DEFAULT_ADMIN_SOCKET_PATH);
+test('the readiness probe path (cli.ts ctl status) loads none of the heavy dependencies', async () => {
+  // Records every module the real entry point resolves while running `ctl status`.
+  const probe = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.push(r.url); return r; } });
+    process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n'));
+    process.argv.splice(1, Infinity, 'cli.ts', 'ctl', '--socket', ${JSON.stringify(t.path)}, 'status');
+    await import(${JSON.stringify(new URL('../src/cli.ts', import.meta.url).href)});
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', probe], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, stderr);
+  const loaded = JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[];
+  assert.ok(loaded.some((url) => url.endsWith('/src/admin/ctl.ts')), 'the hook saw the modules');
+  const heavy = loaded.filter((url) => /node_modules\/(zod|pino|undici|smol-toml|chokidar|@kubernetes)\//.test(url));
+  assert.deepEqual(heavy, []);
+  assert.equal(DEFAULT_ADMIN_SOCKET_PATH, '/run/reverse-proxy/admin.sock');
 });
 
 test('--help exits 0; bad usage exits 2 with the usage', async () => {

@@ -4,10 +4,9 @@
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { AdminUnreachableError, ReverseProxyError, UsageError } from '../errors.ts';
+import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
 import { sendCommand } from './client.ts';
 
-/** Same value as DEFAULT_ADMIN_SOCKET_PATH in src/config/schema.ts, which ctl must not import (it loads zod). */
-export const CTL_DEFAULT_SOCKET_PATH = '/run/reverse-proxy/admin.sock';
 export const CTL_SOCKET_ENV = 'REVERSE_PROXY_SOCKET';
 /** Long enough for a reload that waits behind another one; a probe is cut short by kubelet anyway. */
 export const CTL_DEFAULT_TIMEOUT_MS = 30_000;
@@ -21,7 +20,7 @@ const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--timeout SECONDS] [COM
 Sends COMMAND to the admin socket and prints the reply. Without COMMAND, on a terminal,
 opens the interactive master CLI (type "help", leave with "quit").
 
-  --socket PATH       admin socket (default: $${CTL_SOCKET_ENV}, else ${CTL_DEFAULT_SOCKET_PATH})
+  --socket PATH       admin socket (default: $${CTL_SOCKET_ENV}, else ${DEFAULT_ADMIN_SOCKET_PATH})
   --timeout SECONDS   give up waiting for the reply after this long (default ${CTL_DEFAULT_TIMEOUT_MS / 1000})
   -h, --help          show this help
 
@@ -63,7 +62,7 @@ function parseCtlArgs(argv: string[]): CtlArgs {
   const command = positionals.length > 0 ? positionals.join(' ') : undefined;
   if (command !== undefined && /[\r\n]/.test(command)) throw new UsageError('the command must be one line; separate several commands with ";"');
   return {
-    socketPath: values.socket || process.env[CTL_SOCKET_ENV] || CTL_DEFAULT_SOCKET_PATH,
+    socketPath: values.socket || process.env[CTL_SOCKET_ENV] || DEFAULT_ADMIN_SOCKET_PATH,
     timeoutMs,
     command,
     help: values.help === true,

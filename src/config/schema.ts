@@ -1,11 +1,9 @@
-// The config file's shape. Keys are snake_case as written in TOML; defaults live here and
-// nowhere else. Static keys need a restart to change; `sites` is the dynamic part that
+// The config file's shape. Keys are snake_case as written in TOML; defaults live here (the
+// default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites` is the dynamic part that
 // `reload` swaps in.
 import * as z from 'zod';
+import { DEFAULT_ADMIN_SOCKET_PATH } from './defaults.ts';
 import { socketPathProblem } from './socket-path.ts';
-
-export const DEFAULT_ADMIN_SOCKET_PATH = '/run/reverse-proxy/admin.sock';
-export const DEFAULT_CONFIG_PATH = '/etc/reverse-proxy/config.toml';
 
 const fileMode = z
   .union([z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0660"'), z.number().int()])

@@ -2,7 +2,8 @@
 // reloader`. A flag wins over its variable; a variable wins over the default. Every interval and
 // limit the reloader uses is defined here, so docs/reloader.md and `--help` name the same values.
 import { isAbsolute, join, resolve } from 'node:path';
-import { DEFAULT_ADMIN_SOCKET_PATH, LOG_LEVELS } from '../config/schema.ts';
+import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
+import { LOG_LEVELS } from '../config/schema.ts';
 import { socketPathProblem } from '../config/socket-path.ts';
 import { UsageError } from '../errors.ts';
 
