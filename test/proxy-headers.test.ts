@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { CLIENT_KEEP_ALIVE_TIMEOUT_MS, MAX_REQUEST_HEADER_BYTES } from '../src/proxy/limits.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -120,6 +121,14 @@ via = true
     assert.equal(seen['x-forwarded-host'], 'rewrite.test');
     assert.equal(seen.via, '1.0 corporate-proxy, 1.1 reverse-proxy');
     assert.equal(reply.headers.via, '1.1 reverse-proxy');
+  });
+
+  it(`answers 431 to a request head over MAX_REQUEST_HEADER_BYTES (${MAX_REQUEST_HEADER_BYTES}) and advertises CLIENT_KEEP_ALIVE_TIMEOUT_MS`, async () => {
+    const small = await send(proxy.port, { host: 'keep.test', connection: 'keep-alive', 'x-pad': 'a'.repeat(MAX_REQUEST_HEADER_BYTES - 1_024) });
+    assert.equal(small.status, 200);
+    assert.equal(small.headers['keep-alive'], `timeout=${CLIENT_KEEP_ALIVE_TIMEOUT_MS / 1000}`);
+    const big = await send(proxy.port, { host: 'keep.test', 'x-pad': 'a'.repeat(MAX_REQUEST_HEADER_BYTES + 1) });
+    assert.equal(big.status, 431);
   });
 
   it('strips hop-by-hop response headers and Connection-named ones, keeping repeated end-to-end headers', async () => {
