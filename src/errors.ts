@@ -81,6 +81,13 @@ export class WorkerApplyError extends ReverseProxyError {
   }
 }
 
+/** A command routed to a worker found no worker to answer it, or no answer in time. */
+export class WorkerUnavailableError extends ReverseProxyError {
+  constructor(target: string, reason: string) {
+    super('ERR_WORKER_UNAVAILABLE', `${target}: ${reason}`);
+  }
+}
+
 /** `serve` could not get its workers listening (port in use, TLS file unreadable...). */
 export class StartupError extends ReverseProxyError {
   constructor(reason: string) {

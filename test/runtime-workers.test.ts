@@ -126,8 +126,19 @@ describe('workers', () => {
       await sleep(300);
       return reply;
     })();
+    // Routed commands keep answering while slots change hands.
+    const routed = (async () => {
+      const replies: string[] = [];
+      let finished = false;
+      void restart.finally(() => (finished = true));
+      while (!finished) replies.push(await proxy.admin('@1 show info json'));
+      return replies;
+    })();
     const load = await runLoad({ url: proxy.url, host: 'app.test', until: restart });
     assert.equal(await restart, '{"status":"ok"}\n');
+    const replies = await routed;
+    assert.ok(replies.length > 0);
+    for (const reply of replies) assert.equal(JSON.parse(reply).relative_pid, 1, `routed reply during restart: ${reply}`);
     assert.equal(failures(load), 0, `failed requests: ${JSON.stringify(load)}`);
     assert.ok(load.ok > 100, `traffic flowed (${load.ok})`);
 

@@ -3,7 +3,7 @@
 // rolling replacement and drain. It knows nothing about config files or admin sockets.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { WorkerApplyError } from '../errors.ts';
+import { WorkerApplyError, WorkerUnavailableError } from '../errors.ts';
 import type { Generation } from '../config/generation.ts';
 import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
@@ -155,6 +155,8 @@ export interface WorkerPoolOptions {
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[] = [];
+  /** Workers draining after being replaced; they still answer routed commands until they exit. */
+  readonly #retiring = new Set<WorkerProcess>();
   #stopping = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -196,12 +198,21 @@ export class WorkerPool {
     return failures;
   }
 
+  /**
+   * Runs a command on one worker. During a restart a slot has a new worker that is not
+   * listening yet and an old one still draining; the old one answers until the new one can.
+   */
   async command(target: { relativePid: number } | { pid: number }, line: string): Promise<string> {
-    const worker = this.#slots
-      .map((s) => s.current)
-      .find((w) => w && ('pid' in target ? w.pid === target.pid : w.slot === target.relativePid));
-    if (!worker || !worker.listening) throw new Error('no such process');
-    return worker.command(line);
+    const name = 'pid' in target ? `process ${target.pid}` : `worker ${target.relativePid}`;
+    const matches = (w: WorkerProcess) => ('pid' in target ? w.pid === target.pid : w.slot === target.relativePid);
+    const candidates = [...this.#slots.flatMap((s) => (s.current ? [s.current] : [])), ...this.#retiring].filter(matches);
+    const worker = candidates.find((w) => w.listening && !w.worker.isDead());
+    if (!worker) throw new WorkerUnavailableError(name, candidates.length ? 'starting up, try again shortly' : 'no such process');
+    try {
+      return await worker.command(line);
+    } catch (err) {
+      throw new WorkerUnavailableError(name, (err as Error).message);
+    }
   }
 
   rows(): ProcessRow[] {
@@ -230,7 +241,7 @@ export class WorkerPool {
     for (let relativePid = 1; relativePid <= Math.max(count, this.#slots.length); relativePid++) {
       const slot = this.#slotFor(relativePid);
       const old = slot.current;
-      if (old) old.retiring = true;
+      if (old) this.#markRetiring(old);
       if (relativePid <= count) {
         this.#cancelRespawn(slot);
         await this.#fork(slot).ready;
@@ -269,8 +280,13 @@ export class WorkerPool {
     return process;
   }
 
-  #retire(worker: WorkerProcess, timeoutMs: number): Promise<void> {
+  #markRetiring(worker: WorkerProcess): void {
     worker.retiring = true;
+    this.#retiring.add(worker);
+  }
+
+  #retire(worker: WorkerProcess, timeoutMs: number): Promise<void> {
+    this.#markRetiring(worker);
     return new Promise((resolve) => {
       if (worker.worker.isDead()) return resolve();
       worker.worker.once('exit', () => resolve());
@@ -284,6 +300,7 @@ export class WorkerPool {
   #onExit(slot: Slot, worker: WorkerProcess, code: number | null, signal: string | null): void {
     const { logger } = this.#options;
     worker.abandon(signal ? `worker exited on ${signal}` : `worker exited with code ${code}`);
+    this.#retiring.delete(worker);
     if (worker.retiring || this.#stopping) {
       logger.info({ event: 'worker_exit', relative_pid: slot.relativePid, pid: worker.pid, code, signal }, `worker ${slot.relativePid} (pid ${worker.pid}) stopped`);
       return;
