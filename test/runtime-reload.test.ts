@@ -121,3 +121,21 @@ describe('reload on SIGHUP', () => {
     assert.deepEqual([...triggers].sort(), ['sighup', 'socket']);
   });
 });
+
+describe('logs', () => {
+  test('every line the master and workers write is one JSON object with a pino level and an event', async (t) => {
+    const a = await startUpstream(echo('a'));
+    t.after(() => a.close());
+    const proxy = await startProxy({ t, config: site('a.test', a.url), workers: 2 });
+    await get(proxy.url, 'a.test');
+    assert.equal(await proxy.admin('reload'), '{"status":"ok"}\n');
+    await proxy.waitForLog((l) => l.event === 'access');
+    const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+    assert.ok(proxy.logs.length >= 5);
+    for (const line of proxy.logs) {
+      assert.ok(levels.has(String(line.level)), `a pino level, not a shadowing field: ${JSON.stringify(line)}`);
+      assert.equal(typeof line.event, 'string', `has an event: ${JSON.stringify(line)}`);
+      assert.ok(['master', 'worker'].includes(String(line.component)));
+    }
+  });
+});

@@ -85,7 +85,7 @@ export async function startAdminSocket(options: AdminSocketOptions): Promise<Adm
     logger.warn({ event: 'admin_socket_in_use', path }, `admin socket ${path} is answered by another process; running without it`);
     return undefined;
   }
-  logger.info({ event: 'admin_socket_listening', path, level, mode: `0${mode.toString(8)}` }, `admin socket listening on ${path}`);
+  logger.info({ event: 'admin_socket_listening', path, access_level: level, mode: `0${mode.toString(8)}` }, `admin socket listening on ${path}`);
 
   let closing: Promise<void> | undefined;
   return {
