@@ -76,6 +76,13 @@ describe('chart: bad values fail at helm template time', () => {
     ['the app enabled without an image', { app: { enabled: true } }, /app\/image\/repository/],
     ['an unknown service type', { service: { type: 'Ingress' } }, /service\/type/],
   ];
+  test('refuses a native sidecar on a cluster older than 1.29, and accepts the ordinary container there', async () => {
+    await assert.rejects(helmTemplate({}, ['--kube-version', '1.28.3']), (err: { stderr?: string }) => {
+      assert.match(err.stderr ?? '', /needs Kubernetes 1\.29 or later .*set reloader\.nativeSidecar=false/);
+      return true;
+    });
+    await helmTemplate({ reloader: { nativeSidecar: false } }, ['--kube-version', '1.28.3']);
+  });
   for (const [what, values, message] of cases) {
     test(`refuses ${what}`, async () => {
       await assert.rejects(helmTemplate(values), (err: { stderr?: string }) => {

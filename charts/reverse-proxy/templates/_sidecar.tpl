@@ -124,6 +124,12 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
 
 {{- define "reverse-proxy.sidecar.initContainers" -}}
 {{- if .Values.reloader.nativeSidecar -}}
+{{- /* An older API server drops restartPolicy, and the pod then waits forever on an init container that never exits. */ -}}
+{{- with .Capabilities -}}
+{{- if semverCompare "<1.29.0-0" .KubeVersion.Version -}}
+{{- fail (printf "reloader.nativeSidecar=true needs Kubernetes 1.29 or later (native sidecar containers); this cluster is %s: set reloader.nativeSidecar=false" .KubeVersion.Version) -}}
+{{- end -}}
+{{- end -}}
 {{- include "reverse-proxy.sidecar.reloaderContainer" . -}}
 {{- end -}}
 {{- end -}}
