@@ -142,7 +142,11 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders, via: boolea
 
 /** Drops every header named as a token of a Connection header value. */
 function withoutConnectionNamed(headers: string[], connection: string): string[] {
-  const named = new Set(connection.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+  // Nearly every message says just "keep-alive" or "close", which name no header to drop.
+  const plain = connection.toLowerCase();
+  if (plain === 'keep-alive' || plain === 'close') return headers;
+  const named = new Set(plain.split(',').map((token) => token.trim()).filter((token) => token !== '' && token !== 'close' && !HOP_BY_HOP_HEADERS.has(token)));
+  if (named.size === 0) return headers;
   const kept: string[] = [];
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] as string;
