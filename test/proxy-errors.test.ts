@@ -263,3 +263,43 @@ request_timeout_secs = 0.5
     assert.doesNotMatch(reply, /^HTTP\/1\.1 200 /);
   });
 });
+
+describe('client going away', () => {
+  let upstream: Server;
+  let proxy: ProxyProcess;
+  let upstreamSawAbort: Promise<void>;
+
+  before(async () => {
+    let markAbort: () => void = () => undefined;
+    upstreamSawAbort = new Promise<void>((resolve) => (markAbort = resolve));
+    upstream = createHttpServer((req) => {
+      req.resume();
+      req.on('close', () => {
+        if (!req.complete) markAbort();
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    proxy = await startProxy({ config: `[[sites]]\nhost = "upload.test"\nupstream = "http://127.0.0.1:${(upstream.address() as AddressInfo).port}"\n` });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    upstream?.closeAllConnections();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  it('aborts the upstream request when the client disconnects mid-upload, logs 499, and keeps serving', async () => {
+    const req = request({ host: '127.0.0.1', port: proxy.port, method: 'PUT', path: '/big', headers: { host: 'upload.test' }, agent: false });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(64 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    req.destroy();
+    await upstreamSawAbort;
+    const line = await proxy.waitForLog((l) => l.event === 'access' && l.path === '/big');
+    assert.equal(line.status, 499);
+    assert.equal(line.error, 'ERR_CLIENT_CLOSED');
+    assert.equal(proxy.logs.some((l) => l.event === 'upstream_error'), false, 'a client leaving is not an upstream failure');
+    assert.equal((await send(proxy.port, 'unknown.test')).status, 404, 'the worker is still serving');
+  });
+});
+
