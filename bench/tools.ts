@@ -3,7 +3,7 @@
 // failing halfway through a ten-minute run.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 interface Tool {
   program: string;
@@ -45,12 +45,7 @@ export function requireTools(tools: readonly Tool[]): void {
 export function versionOf(program: string, args: readonly string[]): string {
   const path = findProgram(program);
   if (!path) return 'not installed';
-  try {
-    // nginx prints its version on stderr, the others on stdout.
-    const out = execFileSync(path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n')[0]?.trim() ?? '';
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    return stderr.split('\n')[0]?.trim() ?? 'unknown';
-  }
+  // nginx prints its version on stderr, wrk prints it and then exits 1: take whatever came out.
+  const result = spawnSync(path, args, { encoding: 'utf8', timeout: 5_000 });
+  return `${result.stdout ?? ''}\n${result.stderr ?? ''}`.split('\n').map((l) => l.trim()).find(Boolean) ?? 'unknown';
 }

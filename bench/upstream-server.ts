@@ -27,4 +27,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 125_000;
 server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections(); // idle keep-alive connections from proxies would hold close() open
+});
