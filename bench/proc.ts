@@ -77,3 +77,19 @@ export async function backgroundCpuPercent(sampleMs = 500): Promise<number> {
   const total = after.total - before.total;
   return total > 0 ? Math.round(((after.busy - before.busy) / total) * 100) : 0;
 }
+
+/** User + system CPU time used so far by every process in `rootPid`'s tree, in milliseconds. */
+export function treeCpuMs(rootPid: number): number {
+  const ticksPerSecond = 100; // USER_HZ; Linux reports /proc times in these units on every architecture we run on
+  let ticks = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return (ticks * 1000) / ticksPerSecond;
+}

@@ -33,16 +33,16 @@ function throughputSection(run: BenchRun): string {
     const body = group.map((r) => {
       const ratios = ratiosFor(rows, r);
       const name = r.system === 'reverse-proxy' ? `**${r.label}**` : r.label;
-      return [name + (r.accessLog ? ' (access log on)' : ''), String(r.workers), r.rps.toLocaleString('en'), num(r.latencyMs.p50), num(r.latencyMs.p99), num(ratios.toNginx), num(ratios.toBestNode), String(r.socketErrors + r.non2xx), String(r.backgroundCpuPct)];
+      return [name + (r.accessLog ? ' (access log on)' : ''), String(r.workers), r.rps.toLocaleString('en'), num(r.latencyMs.p50), num(r.latencyMs.p99), num(r.cpuUsPerRequest, 1), num(ratios.toNginx), num(ratios.toBestNode), String(r.socketErrors + r.non2xx), String(r.backgroundCpuPct)];
     });
-    return `### ${w.label}\n\n${table(['system', 'workers', 'req/s', 'p50 ms', 'p99 ms', '× nginx', '× best Node peer', 'errors', 'other load % (before workload)'], body)}`;
+    return `### ${w.label}\n\n${table(['system', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× nginx', '× best Node peer', 'errors', 'other load % (before workload)'], body)}`;
   });
   const footprint = table(
     ['system', 'workers', 'idle RSS MB', 'RSS after load MB'],
     run.throughput.footprint.map((f) => [systemKey(f.system, f.workers, f.accessLog), String(f.workers), num(f.idleRssMB, 1), num(f.loadedRssMB, 1)]),
   );
   const failures = run.throughput.failures.length > 0 ? `\n\nFailed in this run:\n${run.throughput.failures.map((f) => `- ${f}`).join('\n')}` : '';
-  return `wrk, 1 thread, ${run.load.connections} connections. All systems run side by side; each workload is measured in ${run.load.rounds} round(s) of ${run.load.durationSecs} s per system, visiting the systems in a rotated order, after a ${run.load.workloadWarmupSecs} s warm-up per workload (and ${run.load.systemWarmupSecs} s per system). Each figure is the system's median round; the JSON has every round. "errors" = socket errors + responses ≥ 400 over all rounds. Ratios compare the same worker count. "other load % (before workload)" = CPU busy with work not started by the harness (other jobs on the machine), sampled just before that system ran; numbers next to a high value are pessimistic.
+  return `wrk, 1 thread, ${run.load.connections} connections. All systems run side by side; each workload is measured in ${run.load.rounds} round(s) of ${run.load.durationSecs} s per system, visiting the systems in a rotated order, after a ${run.load.workloadWarmupSecs} s warm-up per workload (and ${run.load.systemWarmupSecs} s per system). Each figure is the system's median round; the JSON has every round. "errors" = socket errors + responses ≥ 400 over all rounds. Ratios compare the same worker count. "CPU µs/req" is the CPU time the system's own processes spent per request (all rounds; for the ceiling, the upstream's): wrk, the upstream and the proxy share the cores, so this is what decides throughput here. "other load % (before workload)" = CPU busy with work not started by the harness (other jobs on the machine), sampled just before that system ran; numbers next to a high value are pessimistic.
 
 ![throughput and p99 latency per system](results/${CHART})
 

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadResult } from './load.ts';
-import { backgroundCpuPercent, treeRssBytes } from './proc.ts';
+import { backgroundCpuPercent, treeCpuMs, treeRssBytes } from './proc.ts';
 import { siteHosts } from './sites.ts';
 import type { Family, Peer, RunningSystem } from './peers/types.ts';
 import { WORKLOADS, type WorkloadId } from './workloads.ts';
@@ -40,6 +40,12 @@ export interface ThroughputRow extends LoadResult {
   workload: WorkloadId;
   /** req/s of every round; `rps` and the latencies are those of the median round. */
   roundsRps: number[];
+  /**
+   * CPU time the system's processes used per request, over all rounds. On a machine where the
+   * load generator, upstream and proxy share the cores this is what decides throughput, and it
+   * is far less sensitive to other jobs than req/s. For the ceiling it is the upstream's cost.
+   */
+  cpuUsPerRequest: number;
   /** Machine CPU busy with work not started by the harness, sampled before this workload. */
   backgroundCpuPct: number;
 }
@@ -111,13 +117,16 @@ export async function measureThroughput(systems: readonly SystemUnderTest[], ups
       const measured = started.filter((s) => !s.sut.workloads || s.sut.workloads.includes(workload.id));
       const backgroundCpuPct = await backgroundCpuPercent();
       const rounds = new Map<Started, LoadResult[]>(measured.map((s) => [s, []]));
+      const cpuMs = new Map<Started, number>(measured.map((s) => [s, 0]));
       if (settings.workloadWarmupSecs > 0) for (const s of measured) await load(s, workload, settings.workloadWarmupSecs);
       for (let round = 0; round < settings.rounds; round++) {
         // Rotate the order each round so no system always follows the same neighbour.
         const order = measured.map((_, i) => measured[(i + round) % measured.length] as Started);
         for (const s of order) {
           try {
+            const cpuBefore = treeCpuMs(s.running.rootPid);
             rounds.get(s)?.push(await load(s, workload, settings.durationSecs));
+            cpuMs.set(s, (cpuMs.get(s) ?? 0) + treeCpuMs(s.running.rootPid) - cpuBefore);
           } catch (err) {
             results.failures.push(`${s.key} ${workload.id}: ${firstLine(err)}`);
           }
@@ -128,16 +137,18 @@ export async function measureThroughput(systems: readonly SystemUnderTest[], ups
         if (all.length === 0) continue;
         const median = medianRound(all);
         const { sut } = s;
-        results.rows.push({
+        const row: ThroughputRow = {
           system: sut.peer.id, label: sut.peer.label, family: sut.peer.family, workers: sut.workers, accessLog: sut.accessLog ?? false, workload: workload.id,
           ...median,
           // Failures anywhere count, not only in the median round.
           socketErrors: all.reduce((n, r) => n + r.socketErrors, 0),
           non2xx: all.reduce((n, r) => n + r.non2xx, 0),
           roundsRps: all.map((r) => r.rps),
+          cpuUsPerRequest: Math.round(((cpuMs.get(s) ?? 0) * 1000 * 10) / Math.max(1, all.reduce((n, r) => n + r.requests, 0))) / 10,
           backgroundCpuPct,
-        });
-        log(`  ${s.key.padEnd(24)} ${workload.id.padEnd(11)} ${String(median.rps).padStart(7)} req/s (rounds ${all.map((r) => r.rps).join(', ')})  p50 ${median.latencyMs.p50} ms  p99 ${median.latencyMs.p99} ms  errors ${all.reduce((n, r) => n + r.socketErrors + r.non2xx, 0)}`);
+        };
+        results.rows.push(row);
+        log(`  ${s.key.padEnd(24)} ${workload.id.padEnd(11)} ${String(row.rps).padStart(7)} req/s (rounds ${row.roundsRps.join(', ')})  p50 ${row.latencyMs.p50} ms  p99 ${row.latencyMs.p99} ms  ${row.cpuUsPerRequest} µs CPU/req  errors ${row.socketErrors + row.non2xx}`);
       }
     }
     for (const s of started) results.footprint.push({ system: s.sut.peer.id, workers: s.sut.workers, accessLog: s.sut.accessLog ?? false, idleRssMB: s.idleRssMB, loadedRssMB: treeRssBytes(s.running.rootPid) / MB });
