@@ -36,10 +36,13 @@ RUN --mount=type=cache,id=reverse-proxy-npm,target=/root/.npm \
 FROM ${NODE_IMAGE}
 # tini as PID 1: forwards SIGTERM to the master (which drains) and reaps any orphaned process.
 # socat: for people, `kubectl exec … -- socat - UNIX-CONNECT:/run/reverse-proxy/admin.sock`.
+# The package managers of the base image are not needed at run time: less to patch, less to exploit.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini socat \
  && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && rm -rf /usr/local/lib/node_modules /opt/yarn-* \
+ && rm -f /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg
 # A fixed UID/GID that the chart's runAsUser/fsGroup match; no shell, no home to write to.
 RUN groupadd --gid 10001 reverse-proxy \
  && useradd --no-log-init --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin reverse-proxy

@@ -148,15 +148,19 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
     // Stop the pod the way a rollout does: SIGTERM (via tini) while a request is in flight.
     const slow = get(`${url}slow?ms=3000`, HOST, undefined, 30_000);
     await new Promise((r) => setTimeout(r, 300));
-    // Like kubelet: SIGTERM the main containers together, the sidecar after them, and keep the
-    // pod's network up until they have exited (`podman pod stop` would take the infra container
-    // down with them and cut the connections). Stopping all three in one `podman stop` makes
-    // podman 4.3 deliver a second SIGTERM to the proxy's master, which cuts the drain short.
-    log('podman stop of proxy and app, then the reloader: the proxy drains');
-    const grace = String(SHUTDOWN_TIMEOUT_SECS + 10);
-    const stopped = podman(['stop', '--time', grace, container('proxy'), container('app')], { timeoutMs: 120_000 }).then(() =>
-      podman(['stop', '--time', grace, container('reloader')], { timeoutMs: 60_000 }),
-    );
+    // What kubelet does: SIGTERM to each container's PID 1, wait up to the grace period, then
+    // SIGKILL. The pod's network stays up until they have exited (`podman pod stop` would take the
+    // infra container down with them), and `podman kill` sends exactly one signal (`podman stop`
+    // of several containers of a pod was seen to deliver a second SIGTERM, which the proxy reads
+    // as "stop now").
+    log('SIGTERM to every container: the proxy drains');
+    const names = (['proxy', 'reloader', 'app'] as const).map(container);
+    await podman(['kill', '--signal', 'TERM', ...names]);
+    const stopped = podman(['wait', ...names], { timeoutMs: (SHUTDOWN_TIMEOUT_SECS + 10) * 1000 }).catch(async (err: Error) => {
+      await podman(['kill', '--signal', 'KILL', ...names], { allowFailure: true });
+      throw err;
+    });
+    stopped.catch(() => {}); // awaited below; until then a timeout must not count as unhandled
     await waitUntil('the proxy logs draining', async () => ((await proxyEvents()).some((e) => e.event === 'draining') ? true : undefined), 20_000);
     assert.notEqual(await probe(), 0, 'ctl status fails while draining');
     const inFlight = await slow;

@@ -4,7 +4,9 @@
 //     (podman fills a ConfigMap volume once and never swaps it);
 //   - the proxy port is published on 127.0.0.1 so traffic comes from the host's loopback;
 //   - POD_NAMESPACE gets a literal value (podman does not support that downward-API field);
-//   - the reloader runs as an ordinary container (podman has no native sidecars).
+//   - the reloader runs as an ordinary container (podman has no native sidecars);
+//   - restartPolicy Never: the e2e stops containers like kubelet does (a single SIGTERM with
+//     `podman kill`), and podman must not restart them as it would under Always.
 import { parseAllDocuments, stringify } from 'yaml';
 import { helmTemplate } from '../../test/helpers/helm.ts';
 
@@ -20,7 +22,7 @@ interface Container {
 }
 interface Deployment {
   kind: 'Deployment';
-  spec: { template: { spec: { containers: Container[]; volumes: { name: string; configMap?: unknown; hostPath?: unknown }[] } } };
+  spec: { template: { spec: { restartPolicy?: string; containers: Container[]; volumes: { name: string; configMap?: unknown; hostPath?: unknown }[] } } };
 }
 
 export interface PodOptions {
@@ -76,6 +78,7 @@ export async function renderPodManifest(options: PodOptions, configDir: string, 
       }
     }
   }
+  pod.restartPolicy = 'Never';
   const http = pod.containers.find((c) => c.name === 'proxy')?.ports?.find((p) => p.name === 'http');
   if (!http) throw new Error('the proxy container has no http port');
   Object.assign(http, { hostPort, hostIP: '127.0.0.1' });
