@@ -2,7 +2,7 @@
 // workload, one row per system, a throughput bar and a p99 latency bar, each scaled to the
 // largest value in that workload so the POST workload is as readable as the small GET.
 import type { Family } from './peers/types.ts';
-import { systemKey, type ThroughputRow } from './throughput.ts';
+import type { ThroughputRow } from './throughput.ts';
 import { WORKLOADS } from './workloads.ts';
 
 const COLORS: Record<Family, string> = { ours: '#e8590c', native: '#495057', node: '#1c7ed6', ceiling: '#adb5bd' };
@@ -35,7 +35,7 @@ export function throughputChart(rows: readonly ThroughputRow[], title: string): 
     y += ROW;
     for (const r of group) {
       const color = COLORS[r.family];
-      parts.push(`<text x="0" y="${y + ROW - 5}">${escape(systemKey(r.label, r.workers, r.accessLog))}</text>`);
+      parts.push(`<text x="0" y="${y + ROW - 5}">${escape(`${r.label}, ${r.workers}w${r.accessLog ? ', access log' : ''}`)}</text>`);
       parts.push(bar(LABEL_W, y, r.rps / maxRps, color, r.rps.toLocaleString('en')));
       parts.push(bar(LABEL_W + BAR_W + GAP, y, r.latencyMs.p99 / maxP99, color, r.latencyMs.p99.toFixed(2)));
       y += ROW;
