@@ -111,6 +111,11 @@ upstream = "http://127.0.0.1:${blackhole.port}"
 connect_timeout_secs = 0.5
 
 [[sites]]
+host = "ejecting.test"
+upstream = ["http://127.0.0.1:${blackhole.port}", "${good.url}"]
+connect_timeout_secs = 0.5
+
+[[sites]]
 host = "small.test"
 upstream = "${guarded.url}"
 body_limit_bytes = 1000
@@ -170,6 +175,16 @@ rate_limit = { rps = 0.5, burst = 2 }
     assert.equal(reply.status, 504);
     const logged = await proxy.waitForLog((l) => l.event === 'upstream_error' && l.host === 'blackhole.test');
     assert.match(String(logged.msg), /UND_ERR_CONNECT_TIMEOUT/);
+  });
+
+  it('takes an upstream whose connect timed out out of rotation instead of waiting on it every turn', async () => {
+    for (let i = 0; i < 6; i++) {
+      const reply = await send(proxy.port, 'ejecting.test');
+      assert.equal(reply.status, 200);
+      assert.equal(JSON.parse(reply.body).upstream, 'good');
+    }
+    const ejections = proxy.logs.filter((l) => l.event === 'upstream_down' && l.upstream === `http://127.0.0.1:${blackhole.port}`);
+    assert.equal(ejections.length, 1, 'tried once, then skipped for UPSTREAM_FAIL_TIMEOUT_MS');
   });
 
   it('answers 413 to a Content-Length over body_limit_bytes without contacting the upstream', async () => {

@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import { logAccess, logUpstreamError } from './access-log.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
 import { clientResponseHeaders } from './headers.ts';
-import type { UpstreamDispatchOptions, UpstreamPool } from './pools.ts';
+import { UPSTREAM_FAIL_TIMEOUT_MS } from './limits.ts';
+import { ejectUpstream, type UpstreamDispatchOptions, type UpstreamPool } from './pools.ts';
 import { CLIENT_CLOSED_STATUS, sendReply, type ProxyReply } from './responses.ts';
 import { INVALID_REQUEST_REPLY, isConnectFailure, isInvalidRequest, replyFor, toProxyError } from './upstream-errors.ts';
 
@@ -129,6 +130,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (isInvalidRequest(error)) {
       this.reply(INVALID_REQUEST_REPLY, 'ERR_INVALID_REQUEST');
       return;
+    }
+    const upstream = this.#upstream;
+    if (upstream && isConnectFailure(error) && request.site.upstreams.length > 1 && ejectUpstream(upstream)) {
+      this.#owner.logger.warn(
+        { event: 'upstream_down', upstream: upstream.origin, reason: toProxyError(error, upstream.origin).message, for_ms: UPSTREAM_FAIL_TIMEOUT_MS },
+        `upstream ${upstream.origin} taken out of rotation for ${UPSTREAM_FAIL_TIMEOUT_MS} ms after a failed connect`,
+      );
     }
     if (this.#canTryNextUpstream(error, request)) {
       this.#dispatch();

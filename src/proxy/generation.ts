@@ -67,11 +67,25 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
   return { generation, router: new HostRouter(sites), sites, pools: used };
 }
 
-/** Round-robin over the site's upstreams. */
+/** Round-robin over the site's upstreams, skipping ones ejected after a failed connect. */
 export function pickUpstream(site: CompiledSite): UpstreamPool {
-  const index = site.nextUpstream;
-  site.nextUpstream = (index + 1) % site.upstreams.length;
-  return site.upstreams[index] as UpstreamPool;
+  const upstreams = site.upstreams;
+  const count = upstreams.length;
+  const start = site.nextUpstream;
+  if (count > 1) {
+    const now = performance.now();
+    for (let step = 0; step < count; step++) {
+      const index = (start + step) % count;
+      const candidate = upstreams[index] as UpstreamPool;
+      if (candidate.downUntil <= now) {
+        site.nextUpstream = (index + 1) % count;
+        return candidate;
+      }
+    }
+  }
+  // One upstream, or all ejected: plain rotation (a down upstream beats no upstream).
+  site.nextUpstream = (start + 1) % count;
+  return upstreams[start] as UpstreamPool;
 }
 
 function secondsToMs(seconds: number): number {

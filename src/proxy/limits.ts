@@ -32,6 +32,13 @@ export const CLIENT_IDLE_GRACE_MS = 1_000;
  */
 export const MAX_REQUEST_HEADER_BYTES = 16_384;
 
+/**
+ * After a failed connect, an upstream of a site with several is skipped by round-robin for this
+ * long (nginx's default max_fails=1 fail_timeout=10s). If every upstream is out, they are all
+ * tried anyway.
+ */
+export const UPSTREAM_FAIL_TIMEOUT_MS = 10_000;
+
 /** Idle keep-alive connections to an upstream are closed after this long without a request. */
 export const UPSTREAM_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 

@@ -4,7 +4,7 @@
 // which lets the requests already queued or running on them finish first.
 import { isIP } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from './limits.ts';
+import { UPSTREAM_FAIL_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from './limits.ts';
 
 export interface UpstreamPool {
   readonly origin: string;
@@ -15,6 +15,18 @@ export interface UpstreamPool {
    * the client's host, and reconnect whenever that host changes.
    */
   readonly servername: string | undefined;
+  /** performance.now() until which round-robin skips this upstream after a failed connect. */
+  downUntil: number;
+}
+
+/**
+ * Takes an upstream out of round-robin for UPSTREAM_FAIL_TIMEOUT_MS after a failed connect, like
+ * nginx's max_fails=1 fail_timeout=10s. Returns true when it was in rotation until now.
+ */
+export function ejectUpstream(upstream: UpstreamPool, now: number = performance.now()): boolean {
+  const wasUp = upstream.downUntil <= now;
+  upstream.downUntil = now + UPSTREAM_FAIL_TIMEOUT_MS;
+  return wasUp;
 }
 
 /**
@@ -31,7 +43,7 @@ function createPool(origin: string, connectTimeoutMs: number): UpstreamPool {
   const url = new URL(origin);
   const common = { keepAliveTimeout: UPSTREAM_KEEP_ALIVE_TIMEOUT_MS, allowH2: false };
   if (url.protocol !== 'https:') {
-    return { origin, pool: new Pool(origin, { ...common, connectTimeout: connectTimeoutMs }), servername: undefined };
+    return { origin, pool: new Pool(origin, { ...common, connectTimeout: connectTimeoutMs }), servername: undefined, downUntil: 0 };
   }
   // The certificate is checked against the upstream's own name, like nginx's default
   // `proxy_ssl_name $proxy_host`; an IP address gets no SNI and is checked against the IP.
@@ -40,7 +52,7 @@ function createPool(origin: string, connectTimeoutMs: number): UpstreamPool {
   const sni = isIP(hostname) === 0 ? hostname : undefined;
   const base = buildConnector({ timeout: connectTimeoutMs, allowH2: false });
   const connect: buildConnector.connector = (options, callback) => base({ ...options, servername: sni }, callback);
-  return { origin, pool: new Pool(origin, { ...common, connect }), servername: hostname };
+  return { origin, pool: new Pool(origin, { ...common, connect }), servername: hostname, downUntil: 0 };
 }
 
 export class UpstreamPools {
