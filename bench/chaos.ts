@@ -56,6 +56,10 @@ try {
 }
 const run: ChaosRun = { kind: 'chaos', mode: quick ? 'quick' : 'full', startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(), scenarios };
 log(`results: ${saveRun(run)}`);
-regenerateReadme();
-log('bench/README.md regenerated');
+if (quick) {
+  log('quick run: bench/README.md keeps the last full run');
+} else {
+  regenerateReadme();
+  log('bench/README.md regenerated');
+}
 process.exitCode = scenarios.every((s) => s.passed) ? 0 : 1;

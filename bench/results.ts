@@ -1,5 +1,6 @@
 // Shapes of the JSON files under bench/results/, and writing them: one timestamped file per
-// run plus a `<kind>-latest.json` copy the README is generated from.
+// run plus a `<kind>-latest.json` copy the README is generated from. Quick runs are smoke
+// tests: they go to `<kind>-quick-*.json` (git-ignored) and never replace a full run's numbers.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddedLatencyResults } from './added-latency.ts';
@@ -41,9 +42,10 @@ export interface ChaosRun extends RunHeader {
 export function saveRun(run: BenchRun | ChaosRun): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = run.startedAt.replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${run.kind}-${stamp}.json`);
+  const prefix = run.mode === 'quick' ? `${run.kind}-quick` : run.kind;
+  const file = join(RESULTS_DIR, `${prefix}-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
-  copyFileSync(file, join(RESULTS_DIR, `${run.kind}-latest.json`));
+  copyFileSync(file, join(RESULTS_DIR, `${prefix}-latest.json`));
   return file;
 }
 

@@ -83,8 +83,12 @@ try {
     reload,
   };
   log(`results: ${saveRun(run)}`);
-  regenerateReadme();
-  log('bench/README.md regenerated');
+  if (quick) {
+    log('quick run: bench/README.md keeps the last full run');
+  } else {
+    regenerateReadme();
+    log('bench/README.md regenerated');
+  }
 } finally {
   await upstream.child.stop();
 }
