@@ -133,6 +133,8 @@ describe('reloader with a real proxy', () => {
     assert.equal(health.statusCode, 200);
     await health.body.dump();
 
+    // Sent twice, as podman stop does: the second one must not cut the clean shutdown short.
+    reloader.child.kill('SIGTERM');
     reloader.child.kill('SIGTERM');
     assert.equal(await reloader.exited, 0);
     assert.ok(reloader.logs.some((l) => l.event === 'reloader_stopped'));

@@ -9,7 +9,7 @@ import { startProxy } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';
 
 describe('shutdown', () => {
-  test('SIGTERM: in-flight request completes, status says shutting down, exit 0', async (t) => {
+  test('SIGTERM (even twice): in-flight request completes, status says shutting down, exit 0', async (t) => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const slow = await startUpstream((_req, res) => void held.then(() => res.end('finished')));
@@ -21,6 +21,9 @@ describe('shutdown', () => {
 
     proxy.signal('SIGTERM');
     await proxy.waitForLog((l) => l.event === 'draining' && l.component === 'master');
+    // Container runtimes can repeat SIGTERM: the drain goes on.
+    proxy.signal('SIGTERM');
+    await proxy.waitForLog((l) => l.event === 'shutdown_signal_repeated');
     assert.equal(await proxy.admin('status'), '{"status":"error","message":"shutting down"}\n');
     assert.equal(await proxy.admin('reload'), '{"status":"error","message":"shutting down"}\n');
 

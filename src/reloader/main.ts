@@ -1,7 +1,6 @@
 // `reverse-proxy reloader`: the sidecar that keeps the proxy on the mounted config. Wires the
 // watcher, the periodic resync, the reconciler, Events and the status endpoint together, and
 // runs until SIGTERM/SIGINT.
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -20,15 +19,15 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-async function waitForStopSignal(): Promise<NodeJS.Signals> {
-  const controller = new AbortController();
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-  try {
-    const [signal] = await Promise.race(signals.map((s) => once(process, s, { signal: controller.signal }).then(() => [s])));
-    return signal!;
-  } finally {
-    controller.abort();
-  }
+/**
+ * Resolves with the first stop signal. The handlers stay installed for the life of the process:
+ * a runtime may deliver SIGTERM twice (podman stop does), and the second one must not kill the
+ * reloader in the middle of its clean shutdown.
+ */
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve(signal));
+  });
 }
 
 const withinGrace = (work: Promise<unknown>) => Promise.race([work, sleep(SHUTDOWN_GRACE_MS, undefined, { ref: false })]);

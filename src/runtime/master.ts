@@ -46,7 +46,8 @@ export class Master implements MasterBackend {
   #reloadsFailed = 0;
   #lastReload: ReloadRecord | undefined;
   #shuttingDown: Promise<void> | undefined;
-  #pendingTrigger: ReloadTrigger = 'socket';
+  /** What asked for the reload that is queued: one run can serve a SIGHUP and socket clients. */
+  #pendingTriggers = new Set<ReloadTrigger>();
   /** Addresses the workers listen on, as `address:port` with any port 0 resolved. */
   listeners: string[] = [];
 
@@ -55,7 +56,11 @@ export class Master implements MasterBackend {
     this.#config = config;
     this.#generation = generationOf(1, sha256, config);
     this.#logger = createLogger({ level: config.logging.level, component: 'master' });
-    this.#reload = new CoalescingTask(this.#queue, () => this.#reloadNow(this.#pendingTrigger));
+    this.#reload = new CoalescingTask(this.#queue, () => {
+      const triggers = [...this.#pendingTriggers].sort();
+      this.#pendingTriggers.clear();
+      return this.#reloadNow(triggers);
+    });
     this.#pool = new WorkerPool({
       logger: this.#logger,
       initFor: (relativePid) => ({
@@ -123,13 +128,13 @@ export class Master implements MasterBackend {
 
   #reloadFrom(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     if (this.#shuttingDown) return Promise.resolve({ ok: false, message: 'shutting down' });
-    this.#pendingTrigger = trigger;
+    this.#pendingTriggers.add(trigger);
     return this.#reload.run();
   }
 
-  async #reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+  async #reloadNow(triggers: ReloadTrigger[]): Promise<ReloadOutcome> {
     const started = performance.now();
-    this.#logger.info({ event: 'reload_start', trigger }, 'reload started');
+    this.#logger.info({ event: 'reload_start', triggers }, 'reload started');
     let outcome: ReloadOutcome;
     try {
       const loaded = await loadConfigFile(this.#file);
@@ -142,7 +147,7 @@ export class Master implements MasterBackend {
     } catch (err) {
       outcome = { ok: false, message: publicMessage(err, this.#logger) };
     }
-    this.#record(outcome, 'reload', trigger, started);
+    this.#record(outcome, 'reload', triggers, started);
     return outcome;
   }
 
@@ -150,7 +155,7 @@ export class Master implements MasterBackend {
     if (this.#shuttingDown) return Promise.resolve({ ok: false, message: 'shutting down' });
     return this.#queue.run(async () => {
       const started = performance.now();
-      this.#logger.info({ event: 'reload_start', trigger: 'restart' }, 'restart started');
+      this.#logger.info({ event: 'reload_start', triggers: ['restart'] }, 'restart started');
       let outcome: ReloadOutcome;
       try {
         const loaded = await loadConfigFile(this.#file);
@@ -162,13 +167,13 @@ export class Master implements MasterBackend {
       } catch (err) {
         outcome = { ok: false, message: publicMessage(err, this.#logger) };
       }
-      this.#record(outcome, 'restart', 'socket', started);
+      this.#record(outcome, 'restart', ['restart'], started);
       return outcome;
     });
   }
 
-  #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', trigger: ReloadTrigger, started: number): void {
-    const fields = { event: kind, trigger, generation: this.#generation.id, sha256: this.#generation.sha256, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
+  #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', triggers: string[], started: number): void {
+    const fields = { event: kind, triggers, generation: this.#generation.id, sha256: this.#generation.sha256, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
     if (outcome.ok) {
       this.#reloads++;
       this.#lastReload = { at: new Date(), result: 'ok', message: null };
@@ -184,11 +189,17 @@ export class Master implements MasterBackend {
   // ---- shutdown -----------------------------------------------------------------------------
 
   #onStopSignal(signal: NodeJS.Signals): void {
-    if (this.#shuttingDown) {
-      this.#logger.warn({ event: 'shutdown_forced', signal }, `second ${signal}: exiting without waiting for the drain`);
+    if (!this.#shuttingDown) {
+      void this.shutdown(signal);
+      return;
+    }
+    // Runtimes repeat SIGTERM (podman stop does); only a person pressing Ctrl-C again means
+    // "stop now".
+    if (signal === 'SIGINT') {
+      this.#logger.warn({ event: 'shutdown_forced', signal }, 'second SIGINT: exiting without waiting for the drain');
       process.exit(1);
     }
-    void this.shutdown(signal);
+    this.#logger.info({ event: 'shutdown_signal_repeated', signal }, `${signal} again: still draining`);
   }
 
   /** Marks the proxy not ready, drains every worker, closes the admin sockets and exits 0. */
