@@ -1,17 +1,13 @@
 // A config generation and its compiled form: everything a request needs that can be worked out
 // at reload time (routing table, pools, timeouts in ms, limiters) is computed here, once.
+import type { Generation } from '../config/generation.ts';
 import type { SiteConfig } from '../config/schema.ts';
 import { CLIENT_IDLE_GRACE_MS } from './limits.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { HostRouter, type Routable } from './router.ts';
 import type { UpstreamPool, UpstreamPools } from './pools.ts';
 
-/** The dynamic part of the config as the master sends it to each worker. */
-export interface Generation {
-  id: number;
-  sha256: string;
-  sites: SiteConfig[];
-}
+export type { Generation } from '../config/generation.ts';
 
 export interface CompiledSite extends Routable {
   readonly upstreams: readonly UpstreamPool[];
