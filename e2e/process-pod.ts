@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { createConfigMapVolume } from '../test/helpers/kubelet.ts';
 import { ECHO_UPSTREAM_JS, listeningPorts } from './lib/echo-upstream.ts';
 import { run } from './lib/exec.ts';
-import { type LoggedProcess, startLogged } from './lib/logged-process.ts';
+import { type LoggedProcess, startLogged } from '../test/helpers/logged-process.ts';
 import { CLI, NODE } from './lib/paths.ts';
 import { bodiesAround, get, startTraffic } from './lib/traffic.ts';
 

@@ -2,18 +2,17 @@
 // kubelet-style ConfigMap volume: swaps, bursts, broken configs, a proxy that starts late or
 // restarts, plain edits, Events on a stand-in API server, metrics and signals.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { startApiServer } from './helpers/kube-api.ts';
 import { adoptAsConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
-import { DEFAULT_WAIT_MS, preamble, runCli, spawnCli, startProxy, type LogLine, type ProxyProcess } from './helpers/proxy-process.ts';
+import { startLogged, type LoggedProcess } from './helpers/logged-process.ts';
+import { CLI, DEFAULT_WAIT_MS, preamble, runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
 const DEBOUNCE_MS = 100;
@@ -23,42 +22,22 @@ const QUIET_MS = 2_500;
 const site = (host: string, upstream: string) => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n\n`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-interface Reloader {
-  child: ChildProcess;
-  logs: LogLine[];
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<number | null>;
+/** Runs `reverse-proxy reloader` and collects its JSON log lines. */
+function startReloader(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): LoggedProcess {
+  // Tests must not post Events to a cluster the developer's shell happens to point at.
+  const reloader = startLogged('reloader', process.execPath, [CLI, 'reloader', ...args], { KUBECONFIG: '', POD_NAME: '', POD_NAMESPACE: '', ...env });
+  t.after(async () => {
+    if (reloader.child.exitCode === null && reloader.child.signalCode === null) reloader.child.kill('SIGKILL');
+    await reloader.exited;
+  });
+  return reloader;
 }
 
-/** Runs `reverse-proxy reloader` and collects its JSON log lines. */
-function startReloader(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Reloader {
-  // Tests must not post Events to a cluster the developer's shell happens to point at.
-  const child = spawnCli(['reloader', ...args], { env: { KUBECONFIG: '', POD_NAME: '', POD_NAMESPACE: '', ...env } });
-  const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      logs.push(JSON.parse(text) as LogLine);
-    } catch {
-      logs.push({ msg: text });
-    }
-  });
-  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  const waitForLog = async (predicate: (line: LogLine) => boolean, timeoutMs = DEFAULT_WAIT_MS) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const seen = logs.find(predicate);
-      if (seen) return seen;
-      if (Date.now() > deadline) throw new Error(`reloader log not seen within ${timeoutMs} ms:\n${[...logs.map((l) => JSON.stringify(l)), ...stderr].slice(-15).join('\n')}`);
-      await sleep(20);
-    }
-  };
-  return { child, logs, waitForLog, exited };
+/** A second `serve` on an existing config, as a restarted proxy container would be. */
+function startServe(t: TestContext, configPath: string): LoggedProcess {
+  const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath]);
+  t.after(() => proxy.stop());
+  return proxy;
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
@@ -69,7 +48,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = DEFAULT
   }
 }
 
-const reloaderReloads = (r: Reloader) => r.logs.filter((l) => l.event === 'reload');
+const reloaderReloads = (r: LoggedProcess) => r.logs.filter((l) => l.event === 'reload');
 const proxyReloads = (p: ProxyProcess) => p.logs.filter((l) => l.event === 'reload');
 
 async function hostServedBy(proxy: ProxyProcess, host: string): Promise<string | number> {
@@ -136,7 +115,7 @@ describe('reloader with a real proxy', () => {
     // Sent twice, as podman stop does: the second one must not cut the clean shutdown short.
     reloader.child.kill('SIGTERM');
     reloader.child.kill('SIGTERM');
-    assert.equal(await reloader.exited, 0);
+    assert.equal((await reloader.exited).code, 0);
     assert.ok(reloader.logs.some((l) => l.event === 'reloader_stopped'));
   });
 
@@ -195,8 +174,7 @@ describe('reloader with a real proxy', () => {
     assert.equal(reloader.child.exitCode, null, 'still running');
     assert.ok(reloader.logs.filter((l) => l.event === 'proxy_unreachable').length <= 2, 'warnings are rate-limited');
 
-    const late = spawnCli(['serve', '--config', proxy.configPath]);
-    t.after(() => late.kill('SIGKILL'));
+    startServe(t, proxy.configPath);
     const synced = await reloader.waitForLog((l) => l.event === 'in_sync');
     assert.equal(synced.sha256, sha(next['config.toml']!));
     assert.ok(reloader.logs.some((l) => l.event === 'proxy_reachable'));
@@ -213,11 +191,7 @@ describe('reloader with a real proxy', () => {
     await reloader.waitForLog((l) => l.event === 'in_sync');
     await proxy.stop();
 
-    const restarted = spawnCli(['serve', '--config', proxy.configPath]);
-    t.after(() => restarted.kill('SIGKILL'));
-    let ready = false;
-    createInterface({ input: restarted.stdout! }).on('line', (text) => (ready ||= text.includes('"event":"ready"')));
-    await until(() => ready, 'the restarted proxy');
+    await startServe(t, proxy.configPath).waitForLog((l) => l.event === 'ready');
 
     const next = file(site('app.test', upstreams.b.url));
     await volume.swap(next);
@@ -277,7 +251,7 @@ describe('reloader with a real proxy', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     t.after(() => taken.close());
     const reloader = startReloader(t, ['--watch', tmpdir(), '--socket', '/tmp/none.sock', '--listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`]);
-    assert.equal(await reloader.exited, 1);
+    assert.equal((await reloader.exited).code, 1);
     const failed = await reloader.waitForLog((l) => l.event === 'listen_failed');
     assert.match(String(failed.msg), /EADDRINUSE/);
   });

@@ -4,15 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { sendCommand } from '../../src/admin/client.ts';
+import { startLogged, type LoggedProcess } from './logged-process.ts';
+
+export { DEFAULT_WAIT_MS, type LogLine } from './logged-process.ts';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
-/** How long a test waits for a log event before failing with the log tail. */
-export const DEFAULT_WAIT_MS = 15_000;
 
-export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
 
 export interface ProxyOptions {
   /** TOML tables ([[sites]] …) appended to the harness preamble, or the whole file when `raw`. */
@@ -24,22 +23,17 @@ export interface ProxyOptions {
   t?: TestContext;
 }
 
-export interface ProxyProcess {
-  child: ChildProcess;
+/** The running `serve` process: its logs (LoggedProcess) plus what a test needs to drive it. */
+export interface ProxyProcess extends LoggedProcess {
   pid: number;
   dir: string;
   configPath: string;
   socketPath: string;
   port: number;
   url: string;
-  logs: LogLine[];
-  stderr: string[];
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   writeConfig(config: string): Promise<void>;
   admin(command: string): Promise<string>;
   signal(signal: NodeJS.Signals): void;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export function preamble(dir: string, workers: number): string {
@@ -69,46 +63,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const render = (config: string) => (options.raw ? config : preamble(dir, workers) + config);
   await writeFile(configPath, render(options.config));
 
-  const child = spawnCli(['serve', '--config', configPath], { env: options.env });
-  const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      line = { msg: text };
-    }
-    logs.push(line);
-    for (const waiter of waiters) {
-      if (waiter.predicate(line)) {
-        waiters.delete(waiter);
-        waiter.resolve(line);
-      }
-    }
-  });
-  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-
-  const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = DEFAULT_WAIT_MS) => {
-    const seen = logs.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise<LogLine>((resolve, reject) => {
-      const waiter = { predicate, resolve: (line: LogLine) => (clearTimeout(timer), resolve(line)) };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        const tail = [...logs.slice(-10).map((l) => JSON.stringify(l)), ...stderr.slice(-10)].join('\n');
-        reject(new Error(`log event not seen within ${timeoutMs} ms; last output:\n${tail}`));
-      }, timeoutMs);
-      waiters.add(waiter);
-    });
-  };
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    return exited;
-  };
+  const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);
+  const { child, exited } = proxy;
   options.t?.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
@@ -116,25 +72,22 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   });
 
   const ready = await Promise.race([
-    waitForLog((l) => l.event === 'ready'),
+    proxy.waitForLog((l) => l.event === 'ready'),
     exited.then(({ code }) => {
-      throw new Error(`proxy exited with code ${code} before ready:\n${stderr.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(`proxy exited with code ${code} before ready:\n${proxy.tail(30)}`);
     }),
   ]);
   const listener = (ready.listeners as string[])[0]!;
   const port = Number(listener.slice(listener.lastIndexOf(':') + 1));
   const socketPath = join(dir, 'admin.sock');
   return {
-    child,
+    ...proxy,
     pid: child.pid!,
     dir,
     configPath,
     socketPath,
     port,
     url: `http://127.0.0.1:${port}`,
-    logs,
-    stderr,
-    waitForLog,
     writeConfig: async (config) => {
       // Atomic like kubelet and editors that rename: the proxy never sees a half-written file.
       const tmp = `${configPath}.tmp`;
@@ -143,8 +96,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     },
     admin: (command) => sendCommand(socketPath, command),
     signal: (signal) => child.kill(signal),
-    stop,
-    exited,
   };
 }
 

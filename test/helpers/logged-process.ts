@@ -3,14 +3,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-export type LogLine = Record<string, unknown> & { event?: string };
+export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
+
+/** How long a test waits for a log event before failing with the log tail. */
+export const DEFAULT_WAIT_MS = 15_000;
 
 export interface LoggedProcess {
   name: string;
   child: ChildProcess;
   logs: LogLine[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** The last lines of output, for failure messages. */
   tail(lines?: number): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -45,7 +48,7 @@ export function startLogged(name: string, command: string, args: readonly string
     logs,
     exited,
     tail,
-    waitForLog(predicate, timeoutMs) {
+    waitForLog(predicate, timeoutMs = DEFAULT_WAIT_MS) {
       const seen = logs.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
