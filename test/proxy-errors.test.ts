@@ -5,28 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { send as sendHttp, type Reply, type SendOptions } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(port: number, host: string, options: { method?: string; headers?: Record<string, string>; chunks?: Buffer[] } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', method: options.method ?? 'GET', headers: { host, ...options.headers }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    for (const chunk of options.chunks ?? []) req.write(chunk);
-    req.end();
-  });
+function send(port: number, host: string, options: Omit<SendOptions, 'path'> = {}): Promise<Reply> {
+  return sendHttp(port, { ...options, headers: { host, ...options.headers } });
 }
 
 /** A port on 127.0.0.1 that nothing listens on: connecting is refused at once. */

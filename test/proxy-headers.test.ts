@@ -1,24 +1,13 @@
 // Header rewriting in both directions, checked on what a real upstream and a real client see.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT_KEEP_ALIVE_TIMEOUT_MS, MAX_REQUEST_HEADER_BYTES } from '../src/proxy/limits.ts';
+import { send as sendHttp } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
-function send(port: number, headers: Record<string, string | string[]>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/h', headers, setHost: false, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const send = (port: number, headers: Record<string, string | string[]>) => sendHttp(port, { path: '/h', headers });
 
 /** An upstream that answers with hop-by-hop headers a proxy must not pass on. */
 async function startHopByHopUpstream(): Promise<{ url: string; server: Server }> {

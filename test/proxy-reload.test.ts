@@ -2,23 +2,11 @@
 // with, new requests see the new one, and keep-alive connections to an upstream that both
 // generations use survive the reload.
 import assert from 'node:assert/strict';
-import { request, createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { get } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
-
-function get(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Answers "<name> <upstream-side port of the proxy's connection>", slowly for /slow. */
 async function startNamed(name: string): Promise<{ server: Server; url: string; slowStarted: Promise<void> }> {

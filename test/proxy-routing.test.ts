@@ -1,31 +1,15 @@
 // Host routing and the proxy's own error statuses, through the real binary.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { send, type Reply } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 /** One request with an exact Host header (or none), so routing sees what a client sent. */
 function get(port: number, host: string | undefined, path = '/'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (host !== undefined) headers.host = host;
-    const req = request({ host: '127.0.0.1', port, path, headers, setHost: false, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return send(port, { path, headers: host === undefined ? {} : { host } });
 }
 
 /** A request written byte for byte, for heads node:http refuses to send (no Host at all). */

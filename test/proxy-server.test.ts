@@ -2,12 +2,13 @@
 // `show sites` lines. Real listeners and upstreams on loopback.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Agent, request, createServer, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { siteSchema } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { ProxyServer, type Generation } from '../src/proxy/server.ts';
+import { send } from './helpers/http-client.ts';
 
 function generation(id: number, sites: unknown[]): Generation {
   return { id, sha256: `sha-${id}`, sites: sites.map((site) => siteSchema.parse(site)) };
@@ -20,19 +21,7 @@ async function startProxyServer(gen: Generation): Promise<{ server: ProxyServer;
   return { server, port: Number(bound!.split(':').at(-1)) };
 }
 
-function get(port: number, path: string, agent: Agent | false = false): Promise<IncomingMessage & { text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host: 'app.test' }, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(Object.assign(res, { text })));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string, agent: Agent | false = false) => send(port, { path, headers: { host: 'app.test' }, agent });
 
 describe('ProxyServer', () => {
   let upstream: Server;
@@ -82,12 +71,12 @@ describe('ProxyServer', () => {
     const site = (rps: number) => ({ host: 'app.test', upstream: upstreamUrl, rate_limit: { rps, burst: 1 } });
     const { server, port } = await startProxyServer(generation(1, [site(0.01)]));
     try {
-      assert.equal((await get(port, '/quick')).statusCode, 200);
-      assert.equal((await get(port, '/quick')).statusCode, 429);
+      assert.equal((await get(port, '/quick')).status, 200);
+      assert.equal((await get(port, '/quick')).status, 429);
       server.apply(generation(2, [site(0.01)]));
-      assert.equal((await get(port, '/quick')).statusCode, 429, 'a reload must not hand out a fresh burst');
+      assert.equal((await get(port, '/quick')).status, 429, 'a reload must not hand out a fresh burst');
       server.apply(generation(3, [site(0.02)]));
-      assert.equal((await get(port, '/quick')).statusCode, 200);
+      assert.equal((await get(port, '/quick')).status, 200);
     } finally {
       await server.drain(1_000);
     }
@@ -107,11 +96,11 @@ describe('ProxyServer', () => {
       // The client reuses its idle keep-alive connection right after drain began: it must be
       // answered, not reset, and told to close.
       const reused = await get(port, '/quick', agent);
-      assert.equal(reused.statusCode, 200);
+      assert.equal(reused.status, 200);
       assert.equal(reused.headers.connection, 'close');
       const response = await inFlight;
-      assert.equal(response.statusCode, 200);
-      assert.equal(response.text, 'slow done');
+      assert.equal(response.status, 200);
+      assert.equal(response.body, 'slow done');
       assert.equal(response.headers.connection, 'close');
       await drained;
       assert.deepEqual(server.stats(), { activeConnections: 0, activeRequests: 0, sites: 1 });

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as plainRequest } from 'node:http';
 import { createServer as createHttpsServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { get } from './helpers/http-client.ts';
 import { runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -18,19 +18,6 @@ function hasOpenssl(): boolean {
   } catch {
     return false;
   }
-}
-
-function getPlain(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = plainRequest({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 function tlsConfig(certPath: string, keyPath: string, upstream: string): string {
@@ -103,8 +90,9 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
       const trusting = await startProxy({ raw: true, config: config(await mkdtemp(join(dir, 's-'))), env: { NODE_EXTRA_CA_CERTS: certPath } });
       const plain = await startProxy({ raw: true, config: config(await mkdtemp(join(dir, 's-'))) });
       try {
-        assert.deepEqual(await getPlain(trusting.port, 'tls-up.test'), { status: 200, body: 'tls upstream saw http' });
-        assert.equal((await getPlain(plain.port, 'tls-up.test')).status, 502);
+        const reply = await get(trusting.port, 'tls-up.test');
+        assert.deepEqual({ status: reply.status, body: reply.body }, { status: 200, body: 'tls upstream saw http' });
+        assert.equal((await get(plain.port, 'tls-up.test')).status, 502);
       } finally {
         await Promise.all([trusting.stop(), plain.stop()]);
       }
