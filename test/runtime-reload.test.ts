@@ -130,7 +130,9 @@ describe('logs', () => {
     const proxy = await startProxy({ t, config: site('a.test', a.url), workers: 2 });
     await get(proxy.url, 'a.test');
     assert.equal(await proxy.admin('reload'), '{"status":"ok"}\n');
+    // Master and workers write to separate pipes: wait for the last line of each.
     await proxy.waitForLog((l) => l.event === 'access');
+    await proxy.waitForLog((l) => l.event === 'reload');
     const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
     assert.ok(proxy.logs.length >= 5);
     for (const line of proxy.logs) {
