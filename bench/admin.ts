@@ -37,7 +37,3 @@ export async function showProc(socketPath: string): Promise<ProcRow[]> {
   }
   return rows;
 }
-
-export async function workerPids(socketPath: string): Promise<number[]> {
-  return (await showProc(socketPath)).filter((r) => r.type === 'worker' && r.pid > 0).map((r) => r.pid);
-}

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './peers/reverse-proxy.ts';
+import { REPO_ROOT } from './our-instance.ts';
 
 /** bench/results/tmp is git-ignored; src/version.ts reads ../package.json, so it is copied next to dist. */
 const BUILD_ROOT = join(REPO_ROOT, 'bench', 'results', 'tmp');

@@ -1,11 +1,62 @@
-// One running instance of our proxy for the reload, probe and chaos measurements, with the
-// operations those need: rewrite its config atomically (as kubelet does) and reload it.
+// Our proxy as a process the harness drives: a TOML config written by the harness, `serve`
+// started with the same Node that runs the harness (from the sources, or the compiled build),
+// and the operations the reload, probe and chaos runs need: rewrite the config atomically (as
+// kubelet does) and reload it.
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { timedCommand, type TimedReply } from './admin.ts';
+import { spawnLogged, waitForPort, waitUntilReady } from './child.ts';
 import { freePort } from './ports.ts';
-import { ourConfigToml, startOurs, type OurConfig } from './peers/reverse-proxy.ts';
 import type { RunningSystem } from './peers/types.ts';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..');
+/** The CLI run from the sources (type stripping); see build.ts for the compiled one. */
+export const CLI_SOURCES = join(REPO_ROOT, 'src', 'cli.ts');
+
+export interface OurConfig {
+  port: number;
+  workers: number;
+  adminSocket: string;
+  upstreamPort: number;
+  hosts: readonly string[];
+  accessLog: boolean;
+  /** Flips a dynamic setting so consecutive reloads each apply a real change. */
+  variant?: number;
+  /** A catch-all site (the default); without it, unknown hosts get 404. */
+  defaultSite?: boolean;
+}
+
+export function ourConfigToml(c: OurConfig): string {
+  const upstream = `"http://127.0.0.1:${c.upstreamPort}"`;
+  const via = (c.variant ?? 0) % 2 === 1;
+  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n`);
+  return `admin_socket_path = "${c.adminSocket}"
+workers = ${c.workers}
+shutdown_timeout_secs = 5
+
+[logging]
+level = "${c.accessLog ? 'info' : 'warn'}"
+access_log = ${c.accessLog}
+
+[[listeners]]
+address = "127.0.0.1"
+port = ${c.port}
+
+${c.defaultSite === false ? '' : `[[sites]]\ndefault = true\nupstream = ${upstream}\n`}
+${sites.join('\n')}`;
+}
+
+/**
+ * Starts `serve` on `configPath` (already written). Ready means what a user sees: `status`
+ * answers ok on the admin socket and the listener accepts. (The `ready` log event is at info
+ * level, which the throughput runs turn off.)
+ */
+async function startOurs(configPath: string, workDir: string, port: number, adminSocket: string, cli = CLI_SOURCES): Promise<RunningSystem> {
+  const child = spawnLogged(process.execPath, [cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
+  await waitUntilReady(child, 'reverse-proxy status ok', 30_000, async () => (await timedCommand(adminSocket, 'status', 1_000)).ok);
+  await waitForPort(child, port);
+  return { port, rootPid: child.pid, stop: () => child.stop(10_000) };
+}
 
 /**
  * The proxy reads a config file only once it has been unmodified for 25 ms (CONFIG_QUIET_MS in

@@ -6,7 +6,7 @@ import { timedCommand } from './admin.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startOurInstance } from './our-instance.ts';
 import { measureFootprint, measureProbe, type ProbeSummary, type ProcessFootprint } from './probe.ts';
-import { CLI_SOURCES } from './peers/reverse-proxy.ts';
+import { CLI_SOURCES } from './our-instance.ts';
 import { siteHosts } from './sites.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { WORKLOADS } from './workloads.ts';

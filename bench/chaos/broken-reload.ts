@@ -3,8 +3,7 @@
 import { sendCommand } from '../../src/admin/client.ts';
 import { timedCommand } from '../admin.ts';
 import { runLoad } from '../load.ts';
-import { startOurInstance } from '../our-instance.ts';
-import { ourConfigToml } from '../peers/reverse-proxy.ts';
+import { ourConfigToml, startOurInstance } from '../our-instance.ts';
 import { siteHost, siteHosts } from '../sites.ts';
 import { smallGetForHost } from '../workloads.ts';
 import type { ChaosScenario } from '../results.ts';

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad } from '../load.ts';
-import { startOurInstance } from '../our-instance.ts';
+import { startOurInstance, type OurInstance } from '../our-instance.ts';
 import { siteHosts } from '../sites.ts';
 import { startUpstream } from '../upstream.ts';
 import { WORKLOADS } from '../workloads.ts';
@@ -39,8 +39,9 @@ export async function upstreamLoss(s: ChaosSettings): Promise<ChaosScenario> {
   const dir = `${s.workDir}/upstream-loss`;
   mkdirSync(dir, { recursive: true });
   let upstream = await startUpstream(dir);
-  const instance = await startOurInstance(dir, { workers: 2, upstreamPort: upstream.port, hosts: siteHosts(10), accessLog: false });
+  let instance: OurInstance | undefined;
   try {
+    instance = await startOurInstance(dir, { workers: 2, upstreamPort: upstream.port, hosts: siteHosts(10), accessLog: false });
     const phaseMs = (s.loadSecs * 1000) / 3;
     const start = performance.now();
     const stopProbe = new AbortController();
@@ -73,7 +74,9 @@ export async function upstreamLoss(s: ChaosSettings): Promise<ChaosScenario> {
       details: { killedAtMs: killedAt, upAtMs: upAt, recoveryMs, probeBefore: countBy(before), probeWhileDown: countBy(down), probeAfter: countBy(afterRecovery), load: loadResult },
     };
   } finally {
-    await instance.stop();
+    // This scenario's own upstream must go even if the proxy never started: a live child
+    // process would keep the harness from exiting.
+    await instance?.stop();
     await upstream.child.stop();
   }
 }

@@ -15,13 +15,8 @@ export interface StartOptions {
 
 export interface RunningSystem {
   port: number;
-  /** Root of the process tree whose memory is this system's footprint. */
+  /** Root of the process tree whose memory and CPU are this system's. */
   rootPid: number;
-  /** Our proxy only: its admin socket. */
-  adminSocket?: string;
-  /** Our proxy only: the config file `reload` re-reads. */
-  configPath?: string;
-  child?: Child;
   stop(): Promise<void>;
 }
 
@@ -33,6 +28,6 @@ export interface Peer {
 }
 
 /** The usual shape: a child process serving on `port`. */
-export function runningChild(child: Child, port: number, extra: Partial<RunningSystem> = {}): RunningSystem {
-  return { port, rootPid: child.pid, child, stop: () => child.stop(), ...extra };
+export function runningChild(child: Child, port: number): RunningSystem {
+  return { port, rootPid: child.pid, stop: () => child.stop() };
 }
