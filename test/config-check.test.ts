@@ -145,3 +145,11 @@ describe('check', () => {
     assert.match(unknown.stderr, /unknown command "serv"/);
   });
 });
+
+describe('check: an empty file', () => {
+  test('is refused, since loading it would drop every site', async () => {
+    const r = await check('empty.toml', ' \n\n');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /empty\.toml: is empty; a config needs at least its \[\[sites\]\]/);
+  });
+});

@@ -1,6 +1,7 @@
 // SIGHUP reloads through the real binary: new sites are served, a broken file changes nothing,
 // requests in flight finish on the generation they started with, reloads never overlap.
 import assert from 'node:assert/strict';
+import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
@@ -54,6 +55,15 @@ describe('reload on SIGHUP', () => {
     const served = await get(proxy.url, 'a.test');
     assert.equal(served.status, 200);
     assert.equal(JSON.parse(served.body).upstream, 'a');
+
+    // An empty file (a writer caught mid-truncate) is refused the same way.
+    await writeFile(`${proxy.configPath}.tmp`, '');
+    await rename(`${proxy.configPath}.tmp`, proxy.configPath);
+    proxy.signal('SIGHUP');
+    const empty = await proxy.waitForLog((l) => l.event === 'reload' && l !== reload);
+    assert.equal(empty.result, 'failed');
+    assert.match(String(empty.message), /config\.toml: is empty/);
+    assert.equal((await get(proxy.url, 'a.test')).status, 200);
 
     // And the next good file is applied as usual.
     await proxy.writeConfig(site('a.test', a.url) + site('c.test', a.url));

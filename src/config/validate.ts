@@ -12,6 +12,9 @@ interface RawProblem {
 }
 
 export function parseConfig(source: string, file: string): Config {
+  // An empty file is valid TOML meaning "no sites", but it is nearly always a file caught
+  // truncated or rendered from nothing; loading it would answer every request with 404.
+  if (source.trim() === '') throw new ConfigInvalidError(file, [{ key: '', message: 'is empty; a config needs at least its [[sites]]' }]);
   let document: unknown;
   try {
     document = parse(source);
