@@ -107,6 +107,19 @@ describe('admin socket of the real binary', () => {
     assert.match(gone.stderr, new RegExp(`cannot reach admin socket ${proxy.socketPath}`));
   });
 
+  test('500 clients at once: each reads status or the connection-limit error, none is reset', async (t) => {
+    const proxy = await startProxy({ t, config: SITE });
+    const outcomes = await Promise.allSettled(Array.from({ length: 500 }, () => exchange(proxy.socketPath, 'status\n')));
+    const tooMany = '{"status":"error","message":"too many admin connections (limit 256); try again"}\n';
+    let ok = 0;
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'fulfilled', `a client was reset: ${outcome.status === 'rejected' ? String(outcome.reason) : ''}`);
+      if (STATUS.test(outcome.value)) ok++;
+      else assert.equal(outcome.value, tooMany);
+    }
+    assert.ok(ok >= 256, `at least the limit's worth of clients were served (${ok})`);
+  });
+
   test('random binary input never crashes the proxy', async (t) => {
     const proxy = await startProxy({ t, config: SITE, workers: 1 });
     let seed = 42;

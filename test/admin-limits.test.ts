@@ -90,6 +90,42 @@ test('when every slot is busy, a new client is answered with an error and closed
   }
 });
 
+test('clients refused at the limit all read the error line, none is reset', async () => {
+  const t = await startTestSocket({ limits: { maxConnections: 4 } });
+  let release!: () => void;
+  t.backend.reloadGate = new Promise<void>((resolve) => (release = resolve));
+  try {
+    const reloads = [1, 2, 3, 4].map(() => exchange(t.path, 'reload\n'));
+    while (t.backend.reloadCalls < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Their command is still unread when the server answers: closing with unread input would
+    // make the kernel reset the connection and the reply could be lost.
+    const refused = await Promise.allSettled(Array.from({ length: 100 }, () => exchange(t.path, 'status\n')));
+    for (const outcome of refused) {
+      assert.equal(outcome.status, 'fulfilled', `a refused client was reset: ${outcome.status === 'rejected' ? String(outcome.reason) : ''}`);
+      assert.equal(outcome.value, '{"status":"error","message":"too many admin connections (limit 4); try again"}\n');
+    }
+    release();
+    await Promise.all(reloads);
+  } finally {
+    release();
+    await t.close();
+  }
+});
+
+test('a burst far over the limit: every client reads a reply or the error line, none is reset', async () => {
+  const t = await startTestSocket({ limits: { maxConnections: 4 } });
+  try {
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => exchange(t.path, 'status\n')));
+    const tooMany = '{"status":"error","message":"too many admin connections (limit 4); try again"}\n';
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'fulfilled', `a client was reset: ${outcome.status === 'rejected' ? String(outcome.reason) : ''}`);
+      assert.ok(outcome.value === STATUS_OK || outcome.value === tooMany, `unexpected reply ${JSON.stringify(outcome.value)}`);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
 test('200 concurrent clients are all served', async () => {
   const t = await startTestSocket();
   try {

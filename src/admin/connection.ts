@@ -13,15 +13,22 @@ export function commandTimeoutMessage(timeoutMs: number): string {
 }
 
 /**
- * Sends a last reply and closes as soon as the kernel has it: on a Unix socket the peer still
- * reads every byte already written, so the slot is freed without waiting for the client's
- * side to close. A client that does not read at all is cut off after `writeTimeoutMs`.
+ * Sends a last reply and closes once the client has its side closed too. Closing a Unix socket
+ * while input it sent is still unread makes the kernel reset the connection, and the client
+ * then loses the reply: so input is read and dropped until the client's end arrives (ctl and
+ * socat half-close right after their command). A client that neither reads nor closes is cut
+ * off after `writeTimeoutMs`.
  */
 export function replyAndClose(socket: Socket, text: string, writeTimeoutMs: number): void {
   if (socket.destroyed || socket.writableEnded) return;
   const timer = setTimeout(() => socket.destroy(), writeTimeoutMs);
   socket.once('close', () => clearTimeout(timer));
-  socket.end(text, () => socket.destroy());
+  const closeIfDone = () => {
+    if (socket.readableEnded && socket.writableFinished) socket.destroy();
+  };
+  socket.once('end', closeIfDone);
+  socket.end(text, closeIfDone);
+  socket.resume();
 }
 
 export interface AdminConnection {
@@ -102,6 +109,8 @@ export function serveConnection(socket: Socket, level: AdminLevel, context: CliC
 
   arm(limits.commandReadTimeoutMs, () => finish(errorReply(commandTimeoutMessage(limits.commandReadTimeoutMs))));
   socket.on('data', (chunk: Buffer) => {
+    // After the last reply, input is only drained so the close is clean (see replyAndClose).
+    if (finished) return;
     lines.push(chunk);
     void pump();
   });
