@@ -154,3 +154,20 @@ describe('workers', () => {
     }
   });
 });
+
+describe('restart and the master-held settings', () => {
+  test('a changed admin socket setting is kept as it was and named in a warning; traffic goes on', async (t) => {
+    const up = await startUpstream();
+    t.after(() => up.close());
+    const proxy = await startProxy({ t, config: site(up.url) });
+    const current = await readFile(proxy.configPath, 'utf8');
+    await writeFile(`${proxy.configPath}.tmp`, `admin_socket_mode = "0600"\n${current}`);
+    await rename(`${proxy.configPath}.tmp`, proxy.configPath);
+    assert.equal(
+      await proxy.admin('restart'),
+      '{"status":"ok","warnings":["admin_socket_mode changed: the admin sockets change only when the proxy process restarts"]}\n',
+    );
+    assert.match(await proxy.admin('show cli sockets'), /0660/, 'the socket keeps the mode it was bound with');
+    assert.equal((await request(proxy.url, { headers: { host: 'app.test' } })).statusCode, 200);
+  });
+});

@@ -14,7 +14,7 @@ import { CoalescingTask, SerialQueue } from './serial-queue.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** Static keys that even `restart` cannot change, because the master itself holds them. */
-const MASTER_ONLY_KEYS = new Set(['admin_socket_path', 'admin_socket_mode', 'admin_sockets']);
+const MASTER_ONLY_KEYS: ReadonlySet<string> = new Set(['admin_socket_path', 'admin_socket_mode', 'admin_sockets'] satisfies (keyof Config)[]);
 
 type ReloadTrigger = 'sighup' | 'socket';
 
@@ -160,7 +160,9 @@ export class Master implements MasterBackend {
       try {
         const loaded = await loadConfigFile(this.#file);
         const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
-        this.#config = { ...loaded.config, ...Object.fromEntries(untouched.map((key) => [key, this.#config[key as keyof Config]])) };
+        // The master keeps its admin sockets; everything else is what the new workers start with.
+        const { admin_socket_path, admin_socket_mode, admin_sockets } = this.#config;
+        this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
         this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
         await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
         outcome = { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
