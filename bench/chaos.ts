@@ -9,8 +9,8 @@ import { killWorkerUnderLoad } from './chaos/kill-worker.ts';
 import type { ChaosSettings } from './chaos/settings.ts';
 import { upstreamLoss } from './chaos/upstream-loss.ts';
 import { describeMachine } from './machine.ts';
-import { regenerateReadme } from './report.ts';
-import { saveRun, type ChaosRun, type ChaosScenario } from './results.ts';
+import { publishRun } from './report.ts';
+import type { ChaosRun, ChaosScenario } from './results.ts';
 import { requireTools, WRK } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 
@@ -55,11 +55,5 @@ try {
   await upstream.child.stop();
 }
 const run: ChaosRun = { kind: 'chaos', mode: quick ? 'quick' : 'full', startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(), scenarios };
-log(`results: ${saveRun(run)}`);
-if (quick) {
-  log('quick run: bench/README.md keeps the last full run');
-} else {
-  regenerateReadme();
-  log('bench/README.md regenerated');
-}
+publishRun(run, log);
 process.exitCode = scenarios.every((s) => s.passed) ? 0 : 1;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { throughputChart } from './chart.ts';
 import { ratiosFor } from './compare.ts';
-import { loadLatest, RESULTS_DIR, type BenchRun, type ChaosRun } from './results.ts';
+import { loadLatest, RESULTS_DIR, saveRun, type BenchRun, type ChaosRun } from './results.ts';
 import type { ProbeSummary } from './probe.ts';
 import { checkTargets } from './targets.ts';
 import { systemKey } from './throughput.ts';
@@ -108,6 +108,17 @@ host map, \`http-reuse always\`), node-http-proxy (keep-alive agent) and @fastif
 Host), the Node peers clustered with \`node:cluster\` like our workers. Every system has the same 1,000 sites plus a
 default. Worker count is the same for every system in a comparison; upstream, wrk and the proxy share the cores, as in a
 pod with an app container.`;
+
+/** Saves a run; a full run also regenerates README.md, a quick one never replaces its numbers. */
+export function publishRun(run: BenchRun | ChaosRun, log: (line: string) => void): void {
+  log(`results: ${saveRun(run)}`);
+  if (run.mode === 'quick') {
+    log('quick run: bench/README.md keeps the last full run');
+  } else {
+    regenerateReadme();
+    log('bench/README.md regenerated');
+  }
+}
 
 export function regenerateReadme(): void {
   const bench = loadLatest('bench');

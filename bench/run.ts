@@ -14,8 +14,8 @@ import { nginxPeer } from './peers/nginx.ts';
 import { fastifyProxyPeer, httpProxyPeer } from './peers/node-peers.ts';
 import { reverseProxyPeer } from './peers/reverse-proxy.ts';
 import { measureReloads, type ReloadSettings } from './reload.ts';
-import { regenerateReadme } from './report.ts';
-import { saveRun, type BenchRun } from './results.ts';
+import { publishRun } from './report.ts';
+import type { BenchRun } from './results.ts';
 import { measureThroughput, type LoadSettings, type SystemUnderTest } from './throughput.ts';
 import { GNU_TIME, HAPROXY, NGINX, requireTools, WRK } from './tools.ts';
 import { startUpstream } from './upstream.ts';
@@ -82,13 +82,7 @@ try {
     ...(addedLatency ? { addedLatency } : {}),
     reload,
   };
-  log(`results: ${saveRun(run)}`);
-  if (quick) {
-    log('quick run: bench/README.md keeps the last full run');
-  } else {
-    regenerateReadme();
-    log('bench/README.md regenerated');
-  }
+  publishRun(run, log);
 } finally {
   await upstream.child.stop();
 }
