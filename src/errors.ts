@@ -60,13 +60,6 @@ export class AdminSocketUnsafeError extends ReverseProxyError {
   }
 }
 
-/** Another live process already answers on the admin socket path. */
-export class AdminSocketInUseError extends ReverseProxyError {
-  constructor(path: string) {
-    super('ERR_ADMIN_SOCKET_IN_USE', `admin socket ${path} is in use by another process`);
-  }
-}
-
 /** `ctl` or the reloader could not reach the admin socket. */
 export class AdminUnreachableError extends ReverseProxyError {
   constructor(path: string, reason: string, options?: ErrorOptions) {
@@ -92,13 +85,6 @@ export class WorkerUnavailableError extends ReverseProxyError {
 export class StartupError extends ReverseProxyError {
   constructor(reason: string) {
     super('ERR_STARTUP', `workers failed to start: ${reason}`);
-  }
-}
-
-/** The proxy is draining for shutdown and takes no new work. */
-export class ShuttingDownError extends ReverseProxyError {
-  constructor() {
-    super('ERR_SHUTTING_DOWN', 'shutting down');
   }
 }
 

@@ -175,10 +175,6 @@ export class WorkerPool {
     return this.#slots.filter((s) => s.current?.listening).length;
   }
 
-  get size(): number {
-    return this.#slots.length;
-  }
-
   /**
    * Sends `generation` to every live worker and waits for each to acknowledge it. A worker that
    * times out or dies is replaced (its replacement starts on the current generation); the
