@@ -2,14 +2,15 @@
 // from a config written to a temp dir, so a newcomer can try requests, the admin socket and
 // reloads without writing anything or needing root.
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { http } from './node-http.ts';
 import { Master } from './runtime/master.ts';
 
 function startDemoUpstream(): Promise<Server> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const body = JSON.stringify({ message: 'hello from the demo upstream', method: req.method, url: req.url, headers: req.headers }, null, 2);
     res.writeHead(200, { 'content-type': 'application/json' }).end(`${body}\n`);
   });
@@ -21,7 +22,7 @@ function startDemoUpstream(): Promise<Server> {
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
 function portIsFree(port: number): Promise<boolean> {
-  const probe = createServer();
+  const probe = http.createServer();
   return new Promise((resolve) => {
     probe.once('error', () => resolve(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { exitCodeForReply } from '../src/admin/ctl.ts';
 import { DEFAULT_ADMIN_SOCKET_PATH } from '../src/config/defaults.ts';
 import { exchange, startTestSocket, tempDir, type TestSocket } from './admin-fixture.ts';
+import { loadedModules } from './helpers/loaded-modules.ts';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
 const STATUS_OK = '{"status":"ok","uptime_secs":62,"sites":2}\n';
@@ -108,21 +109,8 @@ test('REVERSE_PROXY_SOCKET chooses the socket; --socket wins over it', async () 
 });
 
 test('the readiness probe path (cli.ts ctl status) loads none of the heavy dependencies', async () => {
-  // Records every module the real entry point resolves while running `ctl status`.
-  const probe = `
-    import { registerHooks } from 'node:module';
-    const loaded = [];
-    registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.push(r.url); return r; } });
-    process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n'));
-    process.argv.splice(1, Infinity, 'cli.ts', 'ctl', '--socket', ${JSON.stringify(t.path)}, 'status');
-    await import(${JSON.stringify(new URL('../src/cli.ts', import.meta.url).href)});
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', probe], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const code = await new Promise((resolve) => child.once('close', resolve));
+  const { code, stderr, resolved: loaded } = await loadedModules(new URL('../src/cli.ts', import.meta.url).href, ['ctl', '--socket', t.path, 'status']);
   assert.equal(code, 0, stderr);
-  const loaded = JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[];
   assert.ok(loaded.some((url) => url.endsWith('/src/admin/ctl.ts')), 'the hook saw the modules');
   const heavy = loaded.filter((url) => /node_modules\/(zod|pino|undici|smol-toml|chokidar|@kubernetes)\//.test(url));
   assert.deepEqual(heavy, []);

@@ -3,7 +3,8 @@
 // upstream keeps its warm connections; pools no generation uses any more are closed gracefully,
 // which lets the requests already queued or running on them finish first.
 import { isIP } from 'node:net';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { buildConnector, Pool, type Connector } from './undici-pool.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from './limits.ts';
 
 export interface UpstreamPool {
@@ -51,7 +52,7 @@ function createPool(origin: string, connectTimeoutMs: number): UpstreamPool {
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const sni = isIP(hostname) === 0 ? hostname : undefined;
   const base = buildConnector({ timeout: connectTimeoutMs, allowH2: false });
-  const connect: buildConnector.connector = (options, callback) => base({ ...options, servername: sni }, callback);
+  const connect: Connector = (options, callback) => base({ ...options, servername: sni }, callback);
   return { origin, pool: new Pool(origin, { ...common, connect }), servername: hostname, downUntil: 0 };
 }
 

@@ -1,7 +1,8 @@
 // The responses the proxy produces itself (never the upstream's): plain text, one line, status
 // code first, so `curl` output and logs read the same. No internals, no stack traces.
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { http } from '../node-http.ts';
 
 /** nginx's status for "client closed the connection before the response was sent"; logged only. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -39,7 +40,7 @@ export function sendReply(res: ServerResponse, reply: ProxyReply): number {
 export function writeReplyToSocket(socket: Duplex, reply: ProxyReply): number {
   const payload = body(reply);
   const headers = headerList({ ...reply, close: true }, payload.length);
-  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n`;
+  let head = `HTTP/1.1 ${reply.status} ${http.STATUS_CODES[reply.status] ?? ''}\r\n`;
   for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), payload]));
   return payload.length;

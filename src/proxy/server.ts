@@ -2,12 +2,13 @@
 // config generation, and swaps generations atomically. A request captures the generation it
 // started with, so a reload never changes the rules under a request in flight.
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.ts';
 import { ListenerError } from '../errors.ts';
+import { http } from '../node-http.ts';
 import type { Logger } from '../log.ts';
 import { admit } from './admission.ts';
 import { BodyLimitStream } from './body-limit.ts';
@@ -156,7 +157,7 @@ export class ProxyServer {
         throw new ListenerError(listenerName(listener), `tls_cert/tls_key are not a usable PEM certificate and key (${(error as Error).message})`, { cause: error });
       }
     } else {
-      server = createHttpServer(SERVER_OPTIONS);
+      server = http.createServer(SERVER_OPTIONS);
     }
     const proto = listener.tls_cert !== undefined ? 'https' : 'http';
     server.on('connection', (socket: Socket) => {

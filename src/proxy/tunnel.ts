@@ -2,10 +2,11 @@
 // any request, and once the upstream answers 101 both sockets are piped together until either
 // side closes. Tunnels have no idle timeout (nginx's default 60 s proxy_read_timeout silently
 // kills quiet WebSockets); TCP keep-alive detects dead peers instead.
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { ClientClosedError } from '../errors.ts';
+import { http } from '../node-http.ts';
 import { logAccess, logUpstreamError } from './access-log.ts';
 import type { ExchangeOwner } from './exchange.ts';
 import { pickUpstream, type CompiledSite } from './generation.ts';
@@ -168,7 +169,7 @@ function noop(): void {}
 /** A raw HTTP/1.1 response head: the upstream's end-to-end headers plus `extra`. */
 function responseHead(status: number, headers: IncomingHttpHeaders, via: boolean, extra: readonly string[]): string {
   const lines = [...clientResponseHeaders(headers, via), ...extra];
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n`;
   for (let i = 0; i + 1 < lines.length; i += 2) head += `${lines[i]}: ${lines[i + 1]}\r\n`;
   return `${head}\r\n`;
 }

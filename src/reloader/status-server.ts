@@ -1,8 +1,9 @@
 // The optional `--listen` endpoint: `/healthz` for a liveness probe and `/metrics` for
 // Prometheus. Health reflects the reloader itself (its watcher runs), not the proxy: restarting
 // the reloader because the proxy is down would help nobody.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { http } from '../node-http.ts';
 import { METRICS_CONTENT_TYPE, type ReloaderMetrics } from './metrics.ts';
 
 /** Probes and scrapers never need a long-lived connection. */
@@ -22,7 +23,7 @@ export interface StatusServer {
 }
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');

@@ -1,0 +1,19 @@
+// A worker's memory is mostly what it loads, and every full GC walks that heap again. These
+// guard the two loads that cost the most and that an innocent-looking import brings back:
+// undici's package index (fetch, WebSocket, cache, mocks) and Node's bundled undici, which an ES
+// `import … from 'node:http'` pulls in (src/node-http.ts). bench/ measures the effect in MB.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadedModules } from './helpers/loaded-modules.ts';
+
+test('the worker entry loads undici Pool from its own file, not the package index, and no Node-bundled undici', async () => {
+  // Without an IPC channel the worker registers its handlers and exits: its imports are all loaded.
+  const { code, stderr, resolved, internal } = await loadedModules(new URL('../src/runtime/worker-main.ts', import.meta.url).href);
+  assert.equal(code, 0, stderr);
+  assert.ok(resolved.some((url) => url.endsWith('/src/proxy/server.ts')), 'the proxy server was loaded');
+  assert.ok(resolved.some((url) => url.endsWith('/node_modules/undici/lib/dispatcher/pool.js')), 'undici Pool was loaded');
+  assert.deepEqual(resolved.filter((url) => url.endsWith('/node_modules/undici/index.js')), []);
+  assert.deepEqual(resolved.filter((url) => /\/node_modules\/(zod|smol-toml|chokidar|@kubernetes)\//.test(url)), []);
+  assert.ok(internal.includes('NativeModule http'), 'node:http itself is loaded');
+  assert.deepEqual(internal.filter((m) => m.includes('undici')), []);
+});
