@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
+import { WORKER_SEMI_SPACE_FLAG } from '../src/runtime/worker-flags.ts';
 
 interface ProcRow {
   pid: number;
@@ -47,6 +48,17 @@ describe('workers', () => {
     assert.equal(rows[0]!.pid, proxy.pid);
     for (const row of rows) assert.ok(alive(row.pid), `pid ${row.pid} exists`);
     assert.equal(new Set(rows.map((r) => r.pid)).size, 3);
+  });
+
+  test('workers run with the small young generation (src/runtime/worker-flags.ts); the master keeps its own flags', async (t) => {
+    const up = await startUpstream();
+    t.after(() => up.close());
+    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
+    const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    for (const row of await showProc(proxy)) {
+      const args = await commandLine(row.pid);
+      assert.equal(args.includes(WORKER_SEMI_SPACE_FLAG), row.type === 'worker', `${row.type} ${row.pid}: ${args.join(' ')}`);
+    }
   });
 
   test('@1 show info reports the same generation and hash as the master after a reload', async (t) => {

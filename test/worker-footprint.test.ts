@@ -4,6 +4,7 @@
 // `import … from 'node:http'` pulls in (src/node-http.ts). bench/ measures the effect in MB.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { WORKER_SEMI_SPACE_FLAG, workerExecArgv } from '../src/runtime/worker-flags.ts';
 import { loadedModules } from './helpers/loaded-modules.ts';
 
 test('the worker entry loads undici Pool from its own file, not the package index, and no Node-bundled undici', async () => {
@@ -16,4 +17,15 @@ test('the worker entry loads undici Pool from its own file, not the package inde
   assert.deepEqual(resolved.filter((url) => /\/node_modules\/(zod|smol-toml|chokidar|@kubernetes)\//.test(url)), []);
   assert.ok(internal.includes('NativeModule http'), 'node:http itself is loaded');
   assert.deepEqual(internal.filter((m) => m.includes('undici')), []);
+});
+
+test('workers get a 1 MB young generation on top of the master flags', () => {
+  assert.deepEqual(workerExecArgv([], undefined), [WORKER_SEMI_SPACE_FLAG]);
+  assert.deepEqual(workerExecArgv(['--inspect=0', '--max-old-space-size=256'], '--enable-source-maps'), [WORKER_SEMI_SPACE_FLAG, '--inspect=0', '--max-old-space-size=256']);
+});
+
+test("an operator's own semi-space size, on the command line or in NODE_OPTIONS, is kept instead", () => {
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=32'], undefined), ['--max-semi-space-size=32']);
+  assert.deepEqual(workerExecArgv(['--min_semi_space_size=4'], ''), ['--min_semi_space_size=4']);
+  assert.deepEqual(workerExecArgv([], '--max-old-space-size=512 --max-semi-space-size=8'), []);
 });

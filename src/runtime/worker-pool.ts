@@ -9,6 +9,7 @@ import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
 import { VERSION } from '../version.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
+import { workerExecArgv } from './worker-flags.ts';
 
 /** A worker must apply a new generation within this time, or it is replaced. */
 export const APPLY_TIMEOUT_MS = 10_000;
@@ -161,7 +162,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
-    cluster.setupPrimary({ exec: workerEntry, args: [] });
+    cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']) });
   }
 
   /** Forks `count` workers and resolves with the listener addresses once all are listening. */
