@@ -1,17 +1,20 @@
 // Our proxy as a process the harness drives: a TOML config written by the harness, `serve`
-// started with the same Node that runs the harness (from the sources, or the compiled build),
-// and the operations the reload, probe and chaos runs need: rewrite the config atomically (as
-// kubelet does) and reload it.
+// started with the same Node that runs the harness and the flags of the published entry (from
+// the sources, or the compiled build), and the operations the reload, probe and chaos runs
+// need: rewrite the config atomically (as kubelet does) and reload it.
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { timedCommand, type TimedReply } from './admin.ts';
 import { spawnLogged, waitForPort, waitUntilReady } from './child.ts';
 import { freePort } from './ports.ts';
+import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
 import type { RunningSystem } from './peers/types.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 /** The CLI run from the sources (type stripping); see build.ts for the compiled one. */
 export const CLI_SOURCES = join(REPO_ROOT, 'src', 'cli.ts');
+/** The Node flags bin/reverse-proxy.js (the image's entry) starts every command with. */
+export const PUBLISHED_NODE_FLAGS = [SMALL_YOUNG_GENERATION_FLAG];
 
 export interface OurConfig {
   port: number;
@@ -52,7 +55,7 @@ ${sites.join('\n')}`;
  * level, which the throughput runs turn off.)
  */
 async function startOurs(configPath: string, workDir: string, port: number, adminSocket: string, cli = CLI_SOURCES): Promise<RunningSystem> {
-  const child = spawnLogged(process.execPath, [cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
+  const child = spawnLogged(process.execPath, [...PUBLISHED_NODE_FLAGS, cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
   await waitUntilReady(child, 'reverse-proxy status ok', 30_000, async () => (await timedCommand(adminSocket, 'status', 1_000)).ok);
   await waitForPort(child, port);
   return { port, rootPid: child.pid, stop: () => child.stop(10_000) };

@@ -2,6 +2,7 @@
 // its wall time and peak RSS measured by GNU time; and the idle memory of master + workers.
 import { execFile } from 'node:child_process';
 import { showProc } from './admin.ts';
+import { PUBLISHED_NODE_FLAGS } from './our-instance.ts';
 import { rssBytes } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { findProgram } from './tools.ts';
@@ -25,7 +26,7 @@ export interface ProbeSummary {
 
 function runOnce(cli: string, socket: string): Promise<ProbeRun> {
   const gnuTime = findProgram('time');
-  const probe = [process.execPath, cli, 'ctl', 'status', '--socket', socket];
+  const probe = [process.execPath, ...PUBLISHED_NODE_FLAGS, cli, 'ctl', 'status', '--socket', socket];
   const [command, args] = gnuTime ? [gnuTime, ['-v', ...probe]] : [probe[0] ?? process.execPath, probe.slice(1)];
   const started = performance.now();
   return new Promise((resolve) => {

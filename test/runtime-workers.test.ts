@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
-import { WORKER_SEMI_SPACE_FLAG } from '../src/runtime/worker-flags.ts';
+import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
 
 interface ProcRow {
   pid: number;
@@ -57,7 +57,7 @@ describe('workers', () => {
     const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     for (const row of await showProc(proxy)) {
       const args = await commandLine(row.pid);
-      assert.equal(args.includes(WORKER_SEMI_SPACE_FLAG), row.type === 'worker', `${row.type} ${row.pid}: ${args.join(' ')}`);
+      assert.equal(args.includes(SMALL_YOUNG_GENERATION_FLAG), row.type === 'worker', `${row.type} ${row.pid}: ${args.join(' ')}`);
     }
   });
 
