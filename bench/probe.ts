@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { showProc } from './admin.ts';
 import { PUBLISHED_NODE_FLAGS } from './our-instance.ts';
-import { rssBytes } from './proc.ts';
+import { privateBytes, rssBytes } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { findProgram } from './tools.ts';
 
@@ -58,13 +58,18 @@ export interface ProcessFootprint {
   masterRssMB: number;
   workerRssMB: number[];
   totalRssMB: number;
+  /** Memory of master and workers not shared with any other process (see privateBytes); absent in results from before 2026-11-30. */
+  totalPrivateMB?: number;
 }
 
 /** RSS of every process `show proc` lists, master and workers separately. */
 export async function measureFootprint(socket: string, build: ProcessFootprint['build']): Promise<ProcessFootprint> {
   const rows = await showProc(socket);
   const mb = (pid: number) => rssBytes(pid) / (1024 * 1024);
-  const masterRssMB = rows.filter((r) => r.type === 'master').reduce((sum, r) => sum + mb(r.pid), 0);
-  const workerRssMB = rows.filter((r) => r.type === 'worker' && r.pid > 0).map((r) => mb(r.pid));
-  return { build, masterRssMB, workerRssMB, totalRssMB: masterRssMB + workerRssMB.reduce((a, b) => a + b, 0) };
+  const master = rows.filter((r) => r.type === 'master');
+  const workers = rows.filter((r) => r.type === 'worker' && r.pid > 0);
+  const masterRssMB = master.reduce((sum, r) => sum + mb(r.pid), 0);
+  const workerRssMB = workers.map((r) => mb(r.pid));
+  const totalPrivateMB = [...master, ...workers].reduce((sum, r) => sum + privateBytes(r.pid), 0) / (1024 * 1024);
+  return { build, masterRssMB, workerRssMB, totalRssMB: masterRssMB + workerRssMB.reduce((a, b) => a + b, 0), totalPrivateMB };
 }

@@ -15,6 +15,23 @@ export function rssBytes(pid: number): number {
   return statusField(pid, 'VmRSS') ?? 0;
 }
 
+/**
+ * The part of a process's RSS no other process shares (USS: private clean + private dirty).
+ * RSS also counts the pages of the Node binary that every Node process maps, so RSS summed over
+ * a master and its workers counts that code once per process, where a pod's memory charge
+ * counts it once.
+ */
+export function privateBytes(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    let kB = 0;
+    for (const match of rollup.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB/gm)) kB += Number(match[1]);
+    return kB * 1024;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
 function parentOf(pid: number): number | undefined {
   try {
     // The command name (field 2) may contain spaces; the parent PID follows its closing ')'.

@@ -75,7 +75,10 @@ function reloadSection(run: BenchRun): string {
   if (s) lines.push(`**\`status\` under full load** (${s.workers} workers, ${s.load.rps.toLocaleString('en')} req/s): p50 ${num(s.statusMs.p50)} ms, p99 ${num(s.statusMs.p99)} ms, max ${num(s.statusMs.max)} ms over ${s.statusMs.count} calls, ${s.statusFailures} failed.`);
   const probeRow = (p: ProbeSummary) => [p.build, p.when, String(p.runs), num(p.wallMs.p50, 0), num(p.wallMs.p99, 0), num(p.peakRssMB, 1), String(p.failed)];
   if (r.probes.length > 0) lines.push(`**Readiness probe** \`ctl status --socket …\` as a fresh process, the way kubelet runs it (wall time; peak RSS from GNU time). "compiled" is the build the image runs (\`dist/cli.js\`), "sources" is \`node src/cli.ts\` through type stripping.\n\n${table(['build', 'when', 'runs', 'wall p50 ms', 'wall p99 ms', 'peak RSS MB', 'failed'], r.probes.map(probeRow))}`);
-  if (r.idleFootprints.length > 0) lines.push(`**Idle RSS**, 1 worker, 10 sites, 2 s after start:\n\n${table(['build', 'master MB', 'worker MB', 'total MB'], r.idleFootprints.map((f) => [f.build, num(f.masterRssMB, 1), f.workerRssMB.map((w) => num(w, 1)).join(' + '), num(f.totalRssMB, 1)]))}`);
+  if (r.idleFootprints.length > 0) {
+    const rows = r.idleFootprints.map((f) => [f.build, num(f.masterRssMB, 1), f.workerRssMB.map((w) => num(w, 1)).join(' + '), num(f.totalRssMB, 1), f.totalPrivateMB === undefined ? '–' : num(f.totalPrivateMB, 1)]);
+    lines.push(`**Idle RSS**, 1 worker, 10 sites, 2 s after start. "private" is what master and worker do not share with any other process: summed RSS counts the Node binary's pages once per process.\n\n${table(['build', 'master RSS MB', 'worker RSS MB', 'total RSS MB', 'private MB'], rows)}`);
+  }
   if (r.failures.length > 0) lines.push(`Failed steps:\n${r.failures.map((x) => `- ${x}`).join('\n')}`);
   return lines.join('\n\n');
 }

@@ -62,7 +62,7 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
   const idle = run.reload?.idleFootprints.find((f) => f.build === 'compiled') ?? run.reload?.idleFootprints[0];
   checks.push({
     target: 'idle master + 1 worker ≤120 MB RSS',
-    measured: idle ? `${fmt(idle.totalRssMB, 1)} MB (master ${fmt(idle.masterRssMB, 1)} + worker ${fmt(idle.workerRssMB[0] ?? Number.NaN, 1)}), ${idle.build} build` : 'not measured',
+    measured: idle ? `${fmt(idle.totalRssMB, 1)} MB (master ${fmt(idle.masterRssMB, 1)} + worker ${fmt(idle.workerRssMB[0] ?? Number.NaN, 1)}), ${idle.build} build${idle.totalPrivateMB === undefined ? '' : `; ${fmt(idle.totalPrivateMB, 1)} MB of it private`}` : 'not measured',
     ...(idle ? { met: idle.totalRssMB <= 120 } : {}),
   });
 
