@@ -105,12 +105,11 @@ Each run writes \`results/<kind>-<timestamp>.json\` and \`results/<kind>-latest.
 \`results/${CHART}\` from the latest bench and chaos results.
 
 **Systems.** One Node \`http\` upstream process (\`upstream-server.ts\`: \`/small\` 6 bytes, \`/64k\`, \`POST /upload\`)
-behind: nothing (the ceiling), this project (\`serve\`, started with the Node flags of \`bin/reverse-proxy.js\`, access
-log off; once with it on), nginx (one \`server\` block per
-site, upstream keep-alive, request bodies streamed, responses buffered in memory only), HAProxy (\`nbthread\` = workers,
-host map, \`http-reuse always\`), node-http-proxy (keep-alive agent) and @fastify/http-proxy (undici, \`getUpstream\` by
-Host), the Node peers clustered with \`node:cluster\` like our workers. Every system has the same 1,000 sites plus a
-default. Worker count is the same for every system in a comparison; upstream, wrk and the proxy share the cores, as in a
+behind: nothing (the ceiling), this project (\`serve\` with the Node flags of \`bin/reverse-proxy.js\`, access log off;
+once with it on), nginx (one \`server\` block per site, upstream keep-alive, request bodies streamed, responses buffered
+in memory only), HAProxy (\`nbthread\` = workers, host map, \`http-reuse always\`), node-http-proxy (keep-alive agent)
+and @fastify/http-proxy (undici, \`getUpstream\` by Host), the Node peers clustered with \`node:cluster\` like our
+workers. Every system has the same 1,000 sites plus a default. Worker count is the same for every system in a comparison; upstream, wrk and the proxy share the cores, as in a
 pod with an app container.`;
 
 /** Saves a run; a full run also regenerates README.md, a quick one never replaces its numbers. */
