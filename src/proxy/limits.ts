@@ -39,6 +39,13 @@ export const MAX_REQUEST_HEADER_BYTES = 16_384;
  */
 export const UPSTREAM_FAIL_TIMEOUT_MS = 10_000;
 
+/**
+ * Most response bytes one exchange holds back while it gathers the chunks of one event-loop turn
+ * into a single write to the client (see Exchange.onResponseData). Past it the upstream is paused
+ * at once, as without the gathering, so a slow client still costs at most this much memory.
+ */
+export const MAX_HELD_RESPONSE_BYTES = 256 * 1024;
+
 /** Idle keep-alive connections to an upstream are closed after this long without a request. */
 export const UPSTREAM_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 

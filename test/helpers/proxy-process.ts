@@ -17,6 +17,8 @@ export interface ProxyOptions {
   /** TOML tables ([[sites]] …) appended to the harness preamble, or the whole file when `raw`. */
   config: string;
   workers?: number;
+  /** `[logging] access_log`; on by default, as in the product. */
+  accessLog?: boolean;
   raw?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Registers cleanup (kill + temp dir removal) on this test. */
@@ -36,13 +38,14 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function preamble(dir: string, workers: number): string {
+export function preamble(dir: string, workers: number, accessLog = true): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
 shutdown_timeout_secs = 5
 
 [logging]
 level = "info"
+access_log = ${accessLog}
 
 [[listeners]]
 address = "127.0.0.1"
@@ -60,7 +63,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rp-test-'));
   const configPath = join(dir, 'config.toml');
   const workers = options.workers ?? 1;
-  const render = (config: string) => (options.raw ? config : preamble(dir, workers) + config);
+  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog) + config);
   await writeFile(configPath, render(options.config));
 
   const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);
