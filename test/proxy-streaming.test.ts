@@ -4,10 +4,9 @@
 // event-loop turn together, and whole even when the response ends while they are held.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { request, createServer, type Server } from 'node:http';
+import { Agent, request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { send } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
@@ -30,20 +29,17 @@ function generate(total: number): Readable {
   });
 }
 
-async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = /VmRSS:\s+(\d+) kB/.exec(status);
-  assert.ok(kib, 'VmRSS readable');
-  return Number(kib[1]) * 1024;
+/** The number after `field:` in /proc/<pid>/<file>. */
+async function procNumber(pid: number, file: 'status' | 'io', field: string): Promise<number> {
+  const text = await readFile(`/proc/${pid}/${file}`, 'utf8');
+  const value = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text);
+  assert.ok(value, `${field} readable in /proc/${pid}/${file}`);
+  return Number(value[1]);
 }
 
+const rssBytes = async (pid: number) => (await procNumber(pid, 'status', 'VmRSS')) * 1024;
 /** Write syscalls (write, writev) the process has made so far, all threads. */
-async function writeSyscalls(pid: number): Promise<number> {
-  const io = await readFile(`/proc/${pid}/io`, 'utf8');
-  const count = /^syscw:\s+(\d+)/m.exec(io);
-  assert.ok(count, 'syscw readable');
-  return Number(count[1]);
-}
+const writeSyscalls = (pid: number) => procNumber(pid, 'io', 'syscw');
 
 /** The worker is the master's only child with workers = 1. */
 async function workerPid(masterPid: number): Promise<number> {
