@@ -31,7 +31,7 @@ function portIsFree(port: number): Promise<boolean> {
 
 export function demoConfig(dir: string, port: number, upstreamPort: number): string {
   return `# Written by 'reverse-proxy demo'. Edit it, then reload:
-#   node src/cli.ts ctl --socket ${join(dir, 'admin.sock')} reload
+#   npx reverse-proxy ctl --socket ${join(dir, 'admin.sock')} reload
 admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = 1
 shutdown_timeout_secs = 5
@@ -56,13 +56,17 @@ export async function runDemo(preferredPort: number): Promise<void> {
   const master = await Master.start(configPath);
   const url = `http://${master.listeners[0]}/`;
   const socket = join(dir, 'admin.sock');
+  // Every command printed here is run as printed by test/first-run.test.ts, with Node 20 first
+  // on PATH: keep one command per line, nothing after it.
   process.stderr.write(`
 reverse-proxy demo is running${port !== preferredPort ? ` (port ${preferredPort} was busy, so a free one was picked)` : ''}
   try it:        curl ${url}
   admin socket:  ${socket}
-                 node src/cli.ts ctl --socket ${socket} status
-                 node src/cli.ts ctl --socket ${socket} show proc
-  config:        ${configPath}  (edit it, then: node src/cli.ts ctl --socket ${socket} reload)
+                 npx reverse-proxy ctl --socket ${socket} status
+                 npx reverse-proxy ctl --socket ${socket} show proc
+                 (without a command, on a terminal: the interactive prompt; type help)
+  config:        ${configPath}
+  after an edit: npx reverse-proxy ctl --socket ${socket} reload
   stop:          Ctrl-C
 
 `);
