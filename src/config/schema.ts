@@ -1,16 +1,18 @@
 // The config file's shape. Keys are snake_case as written in TOML; defaults live here (the
-// default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites` is the dynamic part that
-// `reload` swaps in.
+// default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites` and `upstreams` are the dynamic part
+// that `reload` swaps in.
 import * as z from 'zod';
 import { DEFAULT_ADMIN_SOCKET_PATH } from './defaults.ts';
+import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema } from './fields.ts';
+import { routeSchema, upstreamGroupSchema, upstreamTarget } from './routes-schema.ts';
 import { socketPathProblem } from './socket-path.ts';
+
+export { rateLimitSchema } from './fields.ts';
 
 const fileMode = z
   .union([z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0660"'), z.number().int()])
   .transform((v) => (typeof v === 'string' ? Number.parseInt(v, 8) : v))
   .refine((v) => v >= 0 && v <= 0o777, 'must be a permission mode between 0000 and 0777');
-
-const positiveSeconds = z.number().positive('must be a number of seconds greater than 0');
 
 const hostPattern = z
   .string()
@@ -22,53 +24,24 @@ const hostPattern = z
   )
   .transform((h) => (h.endsWith('.') ? h.slice(0, -1) : h));
 
-const upstreamUrl = z.string().transform((raw, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `"${raw}" is not a URL; write it as http://host:port` });
-    return z.NEVER;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: `"${raw}" must use http:// or https://` });
-    return z.NEVER;
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: `"${raw}" must be an origin only (scheme, host and port), without path, query or credentials` });
-    return z.NEVER;
-  }
-  return url.origin;
-});
-
-/** A key that takes one value or a list of them; either way the result is a list. */
-const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(item).min(1, 'must list at least one entry'));
-
 const socketPath = z.string().superRefine((path, ctx) => {
   const problem = path === '' ? undefined : socketPathProblem(path);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const rateLimitSchema = z
-  .object({
-    rps: z.number().positive('must be greater than 0 requests per second'),
-    burst: z.number().int().positive('must be a whole number of requests greater than 0').optional(),
-  })
-  .strict()
-  .transform((r) => ({ rps: r.rps, burst: r.burst ?? Math.max(1, Math.ceil(r.rps)) }));
-
 export const siteSchema = z
   .object({
     host: oneOrMany(hostPattern).optional(),
     default: z.boolean().default(false),
-    upstream: oneOrMany(upstreamUrl),
+    upstream: upstreamTarget,
     connect_timeout_secs: positiveSeconds.default(5),
     request_timeout_secs: positiveSeconds.default(60),
-    body_limit_bytes: z.number().int().nonnegative('must be 0 or more bytes').optional(),
+    body_limit_bytes: bodyLimitBytes.optional(),
     rate_limit: rateLimitSchema.optional(),
     preserve_host: z.boolean().default(true),
     via: z.boolean().default(false),
+    https_redirect: z.boolean().default(false),
+    routes: z.array(routeSchema).default([]),
   })
   .strict()
   .refine((s) => s.default || (s.host?.length ?? 0) > 0, { message: 'needs a "host", or "default = true" to catch every other host' });
@@ -115,12 +88,14 @@ export const configSchema = z
       })
       .strict()
       .default({ level: 'info', access_log: true }),
+    upstreams: z.array(upstreamGroupSchema).default([]),
     sites: z.array(siteSchema).default([]),
   })
   .strict();
 
 export type Config = z.output<typeof configSchema>;
 export type SiteConfig = z.output<typeof siteSchema>;
+export type { RouteConfig, UpstreamGroupConfig } from './routes-schema.ts';
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
 export type LoggingConfig = Config['logging'];

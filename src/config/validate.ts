@@ -5,6 +5,7 @@ import type * as z from 'zod';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
+import { routeCrossChecks } from './routes-validate.ts';
 
 interface RawProblem {
   path: KeyPath;
@@ -37,7 +38,7 @@ export function parseConfig(source: string, file: string): Config {
       }
     }
   } else {
-    raw.push(...crossChecks(result.data));
+    raw.push(...crossChecks(result.data), ...routeCrossChecks(result.data));
   }
   if (raw.length === 0 && result.success) return result.data;
 
