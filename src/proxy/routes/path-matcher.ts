@@ -1,0 +1,51 @@
+// How one route matches a (normalised) path, and how much of it is the "prefix" that
+// strip_prefix, rewrite_prefix and a redirect's keep_path work on.
+import { compileLinearRegex } from '../../config/linear-regex.ts';
+import type { RouteConfig } from '../../config/routes-schema.ts';
+
+export type PathMatcher =
+  | { kind: 'any' }
+  | { kind: 'exact'; path: string }
+  /** `base` is the prefix without its trailing slash; `""` for `/`. */
+  | { kind: 'prefix'; base: string }
+  | { kind: 'regex'; regex: RegExp };
+
+export function compilePathMatcher(route: RouteConfig): PathMatcher {
+  if (route.path !== undefined) return { kind: 'exact', path: route.path };
+  if (route.path_prefix !== undefined) return { kind: 'prefix', base: route.path_prefix.replace(/\/+$/, '') };
+  if (route.path_regex !== undefined) {
+    const regex = compileLinearRegex(route.path_regex);
+    // The config was validated with the same compiler, so this only guards against misuse.
+    if (typeof regex === 'string') throw new Error(`path_regex ${route.path_regex} ${regex}`);
+    return { kind: 'regex', regex };
+  }
+  return { kind: 'any' };
+}
+
+/**
+ * Length of the matched prefix of `path`, or -1 when it does not match. A prefix matches on
+ * segment boundaries only: base `/api` takes `/api` and `/api/…`, never `/apix`.
+ */
+export function matchLength(matcher: PathMatcher, path: string): number {
+  switch (matcher.kind) {
+    case 'any':
+      return 0;
+    case 'exact':
+      return path === matcher.path ? path.length : -1;
+    case 'prefix': {
+      const base = matcher.base;
+      if (!path.startsWith(base)) return -1;
+      return path.length === base.length || path.charCodeAt(base.length) === 0x2f /* / */ ? base.length : -1;
+    }
+    case 'regex': {
+      const found = matcher.regex.exec(path);
+      return found === null ? -1 : found.index + found[0].length;
+    }
+  }
+}
+
+/** What follows the matched part, always empty or starting with "/". */
+export function remainderAfter(path: string, length: number): string {
+  const rest = path.slice(length);
+  return rest === '' || rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
