@@ -14,13 +14,14 @@ import { loadedModules } from './helpers/loaded-modules.ts';
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
 const STATUS_OK = '{"status":"ok","uptime_secs":62,"sites":2}\n';
 
-function ctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function ctl(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [CLI, 'ctl', ...args], { env: { ...process.env, REVERSE_PROXY_SOCKET: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'ctl', ...args], { env: { ...process.env, REVERSE_PROXY_SOCKET: '', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
 }
@@ -138,29 +139,79 @@ test('exitCodeForReply: any JSON error line fails, text and ok lines pass', () =
   assert.equal(exitCodeForReply('{not json\n'), 0);
 });
 
+test('piped input: one command per line on one session, exit status of the last failing one', async () => {
+  // A bare @1 lasts for the following lines, as it would typed through socat.
+  const routed = await ctl(['--socket', t.path], {}, '@1\nstatus\n\n@\nstatus\n');
+  assert.equal(routed.code, 0, routed.stderr);
+  assert.match(routed.stdout, new RegExp(`^\\{"status":"ok","uptime_secs":\\d+,"sites":2\\}\\n${STATUS_OK.replace(/[{}]/g, '\\$&')}$`));
+  const failing = await ctl(['--socket', t.path], {}, 'bogus\nshow proc\n');
+  assert.equal(failing.code, 1, 'an error earlier in the input decides the status');
+  assert.match(failing.stdout, /^\{"status":"error","message":"unknown command: bogus"\}\n#<PID> +<type>/);
+  // The shell's own form of it, with the system's sh and echo (not spawnSync: this process serves the socket).
+  const echoed = spawn('sh', ['-c', `echo 'show proc' | ${process.execPath} ${CLI} ctl --socket ${t.path}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let echoedOut = '';
+  echoed.stdout.on('data', (c: Buffer) => (echoedOut += c));
+  assert.equal(await new Promise((r) => echoed.on('close', r)), 0);
+  assert.match(echoedOut, /^#<PID> +<type> +<relative PID>/);
+  // prompt is ctl's business, not the server's; quit ends the input early.
+  const local = await ctl(['--socket', t.path], {}, 'prompt\nstatus\nquit\nstatus\n');
+  assert.deepEqual(local, { code: 0, stdout: STATUS_OK, stderr: 'reverse-proxy ctl: ctl is already interactive; leave with "quit" or Ctrl-D\n' });
+});
+
 const scriptInstalled = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 
-test('without a command on a terminal, ctl opens the interactive prompt', { skip: scriptInstalled ? false : 'util-linux script is not installed' }, async () => {
-  // `script` gives ctl a pseudo-terminal as stdin; the input lines are typed into it.
-  const command = `${process.execPath} ${CLI} ctl --socket ${t.path}`;
-  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Runs ctl on a pseudo-terminal and types each step's keys once its `after` text has appeared
+ * in the output since the previous keys; resolves with the exit status and everything shown.
+ */
+function typeIntoCtl(steps: { after: string; keys: string }[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn('script', ['-qec', `${process.execPath} ${CLI} ctl --socket ${t.path}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  const script = [
-    { after: 'master> ', type: '@1\n' },
-    { after: '1> ', type: 'status\n' },
-    { after: '"sites":2}', type: 'quit\n' },
-  ];
+  let from = 0;
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
-    const step = script[0];
-    if (step !== undefined && out.includes(step.after)) {
-      script.shift();
-      child.stdin.write(step.type);
+    const step = steps[0];
+    if (step !== undefined && out.indexOf(step.after, from) !== -1) {
+      steps.shift();
+      from = out.length;
+      child.stdin.write(step.keys);
     }
   });
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  assert.equal(code, 0);
-  assert.match(out.replaceAll('\r', ''), /master> .*1> .*\{"status":"ok","uptime_secs":\d+,"sites":2\}\n1> /s);
+  // What the person sees: readline's cursor moves (ESC [ ... letter) and CRs taken out.
+  return new Promise((r) => child.on('close', (code) => r({ code, out: out.replace(/\x1b\[[0-9;]*[A-Za-z]|\r/g, '') })));
+}
+
+const UP = '\x1b[A';
+const CTRL_D = '\x04';
+
+test('on a terminal: help <command>, suggestions, history, prompt and Ctrl-D', { skip: scriptInstalled ? false : 'util-linux script is not installed' }, async () => {
+  const { code, out } = await typeIntoCtl([
+    { after: 'master> ', keys: 'help reload\n' },
+    { after: 'master> ', keys: 'show stats\n' },
+    { after: 'master> ', keys: `${UP}${UP}\n` }, // the line before the last: help reload again
+    { after: 'master> ', keys: 'prompt\n' },
+    { after: 'master> ', keys: CTRL_D },
+  ]);
+  assert.equal(code, 0, out);
+  assert.equal(out.match(/^usage: reload \(level operator\)$/gm)?.length, 2, `history recalled "help reload":\n${out}`);
+  assert.match(out, /\{"status":"error","message":"unknown command: show stats"\}\nUnknown command, but maybe one of the following ones is a better match:\n {2}show /);
+  const expected = /^ {2}show stat +: /m.test(await exchange(t.path, 'help\n')) ? /better match:\n(?: {2}.*\n)* {2}show stat +: / : /better match:\n {2}show /;
+  assert.match(out, expected, 'show stat is the suggestion once it exists');
+  assert.match(out, /ctl is already interactive; leave with "quit" or Ctrl-D\n/);
+  assert.match(out, /master> \n$/, 'Ctrl-D leaves on a new line, with no prompt after it');
+});
+
+test('without a command on a terminal, ctl opens the interactive prompt; quit leaves without a stray prompt', { skip: scriptInstalled ? false : 'util-linux script is not installed' }, async () => {
+  const { code, out } = await typeIntoCtl([
+    { after: 'master> ', keys: '@1\n' },
+    { after: '1> ', keys: 'status\n' },
+    { after: '1> ', keys: 'show version\n' },
+    { after: '1> ', keys: 'quit\n' },
+  ]);
+  assert.equal(code, 0, out);
+  assert.match(out, /^master> @1\n1> status\n\{"status":"ok","uptime_secs":\d+,"sites":2\}\n1> /);
+  assert.match(out, /show version\n\d+\.\d+\.\d+.*\n/);
+  assert.match(out, /quit\n$/, `nothing after quit:\n${JSON.stringify(out.slice(-80))}`);
 });
 
 /** Every module ctl loads, following relative imports from ctl.ts. */

@@ -6,7 +6,7 @@ import { AdminUnreachableError } from '../errors.ts';
 /** How long a client waits for the whole exchange before giving up. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
 
-function describeConnectError(err: NodeJS.ErrnoException): string {
+export function describeConnectError(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ENOENT':
       return 'no such socket (is the proxy running, and is the path right?)';

@@ -1,9 +1,8 @@
 // `reverse-proxy ctl`: one command to the admin socket and its reply on stdout, or an
 // interactive prompt. It is the pod's readiness probe (exec, 1 s timeout, every 10 s), so its
 // import graph is kept to node: built-ins and a few small local modules — no pino, no zod.
-import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { AdminUnreachableError, ReverseProxyError, UsageError } from '../errors.ts';
+import { ReverseProxyError, UsageError } from '../errors.ts';
 import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
 import { sendCommand } from './client.ts';
 
@@ -17,21 +16,25 @@ export const EXIT_UNREACHABLE = 2;
 
 const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--timeout SECONDS] [COMMAND...]
 
-Sends COMMAND to the admin socket and prints the reply. Without COMMAND, on a terminal,
-opens the interactive master CLI (type "help", leave with "quit").
+Sends COMMAND to the admin socket and prints the reply. Without COMMAND, runs the commands
+piped in, one per line (echo 'show proc' | reverse-proxy ctl), or on a terminal opens the
+interactive master CLI with line editing and history ("help", "help <command>"; leave with
+"quit" or Ctrl-D).
 
   --socket PATH       admin socket (default: $${CTL_SOCKET_ENV}, else ${DEFAULT_ADMIN_SOCKET_PATH})
   --timeout SECONDS   give up waiting for the reply after this long (default ${CTL_DEFAULT_TIMEOUT_MS / 1000})
   -h, --help          show this help
 
-Exit status: 0 the reply is ok (or a text reply was received), 1 the reply is an error,
-2 the socket could not be reached or the arguments are wrong.
+Exit status: 0 the reply is ok (or a text reply was received), 1 the reply is an error (piped:
+any command's), 2 the socket could not be reached, the connection was lost, or the arguments
+are wrong.
 
 Examples:
   reverse-proxy ctl status
   reverse-proxy ctl reload
   reverse-proxy ctl show proc
   reverse-proxy ctl '@1 show info; @2 show info'
+  printf '@1\nshow info\n' | reverse-proxy ctl
 `;
 
 interface CtlArgs {
@@ -83,31 +86,6 @@ export function exitCodeForReply(reply: string): number {
   return EXIT_OK;
 }
 
-/** Relays the terminal to the socket after sending `prompt`, until either side closes. */
-function interactiveSession(socketPath: string): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    let connected = false;
-    socket.on('connect', () => {
-      connected = true;
-      socket.write('prompt\n');
-      process.stdin.pipe(socket);
-    });
-    socket.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected) {
-        process.stderr.write(`reverse-proxy ctl: ${new AdminUnreachableError(socketPath, err.code ?? err.message).message}\n`);
-        resolve(EXIT_UNREACHABLE);
-      }
-    });
-    socket.on('close', () => {
-      process.stdin.unpipe(socket);
-      process.stdin.pause();
-      resolve(EXIT_OK);
-    });
-  });
-}
-
 export async function ctlMain(argv: string[]): Promise<number> {
   let args: CtlArgs;
   try {
@@ -121,9 +99,14 @@ export async function ctlMain(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (args.command === undefined) {
-    if (process.stdin.isTTY) return interactiveSession(args.socketPath);
-    process.stderr.write(`reverse-proxy ctl: no command given (and stdin is not a terminal)\n${USAGE}`);
-    return EXIT_UNREACHABLE;
+    // Loaded only here: the readiness probe (`ctl status`) never needs it.
+    const { runInteractiveSession, runPipedSession } = await import('./ctl-session.ts');
+    try {
+      return process.stdin.isTTY ? await runInteractiveSession(args.socketPath, args.timeoutMs) : await runPipedSession(args.socketPath, args.timeoutMs, exitCodeForReply);
+    } catch (err) {
+      process.stderr.write(`reverse-proxy ctl: ${err instanceof ReverseProxyError ? err.message : (err as Error).message}\n`);
+      return EXIT_UNREACHABLE;
+    }
   }
   let reply: string;
   try {

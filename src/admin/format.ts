@@ -66,13 +66,3 @@ export function formatOctalMode(mode: number): string {
 export function formatSocketTable(rows: readonly SocketRow[]): string {
   return ['# socket lvl mode\n', ...rows.map((r) => `${r.path} ${r.level} ${formatOctalMode(r.mode)}\n`)].join('');
 }
-
-export interface HelpEntry {
-  usage: string;
-  description: string;
-}
-
-export function formatHelp(entries: readonly HelpEntry[]): string {
-  const lines = entries.map((e) => `  ${e.usage.padEnd(38)}: ${e.description}\n`);
-  return `The following commands are valid at this level:\n${lines.join('')}`;
-}

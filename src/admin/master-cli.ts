@@ -5,12 +5,15 @@
 import type { AdminLevel } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { MasterBackend, Target } from './backend.ts';
-import { formatHelp, formatInfo, formatInfoJson, formatProcessTable, formatSocketTable, type HelpEntry } from './format.ts';
+import { findCommand, formatCommandHelp, formatHelp, formatSuggestions, suggestCommands, type CommandSpec } from './commands.ts';
+import { formatInfo, formatInfoJson, formatProcessTable, formatSocketTable } from './format.ts';
 import { levelAllows } from './levels.ts';
 import type { AdminLimits } from './limits.ts';
 import { normalizeCommand } from './line.ts';
 import { INVALID_INPUT, describeFailure, errorReply, reloadReply, statusReply, unknownCommandReply } from './reply.ts';
 import { describeTarget, parseTarget, resolveTarget } from './target.ts';
+import { WORKER_COMMANDS } from './worker-commands.ts';
+import { VERSION } from '../version.ts';
 
 /** What one connection remembers between lines. */
 export interface CliSession {
@@ -32,9 +35,10 @@ export interface CliContext {
   leavePrompt(): void;
 }
 
-interface MasterCommand extends HelpEntry {
+interface MasterCommand extends CommandSpec {
   level: AdminLevel;
-  run(context: CliContext, session: CliSession): string | Promise<string>;
+  /** `args`: the words after the command's fixed ones, for a usage with `<placeholders>`. */
+  run(context: CliContext, session: CliSession, args: readonly string[]): string | Promise<string>;
 }
 
 function togglePrompt(context: CliContext, session: CliSession): string {
@@ -49,18 +53,30 @@ function togglePrompt(context: CliContext, session: CliSession): string {
 }
 
 /** The lowest-numbered live worker, which answers `show sites` sent to the master. */
-async function showSitesOfFirstWorker(context: CliContext): Promise<string> {
+async function showSitesOfFirstWorker(context: CliContext, session: CliSession): Promise<string> {
   const worker = context.backend
     .processes()
     .filter((p) => p.type === 'worker' && p.respawningInMs === undefined)
     .sort((a, b) => a.relativePid - b.relativePid)[0];
   if (worker === undefined) return errorReply('no live worker to answer show sites');
-  return askWorker(context, { kind: 'relative', relativePid: worker.relativePid }, 'show sites');
+  return askWorker(context, session, { kind: 'relative', relativePid: worker.relativePid }, 'show sites');
 }
 
 const MASTER_COMMANDS: readonly MasterCommand[] = [
-  { usage: 'help', level: 'user', description: 'list the commands valid at this level', run: (_c, s) => helpFor(s.level) },
-  { usage: 'prompt', level: 'user', description: 'toggle interactive mode with prompt', run: togglePrompt },
+  {
+    usage: 'help [<command>]',
+    level: 'user',
+    description: 'list the commands valid at this level, or describe one',
+    details: '"help reload" explains one command; "help show" lists the commands that begin with "show".\nSent to a worker ("@1 help"), it lists what a worker answers.',
+    run: (_c, s, args) => helpFor(s.level, args.join(' ')),
+  },
+  {
+    usage: 'prompt',
+    level: 'user',
+    description: 'toggle interactive mode with prompt',
+    details: 'The connection stays open and every reply is followed by a prompt naming the default\ntarget ("master> ", "1> "). "prompt" again, "quit" or closing the connection ends it.\n"reverse-proxy ctl" without a command does this for you, with line editing and history.',
+    run: togglePrompt,
+  },
   {
     usage: 'quit',
     level: 'user',
@@ -70,30 +86,77 @@ const MASTER_COMMANDS: readonly MasterCommand[] = [
       return '';
     },
   },
-  { usage: 'status', level: 'user', description: 'readiness as JSON: uptime and sites, an error while draining', run: (c) => statusReply(c.backend.status()) },
-  { usage: 'show proc', level: 'user', description: 'show processes status', run: (c) => formatProcessTable(c.backend.processes(), Date.now()) },
-  { usage: 'show info', level: 'user', description: 'report information about the master process', run: (c) => formatInfo(c.backend.info()) },
-  { usage: 'show info json', level: 'user', description: 'the same as one JSON object', run: (c) => formatInfoJson(c.backend.info()) },
-  { usage: 'show cli sockets', level: 'user', description: 'dump list of cli sockets', run: (c) => formatSocketTable(c.backend.sockets()) },
-  { usage: 'show sites', level: 'user', description: 'routing table of the first live worker', run: showSitesOfFirstWorker },
-  { usage: 'reload', level: 'operator', description: 're-read the config file and apply it to every worker', run: async (c) => reloadReply(await c.backend.reload()) },
-  { usage: 'restart', level: 'admin', description: 'replace the workers one by one to apply static settings', run: async (c) => reloadReply(await c.backend.restart()) },
+  {
+    usage: 'status',
+    level: 'user',
+    description: 'readiness as JSON: uptime and sites, an error while draining',
+    details: 'The readiness probe: {"status":"ok","uptime_secs":N,"sites":N} while the proxy serves, an\nerror while it drains for shutdown or has no live worker ("reverse-proxy ctl status" exits 1).',
+    run: (c) => statusReply(c.backend.status()),
+  },
+  {
+    usage: 'show proc',
+    level: 'user',
+    description: 'show processes status',
+    details: 'One row per process: PID, type, relative PID (the N of "@N"), reloads, uptime, version.\nThe master first, then the workers by relative PID.',
+    run: (c) => formatProcessTable(c.backend.processes(), Date.now()),
+  },
+  {
+    usage: 'show info',
+    level: 'user',
+    description: 'report information about the master process',
+    details: 'Key: value lines: version, PID, uptime, config file and its SHA-256, generation, sites,\nworkers, reload counts and the last reload\'s time, result and message.',
+    run: (c) => formatInfo(c.backend.info()),
+  },
+  { usage: 'show info json', level: 'user', description: 'the same as one JSON object', details: 'The fields of "show info" as one JSON line; the reloader reads config_sha256 from it.', run: (c) => formatInfoJson(c.backend.info()) },
+  { usage: 'show version', level: 'user', description: 'the version of this reverse-proxy', run: () => `${VERSION}\n` },
+  { usage: 'show cli sockets', level: 'user', description: 'dump list of cli sockets', details: 'Every admin socket of this proxy: path, level (user, operator, admin) and file mode.', run: (c) => formatSocketTable(c.backend.sockets()) },
+  {
+    usage: 'show sites',
+    level: 'user',
+    description: 'routing table of the first live worker',
+    details: 'The hosts and upstreams a worker compiled from its generation; "@2 show sites" asks worker 2.',
+    run: showSitesOfFirstWorker,
+  },
+  {
+    usage: 'reload',
+    level: 'operator',
+    description: 're-read the config file and apply it to every worker',
+    details: 'Re-reads and fully validates the config file, then applies its [[sites]] to every worker and\nanswers once all acknowledged: {"status":"ok"}, with "warnings" naming static keys that need a\nrestart, or {"status":"error","message":...} naming file, line and key; then nothing changed.\nReloads from sockets and SIGHUP run one at a time.',
+    run: async (c) => reloadReply(await c.backend.reload()),
+  },
+  {
+    usage: 'restart',
+    level: 'admin',
+    description: 'replace the workers one by one to apply static settings',
+    details: 'Re-reads the config file and replaces each worker with a new one started from it (listeners,\nworker count, logging); each old worker drains only once its replacement listens, so no request\nfails. Replies like reload. The admin sockets change only when the proxy process restarts.',
+    run: async (c) => reloadReply(await c.backend.restart()),
+  },
 ];
 
-const ROUTING_HELP: readonly (HelpEntry & { level: AdminLevel })[] = [
+const ROUTING_HELP: readonly (CommandSpec & { level: AdminLevel })[] = [
   { usage: '@<relative pid>', level: 'user', description: 'send a command to the <relative pid> process' },
   { usage: '@!<pid>', level: 'user', description: 'send a command to the <pid> process' },
   { usage: '@master', level: 'user', description: 'send a command to the master process' },
 ];
 
-const COMMANDS_BY_NAME = new Map(MASTER_COMMANDS.map((c) => [c.usage, c]));
+function commandsAt(level: AdminLevel): MasterCommand[] {
+  return MASTER_COMMANDS.filter((c) => levelAllows(level, c.level));
+}
 
-function helpFor(level: AdminLevel): string {
-  return formatHelp([...MASTER_COMMANDS, ...ROUTING_HELP].filter((c) => levelAllows(level, c.level)));
+function helpFor(level: AdminLevel, query: string): string {
+  if (query === '') return formatHelp([...commandsAt(level), ...ROUTING_HELP]);
+  // Any command is described, whatever the level: the text says which level it needs.
+  return formatCommandHelp([...MASTER_COMMANDS, ...ROUTING_HELP], query) ?? unknownCommandReply(query);
+}
+
+/** The unknown-command reply; a person at a prompt also gets the closest commands. */
+function unknownCommand(command: string, session: CliSession, known: readonly CommandSpec[]): string {
+  const reply = unknownCommandReply(command);
+  return session.interactive ? reply + formatSuggestions(suggestCommands(known, command)) : reply;
 }
 
 /** Runs a command on a worker, bounded so a hung worker cannot hold the connection forever. */
-async function askWorker(context: CliContext, target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
+async function askWorker(context: CliContext, session: CliSession, target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(
@@ -102,7 +165,8 @@ async function askWorker(context: CliContext, target: Exclude<Target, { kind: 'm
     );
   });
   try {
-    return await Promise.race([context.backend.sendToWorker(target, command), timeout]);
+    const reply = await Promise.race([context.backend.sendToWorker(target, command), timeout]);
+    return reply === unknownCommandReply(command) ? unknownCommand(command, session, WORKER_COMMANDS) : reply;
   } catch (err) {
     context.logger.warn({ event: 'admin_worker_command_failed', target: describeTarget(target), err }, 'routed admin command failed');
     return errorReply(describeFailure(err));
@@ -112,13 +176,14 @@ async function askWorker(context: CliContext, target: Exclude<Target, { kind: 'm
 }
 
 async function runOnMaster(command: string, context: CliContext, session: CliSession): Promise<string> {
-  const entry = COMMANDS_BY_NAME.get(command);
-  if (entry === undefined) return unknownCommandReply(command);
+  const found = findCommand(MASTER_COMMANDS, command);
+  if (found === undefined) return unknownCommand(command, session, commandsAt(session.level));
+  const { entry, args } = found;
   if (!levelAllows(session.level, entry.level)) {
     return errorReply(`permission denied: "${command}" needs level ${entry.level}, this socket is level ${session.level}`);
   }
   context.logger.debug({ event: 'admin_command', command, level: session.level }, 'admin command');
-  return entry.run(context, session);
+  return entry.run(context, session, args);
 }
 
 /** `prompt` and `quit` act on the connection itself, whatever the default target is. */
@@ -142,7 +207,7 @@ async function runSegment(segment: string, context: CliContext, session: CliSess
     session.target = target;
     return '';
   }
-  return where.kind === 'master' ? runOnMaster(command, context, session) : askWorker(context, where.target, command);
+  return where.kind === 'master' ? runOnMaster(command, context, session) : askWorker(context, session, where.target, command);
 }
 
 /** The whole reply to one decoded command line, commands answered in order. */
