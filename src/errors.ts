@@ -141,3 +141,9 @@ export class ListenerError extends ReverseProxyError {
     super('ERR_LISTENER', `listener ${listener}: ${reason}`, options);
   }
 }
+
+/** An errno failure in words: `address already in use (EADDRINUSE)`, or the bare code if `words` lacks it. */
+export function describeErrno(err: NodeJS.ErrnoException, words: Readonly<Record<string, string>>): string {
+  const code = err.code ?? err.message;
+  return words[code] === undefined ? code : `${words[code]} (${code})`;
+}

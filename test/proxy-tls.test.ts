@@ -2,23 +2,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpsServer, request } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { get } from './helpers/http-client.ts';
 import { runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { loadTlsFiles } from '../src/proxy/tls-files.ts';
+import { hasOpenssl, httpsGet, makeCertificate } from './helpers/tls.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function tlsConfig(certPath: string, keyPath: string, upstream: string): string {
   return `admin_socket_path = ""
@@ -46,13 +39,7 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rp-tls-'));
-    certPath = join(dir, 'cert.pem');
-    keyPath = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=secure.test', '-addext', 'subjectAltName=DNS:secure.test,IP:127.0.0.1'],
-      { stdio: 'ignore' },
-    );
+    ({ cert: certPath, key: keyPath } = makeCertificate(dir, 'secure.test'));
     upstream = await startUpstream(echo('behind-tls'));
     proxy = await startProxy({ raw: true, config: tlsConfig(certPath, keyPath, upstream.url) });
   });
@@ -64,17 +51,7 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
   });
 
   it('serves https and tells the upstream with X-Forwarded-Proto: https', async () => {
-    const ca = await readFile(certPath);
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: proxy.port, path: '/tls', headers: { host: 'secure.test' }, servername: 'secure.test', ca, checkServerIdentity: () => undefined, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const { body } = await httpsGet(proxy.port, 'secure.test', certPath, '/tls');
     const seen = JSON.parse(body);
     assert.equal(seen.upstream, 'behind-tls');
     assert.equal(seen.headers['x-forwarded-proto'], 'https');
@@ -102,12 +79,32 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     }
   });
 
+  it('names the file at fault and what is wrong with it, for each way a cert/key pair goes bad', async () => {
+    const other = makeCertificate(dir, 'other.test', 'other');
+    const garbage = join(dir, 'garbage.pem');
+    await writeFile(garbage, 'garbage\n');
+    const encrypted = join(dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', keyPath, '-out', encrypted, '-aes256', '-passout', 'pass:secret']);
+    const cases: [cert: string, key: string, message: string][] = [
+      [garbage, keyPath, `listener x: tls_cert ${garbage} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
+      [keyPath, keyPath, `listener x: tls_cert ${keyPath} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
+      [certPath, garbage, `listener x: tls_key ${garbage} is not a PEM private key`],
+      [certPath, encrypted, `listener x: tls_key ${encrypted} is encrypted; give the proxy an unencrypted key`],
+      [certPath, other.key, `listener x: tls_key ${other.key} is not the private key of the certificate in tls_cert ${certPath}`],
+      [join(dir, 'none.pem'), keyPath, `listener x: cannot read tls_cert ${join(dir, 'none.pem')}: no such file (ENOENT)`],
+    ];
+    for (const [cert, key, message] of cases) {
+      await assert.rejects(loadTlsFiles('x', cert, key), (err: Error) => (assert.equal(err.message, message), true));
+    }
+    assert.ok((await loadTlsFiles('x', certPath, keyPath)).cert.length > 0, 'the good pair loads');
+  });
+
   it('refuses to start with a clear message when the certificate file is missing', async () => {
     const missing = join(dir, 'missing.pem');
     const configPath = join(dir, 'broken.toml');
     await writeFile(configPath, tlsConfig(missing, keyPath, upstream.url));
     const result = await runCli(['serve', '--config', configPath]);
     assert.notEqual(result.code, 0);
-    assert.match(result.stdout + result.stderr, /cannot read tls_cert .*missing\.pem \(ENOENT\)/);
+    assert.match(result.stdout + result.stderr, /cannot read tls_cert .*missing\.pem: no such file \(ENOENT\)/);
   });
 });

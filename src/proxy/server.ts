@@ -1,13 +1,12 @@
 // The worker's traffic side: binds the listeners, routes each request through the current
 // config generation, and swaps generations atomically. A request captures the generation it
 // started with, so a reload never changes the rules under a request in flight.
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.ts';
-import { ListenerError } from '../errors.ts';
+import { describeErrno, ListenerError } from '../errors.ts';
 import { http } from '../node-http.ts';
 import type { Logger } from '../log.ts';
 import { admit } from './admission.ts';
@@ -23,6 +22,7 @@ import {
   MAX_REQUEST_HEADER_BYTES,
 } from './limits.ts';
 import { UpstreamPools } from './pools.ts';
+import { loadTlsFiles } from './tls-files.ts';
 import { Tunnel } from './tunnel.ts';
 import { BODY_TOO_LARGE_REPLY } from './upstream-errors.ts';
 
@@ -150,12 +150,8 @@ export class ProxyServer {
   async #createServer(listener: ListenerConfig): Promise<Server> {
     let server: Server;
     if (listener.tls_cert !== undefined && listener.tls_key !== undefined) {
-      const files = await readTlsFiles(listener, listener.tls_cert, listener.tls_key);
-      try {
-        server = createHttpsServer({ ...SERVER_OPTIONS, ...files });
-      } catch (error) {
-        throw new ListenerError(listenerName(listener), `tls_cert/tls_key are not a usable PEM certificate and key (${(error as Error).message})`, { cause: error });
-      }
+      const files = await loadTlsFiles(listenerName(listener), listener.tls_cert, listener.tls_key);
+      server = createHttpsServer({ ...SERVER_OPTIONS, ...files });
     } else {
       server = http.createServer(SERVER_OPTIONS);
     }
@@ -252,18 +248,6 @@ function clientAddress(socket: Socket): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-async function readTlsFiles(listener: ListenerConfig, certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const read = async (path: string, what: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new ListenerError(listenerName(listener), `cannot read ${what} ${path} (${code})`, { cause: error });
-    }
-  };
-  return { cert: await read(certPath, 'tls_cert'), key: await read(keyPath, 'tls_key') };
-}
-
 function listenerName(listener: ListenerConfig): string {
   return formatAddress(listener.address, listener.port);
 }
@@ -272,10 +256,16 @@ function formatAddress(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'no such address on this host',
+  EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
+};
+
 function listenOn(server: Server, listener: ListenerConfig): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(new ListenerError(listenerName(listener), `cannot listen (${error.code ?? error.message})`, { cause: error }));
+      reject(new ListenerError(listenerName(listener), `cannot listen: ${describeErrno(error, LISTEN_ERRORS)}`, { cause: error }));
     };
     server.once('error', onError);
     server.listen({ host: listener.address, port: listener.port }, () => {
