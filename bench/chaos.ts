@@ -1,10 +1,13 @@
-// `npm run chaos [-- --quick]`: reliability runs of issue 8 against our proxy, each bounded in
-// time; writes results and regenerates bench/README.md. Exits 1 when a scenario fails.
+// `npm run chaos [-- --quick] [--only NAME]`: reliability runs of issue 8 against our proxy, each
+// bounded in time; writes results and regenerates bench/README.md. Exits 1 when a scenario
+// fails. `--only` runs the scenarios whose name contains NAME and publishes nothing: a partial
+// run must not replace the committed full one.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminAbuse } from './chaos/admin-abuse.ts';
 import { brokenReloadUnderLoad } from './chaos/broken-reload.ts';
+import { failedRestartUnderLoad } from './chaos/failed-restart.ts';
 import { killWorkerUnderLoad } from './chaos/kill-worker.ts';
 import type { ChaosSettings } from './chaos/settings.ts';
 import { upstreamLoss } from './chaos/upstream-loss.ts';
@@ -15,6 +18,12 @@ import { requireTools, WRK } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 
 const quick = process.argv.includes('--quick');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1];
+if (onlyIndex !== -1 && !only) {
+  process.stderr.write('chaos: --only needs part of a scenario name\n');
+  process.exit(2);
+}
 requireTools([WRK]);
 
 const startedAt = new Date().toISOString();
@@ -34,12 +43,16 @@ const settings: ChaosSettings = {
 };
 const scenarios: ChaosScenario[] = [];
 try {
-  for (const [name, run] of [
+  const all = [
     ['kill -9 a worker under load', killWorkerUnderLoad],
     ['upstream dies and returns', upstreamLoss],
     ['admin socket abuse', adminAbuse],
     ['broken config reloaded under load', brokenReloadUnderLoad],
-  ] as const) {
+    ['failed restart under load', failedRestartUnderLoad],
+  ] as const;
+  const selected = all.filter(([name]) => only === undefined || name.includes(only));
+  if (selected.length === 0) throw new Error(`no scenario name contains "${only}"; the scenarios: ${all.map(([name]) => name).join(', ')}`);
+  for (const [name, run] of selected) {
     log(`${name}:`);
     try {
       const scenario = await run(settings);
@@ -55,5 +68,6 @@ try {
   await upstream.child.stop();
 }
 const run: ChaosRun = { kind: 'chaos', mode: quick ? 'quick' : 'full', startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(), scenarios };
-publishRun(run, log);
+if (only === undefined) publishRun(run, log);
+else log(`--only ${JSON.stringify(only)}: ${scenarios.length} scenario(s) run, results not published`);
 process.exitCode = scenarios.every((s) => s.passed) ? 0 : 1;

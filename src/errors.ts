@@ -74,6 +74,13 @@ export class WorkerApplyError extends ReverseProxyError {
   }
 }
 
+/** A replacement worker did not get listening (unusable TLS files, port in use, timeout). */
+export class WorkerStartError extends ReverseProxyError {
+  constructor(relativePid: number, reason: string) {
+    super('ERR_WORKER_START', `worker ${relativePid} could not start: ${reason}`);
+  }
+}
+
 /** A command routed to a worker found no worker to answer it, or no answer in time. */
 export class WorkerUnavailableError extends ReverseProxyError {
   constructor(target: string, reason: string) {

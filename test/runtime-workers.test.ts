@@ -6,35 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
-import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { alive, showProc, startProxy } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
-
-interface ProcRow {
-  pid: number;
-  type: string;
-  relativePid: number;
-}
-
-async function showProc(proxy: ProxyProcess): Promise<ProcRow[]> {
-  const text = await proxy.admin('show proc');
-  return text
-    .split('\n')
-    .filter((line) => /^\d+\s/.test(line))
-    .map((line) => {
-      const [pid, type, relativePid] = line.split(/\s+/);
-      return { pid: Number(pid), type: type!, relativePid: Number(relativePid) };
-    });
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 

@@ -1,6 +1,7 @@
 // The master process: owns the config file, the reload queue (shared by SIGHUP and the admin
 // sockets), the admin sockets and the worker pool. It serves no traffic itself.
 import type { MasterBackend, InfoFields, ProcessRow, ReloadOutcome, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
+import { describeFailure } from '../admin/reply.ts';
 import { startAdminSocket, type AdminSocket } from '../admin/server.ts';
 import { changedStaticKeys } from '../config/diff.ts';
 import { generationOf, type Generation } from '../config/generation.ts';
@@ -26,9 +27,8 @@ interface ReloadRecord {
 
 /** A message fit for an admin reply: ours are written for people; anything else is hidden. */
 function publicMessage(err: unknown, logger: Logger): string {
-  if (err instanceof ReverseProxyError) return err.message;
-  logger.error({ event: 'internal_error', err }, 'unexpected error');
-  return 'internal error; see the proxy logs';
+  if (!(err instanceof ReverseProxyError)) logger.error({ event: 'internal_error', err }, 'unexpected error');
+  return describeFailure(err);
 }
 
 export class Master implements MasterBackend {
@@ -158,20 +158,38 @@ export class Master implements MasterBackend {
       this.#logger.info({ event: 'reload_start', triggers: ['restart'] }, 'restart started');
       let outcome: ReloadOutcome;
       try {
-        const loaded = await loadConfigFile(this.#file);
-        const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
-        // The master keeps its admin sockets; everything else is what the new workers start with.
-        const { admin_socket_path, admin_socket_mode, admin_sockets } = this.#config;
-        this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
-        this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
-        await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
-        outcome = { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
+        outcome = await this.#restartNow();
       } catch (err) {
         outcome = { ok: false, message: publicMessage(err, this.#logger) };
       }
       this.#record(outcome, 'restart', ['restart'], started);
       return outcome;
     });
+  }
+
+  async #restartNow(): Promise<ReloadOutcome> {
+    const loaded = await loadConfigFile(this.#file);
+    const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
+    const previous = { config: this.#config, generation: this.#generation };
+    // The master keeps its admin sockets; everything else is what the new workers start with.
+    const { admin_socket_path, admin_socket_mode, admin_sockets } = this.#config;
+    this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
+    this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+    const { replaced, failure } = await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
+    if (failure === undefined) {
+      return { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
+    }
+    if (replaced === 0) {
+      // Nothing changed hands: the running processes and what the master says about them stay as they were.
+      this.#config = previous.config;
+      this.#generation = previous.generation;
+      return { ok: false, message: `${failure.message}; no worker was replaced, all keep serving the previous config` };
+    }
+    // Some slots run the new static settings; the rest at least serve the same sites.
+    const applyFailures = await this.#pool.applyAll(this.#generation);
+    const restarted = replaced === 1 ? 'worker 1 was restarted' : `workers 1-${replaced} were restarted`;
+    const kept = `${restarted}, the others kept their previous listeners and settings and now serve the new sites`;
+    return { ok: false, message: [`${failure.message}; ${kept}`, ...applyFailures.map((f) => f.message)].join('; ') };
   }
 
   #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', triggers: string[], started: number): void {

@@ -3,7 +3,7 @@
 // rolling replacement and drain. It knows nothing about config files or admin sockets.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { WorkerApplyError, WorkerUnavailableError } from '../errors.ts';
+import { WorkerApplyError, WorkerStartError, WorkerUnavailableError } from '../errors.ts';
 import type { Generation } from '../config/generation.ts';
 import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
@@ -37,6 +37,8 @@ class WorkerProcess {
   readonly slot: number;
   readonly startedAt = Date.now();
   reloads = 0;
+  /** The generation it serves: the one it started with, then each one it acknowledged. */
+  generationId: number;
   listening = false;
   retiring = false;
   readonly ready: Promise<string[]>;
@@ -47,6 +49,7 @@ class WorkerProcess {
 
   constructor(slot: number, init: WorkerInit) {
     this.slot = slot;
+    this.generationId = init.generation.id;
     this.worker = cluster.fork({ REVERSE_PROXY_RELATIVE_PID: String(slot) });
     this.ready = new Promise<string[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`not listening within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
@@ -126,6 +129,7 @@ class WorkerProcess {
         return;
       case 'applied':
         this.reloads++;
+        this.generationId = message.generationId;
         this.#settle(this.#applies, message.generationId, { value: undefined });
         return;
       case 'apply_failed':
@@ -145,6 +149,14 @@ interface Slot {
   consecutiveCrashes: number;
   respawnTimer: NodeJS.Timeout | undefined;
   respawnAt: number | undefined;
+}
+
+/** How a rolling replacement ended. */
+export interface ReplaceOutcome {
+  /** Slots, from 1 up, whose worker now runs what `initFor` gave. */
+  replaced: number;
+  /** Why the next slot kept its worker and the replacement stopped there; absent on success. */
+  failure?: WorkerStartError;
 }
 
 export interface WorkerPoolOptions {
@@ -177,12 +189,12 @@ export class WorkerPool {
   }
 
   /**
-   * Sends `generation` to every live worker and waits for each to acknowledge it. A worker that
-   * times out or dies is replaced (its replacement starts on the current generation); the
-   * error names it.
+   * Sends `generation` to every live worker that does not serve it yet and waits for each to
+   * acknowledge it. A worker that times out or dies is replaced (its replacement starts on the
+   * current generation); the error names it.
    */
   async applyAll(generation: Generation): Promise<WorkerApplyError[]> {
-    const live = this.#slots.flatMap((s) => (s.current && !s.current.retiring ? [s.current] : []));
+    const live = this.#slots.flatMap((s) => (s.current && !s.current.retiring && s.current.generationId !== generation.id ? [s.current] : []));
     const results = await Promise.allSettled(live.map((w) => w.apply(generation)));
     const failures: WorkerApplyError[] = [];
     results.forEach((result, i) => {
@@ -232,22 +244,54 @@ export class WorkerPool {
   /**
    * Replaces every worker one at a time with one started from `initFor`, then trims or grows
    * the pool to `count`. Each old worker is drained only after its replacement listens, so the
-   * shared listeners never lack a worker and no request fails.
+   * shared listeners never lack a worker and no request fails. All or nothing per slot: when a
+   * replacement cannot start, the old worker keeps its slot (tracked, routed to, reloaded) and
+   * the replacement stops there. If no slot was replaced the pool is left exactly as it was;
+   * otherwise it is still trimmed to `count`, so it never holds more workers than asked for.
    */
-  async replaceAll(count: number, drainTimeoutMs: number): Promise<void> {
-    for (let relativePid = 1; relativePid <= Math.max(count, this.#slots.length); relativePid++) {
+  async replaceAll(count: number, drainTimeoutMs: number): Promise<ReplaceOutcome> {
+    const slotsBefore = this.#slots.length;
+    let replaced = 0;
+    let failure: WorkerStartError | undefined;
+    for (let relativePid = 1; relativePid <= count; relativePid++) {
       const slot = this.#slotFor(relativePid);
       const old = slot.current;
       if (old) this.#markRetiring(old);
-      if (relativePid <= count) {
-        this.#cancelRespawn(slot);
-        await this.#fork(slot).ready;
-      } else {
-        slot.current = undefined;
+      this.#cancelRespawn(slot);
+      const next = this.#fork(slot);
+      try {
+        await next.ready;
+      } catch (err) {
+        failure = new WorkerStartError(relativePid, (err as Error).message);
+        this.#giveSlotBack(slot, old, next, relativePid <= slotsBefore);
+        break;
       }
       if (old) await this.#retire(old, drainTimeoutMs);
+      replaced++;
     }
-    this.#slots.splice(count);
+    if (failure && replaced === 0) return { replaced, failure };
+    const extra = this.#slots.splice(count);
+    for (const slot of extra) this.#cancelRespawn(slot);
+    await Promise.all(extra.flatMap((slot) => (slot.current ? [this.#retire(slot.current, drainTimeoutMs)] : [])));
+    return failure ? { replaced, failure } : { replaced };
+  }
+
+  /**
+   * Undoes one slot's replacement: the worker that failed to start is left to exit as a
+   * retiree (never respawned), and the old worker, if it is still alive, is the slot's again.
+   * A slot that had no live worker goes back to respawning; one that did not exist is removed.
+   */
+  #giveSlotBack(slot: Slot, old: WorkerProcess | undefined, failed: WorkerProcess, existed: boolean): void {
+    this.#markRetiring(failed);
+    if (old && !old.worker.isDead()) {
+      old.retiring = false;
+      this.#retiring.delete(old);
+      slot.current = old;
+      return;
+    }
+    slot.current = undefined;
+    if (existed) this.#scheduleRespawn(slot, RESPAWN_MIN_DELAY_MS);
+    else this.#slots.splice(slot.relativePid - 1);
   }
 
   /** Drains every worker and resolves once all have exited. */
@@ -311,6 +355,11 @@ export class WorkerPool {
       { event: 'worker_exit', relative_pid: slot.relativePid, pid: worker.pid, code, signal, ran_ms: ranFor, respawn_delay_ms: delay, crashes_in_a_row: slot.consecutiveCrashes },
       `worker ${slot.relativePid} (pid ${worker.pid}) died (${signal ?? `code ${code}`}); respawning in ${delay} ms`,
     );
+    this.#scheduleRespawn(slot, delay);
+  }
+
+  #scheduleRespawn(slot: Slot, delay: number): void {
+    const { logger } = this.#options;
     slot.respawnAt = Date.now() + delay;
     slot.respawnTimer = setTimeout(() => {
       slot.respawnTimer = undefined;

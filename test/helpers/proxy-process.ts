@@ -1,7 +1,7 @@
 // Runs the real `reverse-proxy serve` binary in a temp dir for integration tests, and reads its
 // JSON log lines so tests can wait for events instead of sleeping.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -20,6 +20,8 @@ export interface ProxyOptions {
   /** `[logging] access_log`; on by default, as in the product. */
   accessLog?: boolean;
   raw?: boolean;
+  /** PEM files for the harness listener, which then serves https. */
+  tls?: { cert: string; key: string };
   env?: NodeJS.ProcessEnv;
   /** Registers cleanup (kill + temp dir removal) on this test. */
   t?: TestContext;
@@ -38,7 +40,7 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function preamble(dir: string, workers: number, accessLog = true): string {
+export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
 shutdown_timeout_secs = 5
@@ -50,7 +52,7 @@ access_log = ${accessLog}
 [[listeners]]
 address = "127.0.0.1"
 port = 0
-
+${tls ? `tls_cert = "${tls.cert}"\ntls_key = "${tls.key}"\n` : ''}
 `;
 }
 
@@ -63,7 +65,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rp-test-'));
   const configPath = join(dir, 'config.toml');
   const workers = options.workers ?? 1;
-  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog) + config);
+  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls) + config);
   await writeFile(configPath, render(options.config));
 
   const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);
@@ -90,7 +92,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     configPath,
     socketPath,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     writeConfig: async (config) => {
       // Atomic like kubelet and editors that rename: the proxy never sees a half-written file.
       const tmp = `${configPath}.tmp`;
@@ -110,4 +112,37 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+export interface ProcRow {
+  pid: number;
+  type: string;
+  relativePid: number;
+}
+
+/** The rows of `show proc` that name a process (a respawning slot shows `-` and is left out). */
+export async function showProc(proxy: ProxyProcess): Promise<ProcRow[]> {
+  const text = await proxy.admin('show proc');
+  return text
+    .split('\n')
+    .filter((line) => /^\d+\s/.test(line))
+    .map((line) => {
+      const [pid, type, relativePid] = line.split(/\s+/);
+      return { pid: Number(pid), type: type!, relativePid: Number(relativePid) };
+    });
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** PIDs of the processes `pid` forked that still exist: what the kernel says, not what show proc says. */
+export async function childPids(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return text.trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
 }
