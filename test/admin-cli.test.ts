@@ -37,6 +37,8 @@ test('help lists exactly the commands of the socket level', async () => {
       '  show version                          : the version of this reverse-proxy',
       '  show cli sockets                      : dump list of cli sockets',
       '  show sites                            : routing table of the first live worker',
+      '  show stat                             : traffic per site and server since the last reload, all workers (CSV)',
+      '  show stat json                        : the same as one JSON array',
       '  @<relative pid>                       : send a command to the <relative pid> process',
       '  @!<pid>                               : send a command to the <pid> process',
       '  @master                               : send a command to the master process',

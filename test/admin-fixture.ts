@@ -12,6 +12,12 @@ import { runWorkerCommand } from '../src/admin/worker-commands.ts';
 import { startAdminSocket, type AdminSocket } from '../src/admin/server.ts';
 import type { AdminLevel } from '../src/config/schema.ts';
 import type { AdminLimits } from '../src/admin/limits.ts';
+import { FiguresAggregator, type AggregatedView } from '../src/metrics/aggregator.ts';
+
+/** No traffic behind the stand-ins: only the always-present unrouted row. */
+function noTraffic(): AggregatedView {
+  return new FiguresAggregator().view([], new Set());
+}
 
 export const VERSION = '0.1.0-test';
 
@@ -33,6 +39,9 @@ class TestWorker implements WorkerBackend {
   }
   info(): InfoFields {
     return { ...this.#master.info(), pid: this.pid, relative_pid: this.relativePid, process_type: 'worker', generation: this.generation, active_connections: 0, active_requests: 0 };
+  }
+  stat(): AggregatedView {
+    return noTraffic();
   }
   sites(): string[] {
     return this.#master.sites.map((s) => `${s} -> http://127.0.0.1:9000`);
@@ -113,6 +122,9 @@ export class TestMaster implements MasterBackend {
   }
   sockets(): SocketRow[] {
     return this.socketRows;
+  }
+  async stat(): Promise<AggregatedView> {
+    return noTraffic();
   }
   async sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
     const worker = this.workers.find((w) => (target.kind === 'relative' ? w.relativePid === target.relativePid : w.pid === target.pid));

@@ -2,6 +2,7 @@
 // MasterBackend (src/runtime/); each worker implements WorkerBackend for commands routed to it
 // with `@N`. The admin code only formats and routes; it never reaches into the runtime itself.
 import type { AdminLevel } from '../config/schema.ts';
+import type { AggregatedView } from '../metrics/aggregator.ts';
 
 export type ReloadOutcome =
   | { ok: true; warnings: string[] }
@@ -67,6 +68,8 @@ export interface MasterBackend {
   info(): InfoFields;
   processes(): ProcessRow[];
   sockets(): SocketRow[];
+  /** Every worker's traffic figures summed, for `show stat`. */
+  stat(): Promise<AggregatedView>;
   /** Runs a worker-side command line on one worker and resolves with its text reply. */
   sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string>;
 }
@@ -74,6 +77,8 @@ export interface MasterBackend {
 export interface WorkerBackend {
   status(): StatusOutcome;
   info(): InfoFields;
+  /** This worker's own traffic figures, for `@N show stat`. */
+  stat(): AggregatedView;
   /** The worker's routing table, one line per host pattern, for `show sites`. */
   sites(): string[];
 }

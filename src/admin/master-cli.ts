@@ -8,6 +8,7 @@ import type { MasterBackend, Target } from './backend.ts';
 import { findCommand, formatCommandHelp, formatHelp, formatSuggestions, suggestCommands, type CommandSpec } from './commands.ts';
 import { formatInfo, formatInfoJson, formatProcessTable, formatSocketTable } from './format.ts';
 import { levelAllows } from './levels.ts';
+import { formatStat, formatStatJson } from './stat-format.ts';
 import type { AdminLimits } from './limits.ts';
 import { normalizeCommand } from './line.ts';
 import { INVALID_INPUT, describeFailure, errorReply, reloadReply, statusReply, unknownCommandReply } from './reply.ts';
@@ -117,6 +118,14 @@ const MASTER_COMMANDS: readonly MasterCommand[] = [
     details: 'The hosts and upstreams a worker compiled from its generation; "@2 show sites" asks worker 2.',
     run: showSitesOfFirstWorker,
   },
+  {
+    usage: 'show stat',
+    level: 'user',
+    description: 'traffic per site and server since the last reload, all workers (CSV)',
+    details: 'One CSV row per site, then per upstream server of it, summed over every worker: requests by\nstatus class, in flight, body bytes, p50/p99 duration, UP/DOWN. "@1 show stat" asks worker 1.',
+    run: async (c) => formatStat(await c.backend.stat()),
+  },
+  { usage: 'show stat json', level: 'user', description: 'the same as one JSON array', run: async (c) => formatStatJson(await c.backend.stat()) },
   {
     usage: 'reload',
     level: 'operator',

@@ -5,6 +5,7 @@ import type { WorkerBackend } from './backend.ts';
 import { findCommand, formatCommandHelp, formatHelp, type CommandSpec } from './commands.ts';
 import { formatInfo, formatInfoJson } from './format.ts';
 import { normalizeCommand } from './line.ts';
+import { formatStat, formatStatJson } from './stat-format.ts';
 import { INVALID_INPUT, describeFailure, errorReply, statusReply, unknownCommandReply } from './reply.ts';
 import { VERSION } from '../version.ts';
 
@@ -34,6 +35,8 @@ export const WORKER_COMMANDS: readonly WorkerCommand[] = [
   { usage: 'show info json', description: 'the same as one JSON object', run: (b) => formatInfoJson(b.info()) },
   { usage: 'show version', description: 'the version this worker runs', run: () => `${VERSION}\n` },
   { usage: 'show sites', description: "this worker's routing table, one host pattern per line", run: formatSites },
+  { usage: 'show stat', description: "this worker's traffic per site and server since the last reload", run: (b) => formatStat(b.stat()) },
+  { usage: 'show stat json', description: 'the same as one JSON array', run: (b) => formatStatJson(b.stat()) },
 ];
 
 /** The text reply of this worker to one routed command line. */

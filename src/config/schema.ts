@@ -29,8 +29,12 @@ const socketPath = z.string().superRefine((path, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** A site's label in metrics and `show stat`; bounded and quotable as is. */
+const siteNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
 export const siteSchema = z
   .object({
+    name: siteNameSchema.optional(),
     host: oneOrMany(hostPattern).optional(),
     default: z.boolean().default(false),
     upstream: upstreamTarget,
@@ -69,6 +73,15 @@ export const adminSocketSchema = z
   })
   .strict();
 
+/** The master's Prometheus listener; off unless the table is present. */
+export const metricsSchema = z
+  .object({
+    address: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535, 'must be a port between 0 and 65535'),
+    path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be an absolute URL path such as "/metrics"').default('/metrics'),
+  })
+  .strict();
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z
@@ -89,6 +102,13 @@ export const configSchema = z
       .strict()
       .default({ level: 'info', access_log: true }),
     upstreams: z.array(upstreamGroupSchema).default([]),
+    metrics: metricsSchema.optional(),
+    /** Header that carries the request ID to the upstream, back to the client and into the access log; "" turns request IDs off. */
+    request_id_header: z
+      .string()
+      .regex(/^([!#$%&'*+.^_`|~0-9A-Za-z-]+)?$/, 'must be an HTTP header name such as "x-request-id", or "" to turn request IDs off')
+      .transform((h) => h.toLowerCase())
+      .default('x-request-id'),
     sites: z.array(siteSchema).default([]),
   })
   .strict();
@@ -99,6 +119,7 @@ export type { RouteConfig, UpstreamGroupConfig } from './routes-schema.ts';
 export type ListenerConfig = z.output<typeof listenerSchema>;
 export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
 export type LoggingConfig = Config['logging'];
+export type MetricsConfig = z.output<typeof metricsSchema>;
 
 /** Keys that only take effect on restart; `reload` reports a change to them as a warning. */
 export const STATIC_KEYS = [
@@ -109,4 +130,6 @@ export const STATIC_KEYS = [
   'shutdown_timeout_secs',
   'listeners',
   'logging',
+  'metrics',
+  'request_id_header',
 ] as const satisfies readonly (keyof Config)[];

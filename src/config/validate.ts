@@ -6,6 +6,7 @@ import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
 import { routeCrossChecks } from './routes-validate.ts';
+import { siteName } from './site-name.ts';
 
 interface RawProblem {
   path: KeyPath;
@@ -83,6 +84,15 @@ function crossChecks(config: Config): RawProblem[] {
       if (defaultSite !== undefined) problems.push({ path: ['sites', i, 'default'], message: `only one site can be the default; sites[${defaultSite}] already is` });
       else defaultSite = i;
     }
+  });
+
+  // Names label metrics series: two sites under one name would add up into one.
+  const nameOwner = new Map<string, number>();
+  config.sites.forEach((site, i) => {
+    const name = siteName(site);
+    const owner = nameOwner.get(name);
+    if (owner !== undefined) problems.push({ path: ['sites', i, site.name === undefined ? 'host' : 'name'], message: `site name "${name}" is already used by sites[${owner}]; set a distinct "name"` });
+    else nameOwner.set(name, i);
   });
 
   const socketPaths = new Map<string, string>();

@@ -9,6 +9,12 @@ import { loadConfigFile } from '../config/load.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
 import { ReverseProxyError, StartupError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
+import type { AggregatedView } from '../metrics/aggregator.ts';
+import { renderScrape } from '../metrics/exposition.ts';
+import { ProcessSampler } from '../metrics/figures.ts';
+import { MetricsHub } from '../metrics/hub.ts';
+import { startMetricsListener, type MetricsListener } from '../metrics/listener.ts';
+import { seriesOf } from '../metrics/series.ts';
 import { VERSION } from '../version.ts';
 import { autoWorkerCount } from './cpu-count.ts';
 import { CoalescingTask, SerialQueue } from './serial-queue.ts';
@@ -45,6 +51,10 @@ export class Master implements MasterBackend {
   #reloads = 0;
   #reloadsFailed = 0;
   #lastReload: ReloadRecord | undefined;
+  #lastSuccessAt = Date.now();
+  readonly #metrics: MetricsHub;
+  #metricsListener: MetricsListener | undefined;
+  #processSampler: ProcessSampler | undefined;
   #shuttingDown: Promise<void> | undefined;
   /** What asked for the reload that is queued: one run can serve a SIGHUP and socket clients. */
   #pendingTriggers = new Set<ReloadTrigger>();
@@ -71,6 +81,7 @@ export class Master implements MasterBackend {
         shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
       }),
     });
+    this.#metrics = new MetricsHub(this.#pool, () => ({ generationId: this.#generation.id, series: seriesOf(this.#generation.sites) }));
   }
 
   /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */
@@ -91,10 +102,17 @@ export class Master implements MasterBackend {
     }
     const listeners = this.listeners;
     this.#adminSockets = await this.#startAdminSockets();
+    this.#metricsListener = await this.#startMetricsListener();
     process.on('SIGHUP', () => void this.#reloadFrom('sighup'));
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => this.#onStopSignal(signal));
     this.#logger.info(
-      { event: 'ready', workers, listeners, admin_sockets: this.#adminSockets.map((s) => s.path), generation: this.#generation.id, sha256: this.#generation.sha256 },
+      {
+        event: 'ready',
+        workers,
+        listeners,
+        admin_sockets: this.#adminSockets.map((s) => s.path),
+        metrics: this.#metricsListener ? `${this.#metricsListener.address.address}:${this.#metricsListener.address.port}` : null,
+        generation: this.#generation.id, sha256: this.#generation.sha256 },
       `ready: ${workers} worker(s) listening on ${listeners.join(', ')}`,
     );
   }
@@ -120,6 +138,45 @@ export class Master implements MasterBackend {
     return started;
   }
 
+  async #startMetricsListener(): Promise<MetricsListener | undefined> {
+    const config = this.#config.metrics;
+    if (config === undefined) return undefined;
+    this.#processSampler ??= new ProcessSampler();
+    try {
+      return await startMetricsListener(config, () => this.scrape(), (err) =>
+        this.#logger.warn({ event: 'metrics_scrape_failed', message: err.message }, `metrics scrape failed: ${err.message}`),
+      );
+    } catch (err) {
+      // As with the admin sockets, traffic matters more: say why metrics are missing, keep serving.
+      this.#logger.error({ event: 'metrics_listener_failed', address: config.address, port: config.port, message: (err as Error).message }, 'metrics listener not started');
+      return undefined;
+    }
+  }
+
+  /** The Prometheus text of the whole pod: every worker's figures summed, plus the master's own. */
+  async scrape(): Promise<string> {
+    const { view, stale } = await this.#metrics.collect();
+    const rows = this.#pool.rows();
+    this.#processSampler ??= new ProcessSampler();
+    return renderScrape(view, {
+      generation: this.#generation.id,
+      sha256: this.#generation.sha256,
+      reloadsOk: this.#reloads,
+      reloadsFailed: this.#reloadsFailed,
+      lastSuccessfulReloadSecs: this.#lastSuccessAt / 1000,
+      lastReloadOk: this.#lastReload === undefined ? undefined : this.#lastReload.result === 'ok',
+      workerRespawns: rows.reduce((sum, r) => sum + r.respawns, 0),
+      liveWorkers: this.#pool.liveCount,
+      staleWorkers: stale,
+      startTimeSecs: this.#startedAt / 1000,
+      master: this.#processSampler.take(),
+    });
+  }
+
+  async stat(): Promise<AggregatedView> {
+    return (await this.#metrics.collect()).view;
+  }
+
   // ---- reload and restart -------------------------------------------------------------------
 
   reload(): Promise<ReloadOutcome> {
@@ -141,6 +198,7 @@ export class Master implements MasterBackend {
       const staticChanges = changedStaticKeys(this.#config, loaded.config);
       this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
       const failures = await this.#pool.applyAll(this.#generation);
+      this.#metrics.reloaded();
       outcome = failures.length
         ? { ok: false, message: failures.map((f) => f.message).join('; ') }
         : { ok: true, warnings: staticChanges.map((key) => `${key} changed: restart required to apply it (use the restart command)`) };
@@ -172,11 +230,13 @@ export class Master implements MasterBackend {
     const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
     const previous = { config: this.#config, generation: this.#generation };
     // The master keeps its admin sockets; everything else is what the new workers start with.
-    const { admin_socket_path, admin_socket_mode, admin_sockets } = this.#config;
+    const { admin_socket_path, admin_socket_mode, admin_sockets, metrics: metricsBefore } = this.#config;
     this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
     this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
     const { replaced, failure } = await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
+    if (replaced > 0) this.#metrics.reloaded();
     if (failure === undefined) {
+      if (JSON.stringify(metricsBefore) !== JSON.stringify(this.#config.metrics)) await this.#restartMetricsListener();
       return { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
     }
     if (replaced === 0) {
@@ -197,6 +257,7 @@ export class Master implements MasterBackend {
     if (outcome.ok) {
       this.#reloads++;
       this.#lastReload = { at: new Date(), result: 'ok', message: null };
+      this.#lastSuccessAt = this.#lastReload.at.getTime();
       const warnings = outcome.warnings.length ? { warnings: outcome.warnings } : {};
       this.#logger.info({ ...fields, result: 'ok', ...warnings }, `${kind} applied generation ${this.#generation.id}`);
     } else {
@@ -204,6 +265,12 @@ export class Master implements MasterBackend {
       this.#lastReload = { at: new Date(), result: 'failed', message: outcome.message };
       this.#logger.error({ ...fields, result: 'failed', message: outcome.message }, `${kind} failed; the running config keeps serving: ${outcome.message}`);
     }
+  }
+
+  /** `restart` applies a changed `[metrics]` table: the master owns that listener. */
+  async #restartMetricsListener(): Promise<void> {
+    await this.#metricsListener?.close();
+    this.#metricsListener = await this.#startMetricsListener();
   }
 
   // ---- shutdown -----------------------------------------------------------------------------
@@ -228,7 +295,7 @@ export class Master implements MasterBackend {
       const timeoutMs = this.#config.shutdown_timeout_secs * 1000;
       this.#logger.info({ event: 'draining', reason, timeout_ms: timeoutMs }, `${reason}: draining for up to ${timeoutMs} ms`);
       await this.#queue.run(() => this.#pool.drainAll(timeoutMs));
-      await Promise.all(this.#adminSockets.map((s) => s.close()));
+      await Promise.all([...this.#adminSockets.map((s) => s.close()), this.#metricsListener?.close()]);
       this.#logger.info({ event: 'shutdown' }, 'stopped');
       this.#logger.flush();
       process.exit(0);

@@ -1,6 +1,7 @@
 // The messages master and workers exchange over the node:cluster IPC channel.
 import type { Generation } from '../config/generation.ts';
 import type { ListenerConfig, LoggingConfig } from '../config/schema.ts';
+import type { WorkerFigures } from '../metrics/figures.ts';
 
 export interface WorkerInit {
   relativePid: number;
@@ -15,12 +16,14 @@ export type MasterToWorker =
   | { type: 'init'; init: WorkerInit }
   | { type: 'apply'; generation: Generation }
   | { type: 'command'; requestId: number; line: string }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'drain'; timeoutMs: number }
+  | { type: 'collect_figures'; requestId: number };
 
 export type WorkerToMaster =
   | { type: 'ready'; listeners: string[] }
   | { type: 'init_failed'; message: string }
   | { type: 'applied'; generationId: number }
   | { type: 'apply_failed'; generationId: number; message: string }
-  | { type: 'command_reply'; requestId: number; text: string };
+  | { type: 'command_reply'; requestId: number; text: string }
+  | { type: 'figures'; requestId: number; figures: WorkerFigures };
 

@@ -4,6 +4,10 @@
 import { runWorkerCommand } from '../admin/worker-commands.ts';
 import type { InfoFields, StatusOutcome, WorkerBackend } from '../admin/backend.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { FiguresAggregator, type AggregatedView } from '../metrics/aggregator.ts';
+import type { WorkerFigures } from '../metrics/figures.ts';
+import { seriesOf } from '../metrics/series.ts';
+import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
@@ -21,6 +25,7 @@ class Worker implements WorkerBackend {
   readonly #init: WorkerInit;
   readonly #server: ProxyServer;
   readonly #logger: Logger;
+  readonly #metrics = new WorkerMetrics();
   #reloads = 0;
   #draining: Promise<void> | undefined;
 
@@ -29,6 +34,7 @@ class Worker implements WorkerBackend {
     this.#logger = createLogger({ level: init.logging.level, component: 'worker', bindings: { relative_pid: init.relativePid } });
     this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log });
     this.#server.apply(init.generation);
+    this.#metrics.recordsFor(init.generation);
   }
 
   async start(): Promise<void> {
@@ -41,6 +47,7 @@ class Worker implements WorkerBackend {
       case 'apply':
         try {
           this.#server.apply(message.generation);
+          this.#metrics.recordsFor(message.generation);
           this.#reloads++;
           send({ type: 'applied', generationId: message.generation.id });
         } catch (err) {
@@ -52,6 +59,9 @@ class Worker implements WorkerBackend {
         return;
       case 'drain':
         void this.drain(message.timeoutMs);
+        return;
+      case 'collect_figures':
+        send({ type: 'figures', requestId: message.requestId, figures: this.#figures() });
         return;
       case 'init':
         return;
@@ -96,6 +106,17 @@ class Worker implements WorkerBackend {
       active_connections: stats.activeConnections,
       active_requests: stats.activeRequests,
     };
+  }
+
+  #figures(): WorkerFigures {
+    return this.#metrics.figures({ clientConnections: this.#server.stats().activeConnections, upstreams: [] });
+  }
+
+  /** This worker's own figures in the shape of the master's sum, for `@1 show stat`. */
+  stat(): AggregatedView {
+    const own = new FiguresAggregator();
+    own.record(process.pid, this.#init.relativePid, this.#figures());
+    return own.view(seriesOf(this.#server.generation?.sites ?? []), new Set([process.pid]));
   }
 
   sites(): string[] {

@@ -7,6 +7,7 @@ import { WorkerApplyError, WorkerStartError, WorkerUnavailableError } from '../e
 import type { Generation } from '../config/generation.ts';
 import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
+import type { WorkerFigures } from '../metrics/figures.ts';
 import { VERSION } from '../version.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 import { workerExecArgv } from './worker-flags.ts';
@@ -17,6 +18,8 @@ export const APPLY_TIMEOUT_MS = 10_000;
 export const WORKER_START_TIMEOUT_MS = 15_000;
 /** A routed admin command must be answered within this time. */
 export const WORKER_COMMAND_TIMEOUT_MS = 5_000;
+/** A worker must send its metrics figures within this time, or the master uses its last ones. */
+export const FIGURES_TIMEOUT_MS = 1_000;
 /** First respawn delay after a crash; doubles with each quick crash in a row. */
 export const RESPAWN_MIN_DELAY_MS = 100;
 /** Respawn delay never exceeds this, however long a crash loop lasts. */
@@ -44,6 +47,7 @@ class WorkerProcess {
   readonly ready: Promise<string[]>;
   readonly #applies = new Map<number, Pending<void>>();
   readonly #commands = new Map<number, Pending<string>>();
+  readonly #figures = new Map<number, Pending<WorkerFigures>>();
   #nextRequestId = 1;
   #readyPending: Pending<string[]> | undefined;
 
@@ -77,16 +81,22 @@ class WorkerProcess {
     return this.#request(this.#commands, requestId, WORKER_COMMAND_TIMEOUT_MS, () => this.send({ type: 'command', requestId, line }));
   }
 
+  figures(): Promise<WorkerFigures> {
+    const requestId = this.#nextRequestId++;
+    return this.#request(this.#figures, requestId, FIGURES_TIMEOUT_MS, () => this.send({ type: 'collect_figures', requestId }));
+  }
+
   /** Fails everything still waiting on this worker; called when it exits. */
   abandon(reason: string): void {
     const err = new Error(reason);
-    for (const pending of [this.#readyPending, ...this.#applies.values(), ...this.#commands.values()]) {
+    for (const pending of [this.#readyPending, ...this.#applies.values(), ...this.#commands.values(), ...this.#figures.values()]) {
       if (!pending) continue;
       clearTimeout(pending.timer);
       pending.reject(err);
     }
     this.#applies.clear();
     this.#commands.clear();
+    this.#figures.clear();
     this.#readyPending = undefined;
   }
 
@@ -137,6 +147,9 @@ class WorkerProcess {
         return;
       case 'command_reply':
         this.#settle(this.#commands, message.requestId, { value: message.text });
+        return;
+      case 'figures':
+        this.#settle(this.#figures, message.requestId, { value: message.figures });
         return;
     }
   }
@@ -222,6 +235,26 @@ export class WorkerPool {
     } catch (err) {
       throw new WorkerUnavailableError(name, (err as Error).message);
     }
+  }
+
+  /** Every process serving or draining now, by pid; the master's metrics sum over these. */
+  alivePids(): Set<number> {
+    return new Set(this.#serving().map((w) => w.pid));
+  }
+
+  /**
+   * Asks every serving or draining worker for its metrics figures at once. A worker that does
+   * not answer within FIGURES_TIMEOUT_MS (busy, or just dying) yields `figures: undefined`.
+   */
+  collectFigures(): Promise<{ pid: number; relativePid: number; figures: WorkerFigures | undefined }[]> {
+    return Promise.all(
+      this.#serving().map(async (w) => ({ pid: w.pid, relativePid: w.slot, figures: await w.figures().catch(() => undefined) })),
+    );
+  }
+
+  #serving(): WorkerProcess[] {
+    const all = [...this.#slots.flatMap((s) => (s.current ? [s.current] : [])), ...this.#retiring];
+    return [...new Set(all)].filter((w) => w.listening && !w.worker.isDead());
   }
 
   rows(): ProcessRow[] {

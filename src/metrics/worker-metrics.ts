@@ -1,0 +1,53 @@
+// A worker's metrics: the records of the running generation's series, the process sampler, and
+// the figures the master collects. The request path reaches the records through the compiled
+// generation (CompiledSite.metrics); this object only makes and reports them.
+import type { Generation } from '../config/generation.ts';
+import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
+import { RecordBook, recordFigures, type TrafficRecord } from './recorder.ts';
+import { UNROUTED_SITE, seriesOf } from './series.ts';
+
+export interface SiteRecords {
+  site: TrafficRecord;
+  /** In the order of the site's `upstream` list. */
+  servers: TrafficRecord[];
+}
+
+export interface GenerationRecords {
+  /** In the order of the generation's sites. */
+  sites: SiteRecords[];
+  /** Requests no site took. */
+  unrouted: TrafficRecord;
+}
+
+/** What only the running server knows when the master collects. */
+export interface LiveFigures {
+  clientConnections: number;
+  upstreams: UpstreamFigures[];
+  counters?: Record<string, number>;
+}
+
+export class WorkerMetrics {
+  readonly #book = new RecordBook();
+  readonly #sampler = new ProcessSampler();
+  #generationId = 0;
+
+  /** The records for `generation`'s series, keeping those of series the last one had too. */
+  recordsFor(generation: Generation): GenerationRecords {
+    const sites = seriesOf(generation.sites).map((s) => ({ site: this.#book.take(s.site), servers: s.servers.map((l) => this.#book.take(l)) }));
+    const unrouted = this.#book.take({ site: UNROUTED_SITE });
+    this.#book.commit();
+    this.#generationId = generation.id;
+    return { sites, unrouted };
+  }
+
+  figures(live: LiveFigures): WorkerFigures {
+    return {
+      generationId: this.#generationId,
+      records: [...this.#book.records()].map(recordFigures),
+      upstreams: live.upstreams,
+      clientConnections: live.clientConnections,
+      counters: live.counters ?? {},
+      process: this.#sampler.take(),
+    };
+  }
+}

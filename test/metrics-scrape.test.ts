@@ -1,0 +1,63 @@
+// The master's Prometheus listener on the real binary with 2 workers: a well-formed scrape
+// (checked by a strict text-format parser), the config info metric following reloads, series of
+// a removed site leaving the scrape, `show stat` on the master and on one worker.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { exchange } from './admin-fixture.ts';
+import { METRICS_TABLE, fetchText, metricsAddress, scrape } from './helpers/metrics.ts';
+import { sampleValue } from './helpers/prom-text.ts';
+import { startProxy } from './helpers/proxy-process.ts';
+
+const site = (host: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "http://127.0.0.1:9"\n${extra}\n`;
+
+test('the scrape parses strictly; config_info, reload counters and site series follow reloads', async (t) => {
+  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test') + site('b.test', 'name = "bee"\n') });
+  const address = await metricsAddress(proxy);
+  const reply = await fetchText(`http://${address}/metrics`);
+  assert.equal(reply.status, 200);
+  assert.equal(reply.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+
+  let families = await scrape(proxy);
+  const info = JSON.parse(await exchange(proxy.socketPath, 'show info json\n')) as { config_sha256: string; generation: number };
+  assert.equal(sampleValue(families, 'reverse_proxy_config_info', { generation: '1', sha256: info.config_sha256 }), 1);
+  assert.equal(sampleValue(families, 'reverse_proxy_workers'), 2);
+  assert.equal(sampleValue(families, 'reverse_proxy_reloads_total', { result: 'ok' }), 0);
+  assert.equal(sampleValue(families, 'reverse_proxy_last_reload_success'), undefined, 'absent before the first reload');
+  for (const name of ['a.test', 'bee', '(none)']) assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: name, code_class: '2xx' }), 0, name);
+  assert.equal(sampleValue(families, 'reverse_proxy_server_up', { site: 'bee', server: 'http://127.0.0.1:9' }), 1);
+  const pids = families.get('reverse_proxy_process_resident_memory_bytes')!.samples.map((s) => s.labels.relative_pid);
+  assert.deepEqual(pids, ['0', '1', '2'], 'one RSS per process: master and both workers');
+  for (const s of families.get('reverse_proxy_process_resident_memory_bytes')!.samples) assert.ok(s.value > 1e6, `${s.value} bytes`);
+
+  // The site named "bee" goes away; a.test stays. Its series leave the scrape, the SHA changes.
+  await proxy.writeConfig(METRICS_TABLE + site('a.test'));
+  assert.equal(await exchange(proxy.socketPath, 'reload\n'), '{"status":"ok"}\n');
+  families = await scrape(proxy);
+  const after = JSON.parse(await exchange(proxy.socketPath, 'show info json\n')) as { config_sha256: string };
+  assert.notEqual(after.config_sha256, info.config_sha256);
+  assert.deepEqual(families.get('reverse_proxy_config_info')!.samples.map((s) => s.labels), [{ generation: '2', sha256: after.config_sha256 }]);
+  assert.equal(sampleValue(families, 'reverse_proxy_reloads_total', { result: 'ok' }), 1);
+  assert.equal(sampleValue(families, 'reverse_proxy_last_reload_success'), 1);
+  const sites = new Set([...families.values()].flatMap((f) => f.samples.map((s) => s.labels.site)).filter((s) => s !== undefined));
+  assert.deepEqual([...sites].sort(), ['(none)', 'a.test']);
+
+  // A failed reload counts as failed and keeps the running config's info.
+  await proxy.writeConfig('[[sites]]\nhost = 3\n');
+  assert.match(await exchange(proxy.socketPath, 'reload\n'), /"status":"error"/);
+  families = await scrape(proxy);
+  assert.equal(sampleValue(families, 'reverse_proxy_reloads_total', { result: 'failed' }), 1);
+  assert.equal(sampleValue(families, 'reverse_proxy_last_reload_success'), 0);
+  assert.equal(sampleValue(families, 'reverse_proxy_config_info', { generation: '2', sha256: after.config_sha256 }), 1);
+
+  assert.equal((await fetchText(`http://${address}/other`)).status, 404);
+});
+
+test('show stat answers on the master and on one worker, with a row per site and server', async (t) => {
+  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test') });
+  const header = '# pxname,svname,req_tot,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,scur,bin,bout,p50_ms,p99_ms,status';
+  const expected = [header, 'a.test,SITE,0,0,0,0,0,0,0,0,0,,,UP', 'a.test,http://127.0.0.1:9,0,0,0,0,0,0,0,0,0,,,UP', '(none),SITE,0,0,0,0,0,0,0,0,0,,,-', ''].join('\n');
+  assert.equal(await exchange(proxy.socketPath, 'show stat\n'), expected);
+  assert.equal(await exchange(proxy.socketPath, '@1 show stat\n'), expected);
+  const rows = JSON.parse(await exchange(proxy.socketPath, '@2 show stat json\n')) as { site: string; server: string | null; requests: number }[];
+  assert.deepEqual(rows.map((r) => [r.site, r.server, r.requests]), [['a.test', null, 0], ['a.test', 'http://127.0.0.1:9', 0], ['(none)', null, 0]]);
+});
