@@ -2,9 +2,8 @@
 // else is a short plain-text refusal. The master serves no traffic, so this is a plain
 // node:http server; scrapers never need a long-lived connection.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { MetricsConfig } from '../config/schema.ts';
-import { http } from '../node-http.ts';
+import { http, listenEndpoint, type ListeningEndpoint } from '../node-http.ts';
 import { METRICS_CONTENT_TYPE } from './text-format.ts';
 
 /** Keep-alive on the metrics listener: long enough for one scrape, short enough to hold nothing. */
@@ -12,10 +11,7 @@ export const METRICS_KEEP_ALIVE_MS = 1_000;
 /** A scrape whose answer takes longer than this fails with 503 rather than hanging the scraper. */
 export const SCRAPE_TIMEOUT_MS = 5_000;
 
-export interface MetricsListener {
-  address: AddressInfo;
-  close(): Promise<void>;
-}
+export type MetricsListener = ListeningEndpoint;
 
 export async function startMetricsListener(config: MetricsConfig, scrape: () => Promise<string>, onError: (err: Error) => void): Promise<MetricsListener> {
   const server: Server = http.createServer((req, res) => {
@@ -41,19 +37,5 @@ export async function startMetricsListener(config: MetricsConfig, scrape: () => 
       .finally(() => clearTimeout(timer));
   });
   server.keepAliveTimeout = METRICS_KEEP_ALIVE_MS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenEndpoint(server, config.port, config.address);
 }

@@ -33,7 +33,7 @@ export class WorkerMetrics {
 
   /** The records for `generation`'s series, keeping those of series the last one had too. */
   recordsFor(generation: Generation): GenerationRecords {
-    const sites = seriesOf(generation.sites).map((s) => ({ site: this.#book.take(s.site), servers: s.servers.map((l) => this.#book.take(l)) }));
+    const sites = seriesOf(generation).map((s) => ({ site: this.#book.take(s.site), servers: s.servers.map((l) => this.#book.take(l)) }));
     const unrouted = this.#book.take({ site: UNROUTED_SITE });
     this.#book.commit();
     this.#generationId = generation.id;

@@ -2,8 +2,7 @@
 // Prometheus. Health reflects the reloader itself (its watcher runs), not the proxy: restarting
 // the reloader because the proxy is down would help nobody.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { http } from '../node-http.ts';
+import { http, listenEndpoint, type ListeningEndpoint } from '../node-http.ts';
 import { METRICS_CONTENT_TYPE, type ReloaderMetrics } from './metrics.ts';
 
 /** Probes and scrapers never need a long-lived connection. */
@@ -16,11 +15,7 @@ export interface StatusServerOptions {
   watching: () => boolean;
 }
 
-export interface StatusServer {
-  /** The address actually bound (port 0 picks a free one). */
-  address: AddressInfo;
-  close(): Promise<void>;
-}
+export type StatusServer = ListeningEndpoint;
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const server: Server = http.createServer((req, res) => {
@@ -37,19 +32,5 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     }
   });
   server.keepAliveTimeout = STATUS_KEEP_ALIVE_MS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenEndpoint(server, options.port, options.host);
 }

@@ -81,7 +81,7 @@ export class Master implements MasterBackend {
         shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
       }),
     });
-    this.#metrics = new MetricsHub(this.#pool, () => ({ generationId: this.#generation.id, series: seriesOf(this.#generation.sites) }));
+    this.#metrics = new MetricsHub(this.#pool, () => ({ generationId: this.#generation.id, series: seriesOf(this.#generation) }));
   }
 
   /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */

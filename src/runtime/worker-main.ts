@@ -116,7 +116,7 @@ class Worker implements WorkerBackend {
   stat(): AggregatedView {
     const own = new FiguresAggregator();
     own.record(process.pid, this.#init.relativePid, this.#figures());
-    return own.view(seriesOf(this.#server.generation?.sites ?? []), new Set([process.pid]));
+    return own.view(seriesOf(this.#server.generation ?? { sites: [] }), new Set([process.pid]));
   }
 
   sites(): string[] {
