@@ -154,22 +154,15 @@ function hasLineEnd(buf: Buffer, start: number, end: number): boolean {
 
 const VERSION_MALFORMED = -1;
 const VERSION_UNSUPPORTED = -2;
-const MAX_VERSION_DIGITS = 3;
 
-/** 0 or 1 for `HTTP/1.0` / `HTTP/1.1` at `at`; VERSION_UNSUPPORTED for any other `HTTP/d.d`; else VERSION_MALFORMED. */
+/** 0 or 1 for `HTTP/1.0` / `HTTP/1.1` at `at`; VERSION_UNSUPPORTED for any other `HTTP/DIGIT.DIGIT` (RFC 9112 §2.3); else VERSION_MALFORMED. */
 function httpVersion(buf: Buffer, at: number, end: number): 0 | 1 | typeof VERSION_MALFORMED | typeof VERSION_UNSUPPORTED {
-  if (end - at < 8 || !equalsExactly(buf, at, 'HTTP/')) return VERSION_MALFORMED;
-  if (buf[at + 5] === 0x31 && buf[at + 6] === 0x2e && (buf[at + 8]! < 0x30 || buf[at + 8]! > 0x39)) {
-    if (buf[at + 7] === 0x31) return 1;
-    if (buf[at + 7] === 0x30) return 0;
-  }
-  let p = at + 5;
-  const major = p;
-  while (p < end && isDigit(buf[p]!)) p++;
-  if (p === major || p - major > MAX_VERSION_DIGITS || buf[p] !== 0x2e) return VERSION_MALFORMED;
-  const minor = ++p;
-  while (p < end && isDigit(buf[p]!)) p++;
-  return p === minor || p - minor > MAX_VERSION_DIGITS ? VERSION_MALFORMED : VERSION_UNSUPPORTED;
+  if (end - at < 8 || !equalsExactly(buf, at, 'HTTP/') || buf[at + 6] !== 0x2e) return VERSION_MALFORMED;
+  const major = buf[at + 5]!;
+  const minor = buf[at + 7]!;
+  if (!isDigit(major) || !isDigit(minor) || isDigit(buf[at + 8]!)) return VERSION_MALFORMED;
+  if (major === 0x31 && (minor === 0x30 || minor === 0x31)) return minor === 0x31 ? 1 : 0;
+  return VERSION_UNSUPPORTED;
 }
 
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
