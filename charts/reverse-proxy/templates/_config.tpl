@@ -28,6 +28,9 @@ every number in values as a float; whole ones are turned back into integers so t
   "logging" (dict "level" $c.logging.level "access_log" $c.logging.accessLog)
   "sites" $sites
 -}}
+{{- if .Values.metrics.enabled -}}
+{{- $_ := set $doc "metrics" (dict "address" "0.0.0.0" "port" (int64 .Values.metrics.port)) -}}
+{{- end -}}
 {{- include "reverse-proxy.config.wholeNumbers" (list $doc "workers" "shutdown_timeout_secs") -}}
 {{- include "reverse-proxy.config.wholeNumbers" (list (first $doc.listeners) "port") -}}
 # Rendered by the reverse-proxy Helm chart from its `config` values: change those, not this file.

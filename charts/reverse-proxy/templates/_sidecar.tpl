@@ -22,6 +22,11 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     - name: http
       containerPort: {{ .Values.config.port }}
       protocol: TCP
+    {{- if .Values.metrics.enabled }}
+    - name: metrics
+      containerPort: {{ .Values.metrics.port }}
+      protocol: TCP
+    {{- end }}
   {{- with .Values.proxy.extraEnv }}
   env:
     {{- toYaml . | nindent 4 }}
