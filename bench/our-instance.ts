@@ -27,6 +27,8 @@ export interface OurConfig {
   variant?: number;
   /** A catch-all site (the default); without it, unknown hosts get 404. */
   defaultSite?: boolean;
+  /** Port of the master's `[metrics]` listener on 127.0.0.1; absent means metrics off. */
+  metricsPort?: number;
 }
 
 export function ourConfigToml(c: OurConfig): string {
@@ -44,7 +46,7 @@ access_log = ${c.accessLog}
 [[listeners]]
 address = "127.0.0.1"
 port = ${c.port}
-
+${c.metricsPort === undefined ? '' : `\n[metrics]\naddress = "127.0.0.1"\nport = ${c.metricsPort}\n`}
 ${c.defaultSite === false ? '' : `[[sites]]\ndefault = true\nupstream = ${upstream}\n`}
 ${sites.join('\n')}`;
 }

@@ -1,0 +1,106 @@
+// The master's sum of worker figures, on figures made by real worker records: counters carried
+// when a process goes, gauges not; series a reload removes dropped; the since-reload counts of
+// `show stat`; bucket edges and the interpolated quantiles.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FiguresAggregator } from '../src/metrics/aggregator.ts';
+import { DURATION_BUCKETS_SECONDS, SLOT, bucketIndex, histogramCount, histogramQuantile, statusClassIndex } from '../src/metrics/layout.ts';
+import { NO_REASON, REASON_INDEX, requestFinished, requestRefused, requestStarted } from '../src/metrics/recorder.ts';
+import { seriesOf } from '../src/metrics/series.ts';
+import { WorkerMetrics, type GenerationRecords } from '../src/metrics/worker-metrics.ts';
+import { siteSchema, type SiteConfig } from '../src/config/schema.ts';
+
+const site = (host: string): SiteConfig => siteSchema.parse({ host, upstream: 'http://127.0.0.1:9' });
+const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), sites });
+
+function serve(records: GenerationRecords, count: number, status = 200, ms = 3): void {
+  const { site: record, servers } = records.sites[0]!;
+  for (let i = 0; i < count; i++) {
+    requestStarted(record);
+    requestStarted(servers[0]!);
+    requestFinished(servers[0]!, status, NO_REASON, 10, 100, ms, ms / 2);
+    requestFinished(record, status, NO_REASON, 10, 100, ms, ms / 2);
+  }
+}
+
+const figures = (worker: WorkerMetrics) => worker.figures({ clientConnections: 1, upstreams: [] });
+
+test('a dead worker’s counters are carried, its gauges are not, and the sum never drops', () => {
+  const sites = [site('a.test')];
+  const series = seriesOf({ sites });
+  const aggregator = new FiguresAggregator();
+  const one = new WorkerMetrics();
+  const two = new WorkerMetrics();
+  const recordsOne = one.recordsFor(generation(1, sites));
+  const recordsTwo = two.recordsFor(generation(1, sites));
+  serve(recordsOne, 5);
+  serve(recordsTwo, 3, 404);
+  requestStarted(recordsOne.sites[0]!.site); // one still in flight in worker 1
+  aggregator.record(101, 1, figures(one));
+  aggregator.record(102, 2, figures(two));
+  let view = aggregator.view(series, new Set([101, 102]));
+  const a = () => view.records.find((r) => r.labels.site === 'a.test' && r.labels.server === undefined)!;
+  assert.equal(a().total[SLOT.statusClass + statusClassIndex(200)], 5);
+  assert.equal(a().total[SLOT.statusClass + statusClassIndex(404)], 3);
+  assert.equal(a().total[SLOT.inFlight], 1);
+  assert.equal(view.clientConnections, 2);
+
+  // Worker 1 dies; its replacement (pid 103) starts from zero and serves 2.
+  aggregator.forgetExcept(new Set([102]), 1);
+  const replacement = new WorkerMetrics();
+  serve(replacement.recordsFor(generation(1, sites)), 2);
+  aggregator.record(103, 1, figures(replacement));
+  view = aggregator.view(series, new Set([102, 103]));
+  assert.equal(a().total[SLOT.statusClass + statusClassIndex(200)], 7, '5 carried + 2 new');
+  assert.equal(histogramCount(a().total, SLOT.duration), 10);
+  assert.equal(a().total[SLOT.inFlight], 0, 'the dead worker’s in-flight request is not carried');
+  assert.equal(view.clientConnections, 2, 'live workers only');
+  assert.deepEqual(view.processes.map((p) => p.relativePid), [1, 2]);
+});
+
+test('a reload drops removed series from workers and carried totals, and restarts since-reload counts', () => {
+  const before = [site('a.test'), site('b.test')];
+  const after = [site('a.test')];
+  const aggregator = new FiguresAggregator();
+  const worker = new WorkerMetrics();
+  const records = worker.recordsFor(generation(1, before));
+  serve(records, 4);
+  requestRefused(records.unrouted, 404, REASON_INDEX.no_route, 0, 20, 0.1);
+  aggregator.record(7, 1, figures(worker));
+  aggregator.forgetExcept(new Set(), 1); // it died: everything is carried now
+  const fresh = new WorkerMetrics();
+  serve(fresh.recordsFor(generation(2, after)), 1);
+  aggregator.reloaded(seriesOf({ sites: after }));
+  aggregator.record(8, 1, figures(fresh));
+  const view = aggregator.view(seriesOf({ sites: after }), new Set([8]));
+  assert.deepEqual(view.records.map((r) => [r.labels.site, r.labels.server]), [['a.test', undefined], ['a.test', 'http://127.0.0.1:9'], ['(none)', undefined]]);
+  const a = view.records[0]!;
+  assert.equal(histogramCount(a.total, SLOT.duration), 5, 'cumulative: 4 carried + 1');
+  assert.equal(histogramCount(a.sinceReload, SLOT.duration), 1, 'since the reload: only the new one');
+  assert.equal(view.records[2]!.total[SLOT.reason + REASON_INDEX.no_route], 1);
+});
+
+test('a worker keeps a site’s record across its own reload and counts since it separately', () => {
+  const worker = new WorkerMetrics();
+  const first = worker.recordsFor(generation(1, [site('a.test')]));
+  serve(first, 3);
+  const second = worker.recordsFor(generation(2, [site('a.test'), site('c.test')]));
+  assert.equal(second.sites[0]!.site, first.sites[0]!.site, 'the same record object');
+  serve(second, 1);
+  const record = figures(worker).records.find((r) => r.labels.site === 'a.test' && r.labels.server === undefined)!;
+  assert.equal(histogramCount(record.total, SLOT.duration), 4);
+  assert.equal(histogramCount(record.sinceReload, SLOT.duration), 1);
+});
+
+test('buckets hold values up to their bound; quantiles interpolate inside a bucket', () => {
+  assert.equal(bucketIndex(0.5), 0, '0.5 ms is in the 0.0005 s bucket');
+  assert.equal(bucketIndex(0.5001), 1);
+  assert.equal(bucketIndex(60_000), DURATION_BUCKETS_SECONDS.length - 1);
+  assert.equal(bucketIndex(60_001), DURATION_BUCKETS_SECONDS.length, '+Inf');
+  const values = new Float64Array(SLOT.counterEnd + 1);
+  values[SLOT.duration.buckets + bucketIndex(4)] = 100; // (2.5 ms, 5 ms]
+  assert.equal(histogramQuantile(values, SLOT.duration, 0.5), 0.00375);
+  assert.equal(histogramQuantile(new Float64Array(SLOT.counterEnd), SLOT.duration, 0.5), undefined);
+  assert.equal(statusClassIndex(99), 4, 'out of range counts as 5xx');
+  assert.equal(statusClassIndex(600), 4);
+});
