@@ -21,6 +21,8 @@ export interface MasterFacts {
   staleWorkers: number;
   startTimeSecs: number;
   master: ProcessFigures;
+  /** Families the master computes itself beyond these (e.g. certificate expiry), appended as given. */
+  extra?: readonly Family[];
 }
 
 /**
@@ -132,6 +134,7 @@ export function renderScrape(view: AggregatedView, facts: MasterFacts): string {
     ),
     ...processFamilies(view, facts.master),
     ...Object.entries(WORKER_COUNTERS).map(([name, help]) => ({ name, help, type: 'counter' as const, samples: [{ labels: {}, value: view.counters.get(name) ?? 0 }] })),
+    ...(facts.extra ?? []),
   ];
   return renderFamilies(families);
 }
