@@ -67,6 +67,18 @@ export class AdminUnreachableError extends ReverseProxyError {
   }
 }
 
+/**
+ * The admin socket file belongs to a user who is neither this process's user nor root: another
+ * local user bound the path first. Neither the proxy nor a client talks to it.
+ */
+export class AdminSocketOwnerError extends ReverseProxyError {
+  readonly ownerUid: number;
+  constructor(path: string, ownerUid: number, owner: string, consequence: string) {
+    super('ERR_ADMIN_SOCKET_OWNER', `admin socket ${path} is owned by ${owner}, not by this user (uid ${process.getuid?.() ?? 'unknown'}) or root; ${consequence}`);
+    this.ownerUid = ownerUid;
+  }
+}
+
 /** A worker did not apply a new config generation (it failed, died or timed out). */
 export class WorkerApplyError extends ReverseProxyError {
   constructor(relativePid: number, reason: string) {

@@ -22,6 +22,7 @@ test('defaults: only --watch is required', () => {
     watchDirs: ['/etc/reverse-proxy'],
     configFile: '/etc/reverse-proxy/config.toml',
     socketPath: '/run/reverse-proxy/admin.sock',
+    socketOwner: undefined,
     debounceMs: DEFAULT_DEBOUNCE_MS,
     resyncSecs: DEFAULT_RESYNC_SECS,
     retryFailedSecs: DEFAULT_RETRY_FAILED_SECS,
@@ -39,6 +40,7 @@ test('every flag has an env var; flags win over env', () => {
     REVERSE_PROXY_WATCH: '/a, /b',
     REVERSE_PROXY_FILE: 'proxy.toml',
     REVERSE_PROXY_SOCKET: '/tmp/env.sock',
+    REVERSE_PROXY_SOCKET_OWNER: '1234',
     REVERSE_PROXY_DEBOUNCE_MS: '100',
     REVERSE_PROXY_RESYNC_SECS: '5',
     REVERSE_PROXY_RETRY_FAILED_SECS: '7',
@@ -52,6 +54,7 @@ test('every flag has an env var; flags win over env', () => {
   assert.deepEqual(fromEnv.watchDirs, ['/a', '/b']);
   assert.equal(fromEnv.configFile, '/a/proxy.toml');
   assert.equal(fromEnv.socketPath, '/tmp/env.sock');
+  assert.equal(fromEnv.socketOwner, 1234);
   assert.equal(fromEnv.debounceMs, 100);
   assert.equal(fromEnv.resyncSecs, 5);
   assert.equal(fromEnv.retryFailedSecs, 7);
@@ -61,11 +64,12 @@ test('every flag has an env var; flags win over env', () => {
   assert.deepEqual(fromEnv.listen, { host: '127.0.0.1', port: 9901 });
   assert.equal(fromEnv.logLevel, 'debug');
 
-  const flags = parseReloaderOptions(['--watch', '/c', '--watch=/d', '--file', '/abs/x.toml', '--socket', '/tmp/flag.sock', '--debounce-ms=0', '--log-level', 'warn'], env);
+  const flags = parseReloaderOptions(['--watch', '/c', '--watch=/d', '--file', '/abs/x.toml', '--socket', '/tmp/flag.sock', '--debounce-ms=0', '--log-level', 'warn', '--socket-owner', 'root'], env);
   assert.deepEqual(flags.watchDirs, ['/c', '/d']);
   assert.equal(flags.configFile, '/abs/x.toml');
   assert.equal(flags.socketPath, '/tmp/flag.sock');
   assert.equal(flags.debounceMs, 0);
+  assert.equal(flags.socketOwner, 0, 'a user name is resolved to its uid');
   assert.equal(flags.logLevel, 'warn');
   assert.equal(flags.resyncSecs, 5, 'unset flags still come from env');
 });

@@ -109,6 +109,7 @@ async function rig(t: TestContext, options: { retryFailedSecs?: number; listen?:
     retryFailedMaxSecs: 600,
     socketRetryMaxMs: 100,
     onReload: (report) => reports.push(report),
+    onRefused: () => undefined, // the peer's socket is this test's own
   });
   t.after(() => reconciler.stop());
   const settle = async (reason = 'test') => {

@@ -10,7 +10,9 @@ import { chmod, link, lstat, mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { AdminSocketUnsafeError } from '../errors.ts';
 import { MAX_SOCKET_PATH_BYTES, socketPathProblem } from '../config/socket-path.ts';
+import { sendCommand } from './client.ts';
 import { LIVENESS_PROBE_TIMEOUT_MS } from './limits.ts';
+import { checkSocketOwner } from './socket-owner.ts';
 
 /** Mode of a socket directory the proxy creates: others may traverse it; the socket's own mode decides who connects. */
 export const SOCKET_DIRECTORY_MODE = 0o755;
@@ -59,6 +61,34 @@ function probe(path: string): Promise<'live' | 'stale' | 'gone'> {
   });
 }
 
+/** What only our master answers to `show info json` with: its name and its role. */
+function isOurMasterReply(reply: string): boolean {
+  try {
+    const info = JSON.parse(reply) as { name?: unknown; process_type?: unknown };
+    return info.name === 'reverse-proxy' && info.process_type === 'master';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A live socket at our path is left alone only when it is another instance of ours: owned by
+ * our user (or root), which no other user can fake, and answering our protocol as a master.
+ * Anything else is an error naming what holds the path.
+ */
+async function identifyOccupant(path: string): Promise<void> {
+  checkSocketOwner(path, undefined, 'another user holds this path; refusing to use or remove it (choose a directory only the proxy can write to)');
+  let reply = '';
+  try {
+    reply = await sendCommand(path, 'show info json', LIVENESS_PROBE_TIMEOUT_MS);
+  } catch {
+    // A silent or vanished occupant is judged by the empty reply below.
+  }
+  if (!isOurMasterReply(reply)) {
+    throw new AdminSocketUnsafeError(path, 'is answered by a process that is not a reverse-proxy master (it does not reply to "show info json" as one); refusing to use or remove it');
+  }
+}
+
 /** What is at `path` now, removing it only when it is a socket nobody listens on. */
 async function clearStale(path: string): Promise<Occupant> {
   let info;
@@ -70,7 +100,10 @@ async function clearStale(path: string): Promise<Occupant> {
   }
   if (!info.isSocket()) throw new AdminSocketUnsafeError(path, describeNonSocket(info));
   const verdict = await probe(path);
-  if (verdict === 'live') return 'live';
+  if (verdict === 'live') {
+    await identifyOccupant(path);
+    return 'live';
+  }
   if (verdict === 'stale') {
     await unlink(path).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') throw new AdminSocketUnsafeError(path, `stale socket cannot be removed (${errnoCode(err) ?? 'unknown error'})`);

@@ -1,7 +1,8 @@
-// The client side of the admin socket, shared by `ctl` and the reloader: connect, send one
-// line, collect everything until the server closes.
+// The client side of the admin socket, shared by `ctl` and the reloader: check whose socket it
+// is, connect, send one line, collect everything until the server closes.
 import { connect } from 'node:net';
 import { AdminUnreachableError } from '../errors.ts';
+import { checkSocketOwner } from './socket-owner.ts';
 
 /** How long a client waits for the whole exchange before giving up. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
@@ -22,9 +23,31 @@ export function describeConnectError(err: NodeJS.ErrnoException): string {
   }
 }
 
-/** Sends `command` (a newline is added) and resolves with the server's whole reply. */
-export function sendCommand(socketPath: string, command: string, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): Promise<string> {
+/** Flag and variable that name the user a client should accept as the socket's owner. */
+export const SOCKET_OWNER_FLAG = '--socket-owner';
+export const SOCKET_OWNER_ENV = 'REVERSE_PROXY_SOCKET_OWNER';
+
+/**
+ * Throws AdminSocketOwnerError unless the socket belongs to this user, root, or
+ * `expectedOwner`: a client must never send `reload` to, or believe the answer of, a socket
+ * another local user put at the path.
+ */
+export function checkServerOwner(socketPath: string, expectedOwner: number | undefined): void {
+  checkSocketOwner(socketPath, expectedOwner, `refusing to talk to it; if the proxy runs as that user, name it with ${SOCKET_OWNER_FLAG} (env ${SOCKET_OWNER_ENV})`);
+}
+
+/**
+ * Sends `command` (a newline is added) and resolves with the server's whole reply. Rejects
+ * with AdminSocketOwnerError, before connecting, when the socket is not owned by a user we trust.
+ */
+export function sendCommand(socketPath: string, command: string, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS, expectedOwner?: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    try {
+      checkServerOwner(socketPath, expectedOwner);
+    } catch (err) {
+      reject(err);
+      return;
+    }
     const socket = connect(socketPath);
     const chunks: Buffer[] = [];
     let connected = false;

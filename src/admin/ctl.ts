@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { ReverseProxyError, UsageError } from '../errors.ts';
 import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
-import { sendCommand } from './client.ts';
+import { checkServerOwner, sendCommand, SOCKET_OWNER_ENV, SOCKET_OWNER_FLAG } from './client.ts';
+import { parseSocketOwner } from './socket-owner.ts';
 
 export const CTL_SOCKET_ENV = 'REVERSE_PROXY_SOCKET';
 /** Long enough for a reload that waits behind another one; a probe is cut short by kubelet anyway. */
@@ -14,7 +15,7 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR_REPLY = 1;
 export const EXIT_UNREACHABLE = 2;
 
-const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--timeout SECONDS] [COMMAND...]
+const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--socket-owner UID|NAME] [--timeout SECONDS] [COMMAND...]
 
 Sends COMMAND to the admin socket and prints the reply. Without COMMAND, runs the commands
 piped in, one per line (echo 'show proc' | reverse-proxy ctl), or on a terminal opens the
@@ -22,12 +23,15 @@ interactive master CLI with line editing and history ("help", "help <command>"; 
 "quit" or Ctrl-D).
 
   --socket PATH       admin socket (default: $${CTL_SOCKET_ENV}, else ${DEFAULT_ADMIN_SOCKET_PATH})
+  --socket-owner UID|NAME
+                      also accept a socket owned by this user (default: only a socket owned
+                      by this user or root is talked to; env $${SOCKET_OWNER_ENV})
   --timeout SECONDS   give up waiting for the reply after this long (default ${CTL_DEFAULT_TIMEOUT_MS / 1000})
   -h, --help          show this help
 
 Exit status: 0 the reply is ok (or a text reply was received), 1 the reply is an error (piped:
-any command's), 2 the socket could not be reached, the connection was lost, or the arguments
-are wrong.
+any command's), 2 the socket could not be reached, is owned by another user, the connection
+was lost, or the arguments are wrong.
 
 Examples:
   reverse-proxy ctl status
@@ -39,6 +43,8 @@ Examples:
 
 interface CtlArgs {
   socketPath: string;
+  /** A uid besides our own and root's whose socket we accept. */
+  expectedOwner: number | undefined;
   timeoutMs: number;
   command: string | undefined;
   help: boolean;
@@ -50,7 +56,7 @@ function parseCtlArgs(argv: string[]): CtlArgs {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { socket: { type: 'string', short: 's' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { socket: { type: 'string', short: 's' }, 'socket-owner': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -64,8 +70,10 @@ function parseCtlArgs(argv: string[]): CtlArgs {
   }
   const command = positionals.length > 0 ? positionals.join(' ') : undefined;
   if (command !== undefined && /[\r\n]/.test(command)) throw new UsageError('the command must be one line; separate several commands with ";"');
+  const owner = values['socket-owner'] || process.env[SOCKET_OWNER_ENV];
   return {
     socketPath: values.socket || process.env[CTL_SOCKET_ENV] || DEFAULT_ADMIN_SOCKET_PATH,
+    expectedOwner: owner ? parseSocketOwner(SOCKET_OWNER_FLAG, owner) : undefined,
     timeoutMs,
     command,
     help: values.help === true,
@@ -98,6 +106,12 @@ export async function ctlMain(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
+  try {
+    checkServerOwner(args.socketPath, args.expectedOwner);
+  } catch (err) {
+    process.stderr.write(`reverse-proxy ctl: ${(err as Error).message}\n`);
+    return EXIT_UNREACHABLE;
+  }
   if (args.command === undefined) {
     // Loaded only here: the readiness probe (`ctl status`) never needs it.
     const { runInteractiveSession, runPipedSession } = await import('./ctl-session.ts');
@@ -110,7 +124,7 @@ export async function ctlMain(argv: string[]): Promise<number> {
   }
   let reply: string;
   try {
-    reply = await sendCommand(args.socketPath, args.command, args.timeoutMs);
+    reply = await sendCommand(args.socketPath, args.command, args.timeoutMs, args.expectedOwner);
   } catch (err) {
     const message = err instanceof ReverseProxyError ? err.message : `cannot reach admin socket ${args.socketPath}`;
     process.stderr.write(`reverse-proxy ctl: ${message}\n`);

@@ -2,7 +2,7 @@
 // watcher, the periodic resync, the reconciler, Events and the status endpoint together, and
 // runs until SIGTERM/SIGINT.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../errors.ts';
+import { UsageError, type AdminSocketOwnerError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createEventSink } from './kube-events.ts';
 import { ReloaderMetrics } from './metrics.ts';
@@ -18,6 +18,8 @@ export const SHUTDOWN_GRACE_MS = 5_000;
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** The admin socket belongs to a user we do not trust (AdminSocketOwnerError). */
+export const EXIT_SOCKET_REFUSED = 2;
 
 /**
  * Resolves with the first stop signal. The handlers stay installed for the life of the process:
@@ -37,15 +39,18 @@ async function run(options: ReloaderOptions, logger: Logger): Promise<number> {
   const stopSignal = waitForStopSignal();
   const metrics = new ReloaderMetrics();
   const events = createEventSink(process.env, logger, metrics);
+  let refuse: (err: AdminSocketOwnerError) => void = () => undefined;
+  const refused = new Promise<AdminSocketOwnerError>((resolve) => (refuse = resolve));
   const reconciler = new Reconciler({
     configFile: options.configFile,
-    proxy: createProxyAdmin(options.socketPath, options.reloadTimeoutSecs * 1000),
+    proxy: createProxyAdmin(options.socketPath, options.reloadTimeoutSecs * 1000, options.socketOwner),
     logger,
     metrics,
     retryFailedSecs: options.retryFailedSecs,
     retryFailedMaxSecs: options.retryFailedMaxSecs,
     socketRetryMaxMs: options.socketRetryMaxMs,
     onReload: (report) => events.report(report),
+    onRefused: refuse,
   });
   const watcher = new MountWatcher({ dirs: options.watchDirs, debounceMs: options.debounceMs, logger, metrics, onChange: (reason) => reconciler.trigger(reason) });
 
@@ -79,15 +84,16 @@ async function run(options: ReloaderOptions, logger: Logger): Promise<number> {
   );
   reconciler.trigger('startup');
 
-  const signal = await stopSignal;
-  logger.info({ event: 'shutdown', signal }, 'stopping');
+  const stop = await Promise.race([stopSignal, refused]);
+  if (typeof stop === 'string') logger.info({ event: 'shutdown', signal: stop }, 'stopping');
+  else logger.fatal({ event: 'admin_socket_refused', code: stop.code, owner_uid: stop.ownerUid, err: stop.message }, stop.message);
   clearInterval(resync);
   await watcher.close();
   await withinGrace(reconciler.stop());
   await withinGrace(events.idle());
   await status?.close();
   logger.info({ event: 'reloader_stopped' }, 'stopped');
-  return EXIT_OK;
+  return typeof stop === 'string' ? EXIT_OK : EXIT_SOCKET_REFUSED;
 }
 
 /** Entry point of `reverse-proxy reloader`; resolves with the process exit code. */

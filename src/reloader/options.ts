@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
 import { LOG_LEVELS } from '../config/schema.ts';
 import { socketPathProblem } from '../config/socket-path.ts';
+import { parseSocketOwner } from '../admin/socket-owner.ts';
 import { UsageError } from '../errors.ts';
 
 export const DEFAULT_CONFIG_FILE_NAME = 'config.toml';
@@ -29,6 +30,8 @@ export interface ReloaderOptions {
   /** Absolute path of the config file: `--file` resolved inside the first watch dir. */
   configFile: string;
   socketPath: string;
+  /** A uid besides our own and root's whose admin socket the reloader accepts. */
+  socketOwner: number | undefined;
   debounceMs: number;
   resyncSecs: number;
   retryFailedSecs: number;
@@ -55,6 +58,7 @@ const FLAGS = {
   watch: { kind: 'dirs', value: 'DIR', help: 'directory to watch, normally the ConfigMap mount; repeatable (env: comma-separated)' },
   file: { kind: 'string', value: 'NAME', default: DEFAULT_CONFIG_FILE_NAME, help: 'config file inside the first --watch dir (or an absolute path)' },
   socket: { kind: 'string', value: 'PATH', default: DEFAULT_ADMIN_SOCKET_PATH, help: 'admin socket of the proxy (needs operator level)' },
+  'socket-owner': { kind: 'string', value: 'UID|NAME', help: 'also accept a socket owned by this user (by default only one owned by this user or root)' },
   'debounce-ms': { kind: 'integer', value: 'MS', min: 0, default: String(DEFAULT_DEBOUNCE_MS), help: 'quiet time after a change before comparing' },
   'resync-secs': { kind: 'integer', value: 'SECS', min: 1, default: String(DEFAULT_RESYNC_SECS), help: 'periodic comparison that catches missed events' },
   'retry-failed-secs': { kind: 'integer', value: 'SECS', min: 0, default: String(DEFAULT_RETRY_FAILED_SECS), help: 'first retry of a failed config; 0 waits for the next change' },
@@ -157,6 +161,9 @@ export function parseReloaderOptions(argv: readonly string[], env: NodeJS.Proces
   const socketProblem = socketPathProblem(socketPath);
   if (socketProblem) throw new UsageError(`--socket ${socketProblem}`);
 
+  const owner = one('socket-owner');
+  const socketOwner = owner === undefined ? undefined : parseSocketOwner('--socket-owner', owner);
+
   const logLevel = one('log-level')!;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level "${logLevel}": must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -165,6 +172,7 @@ export function parseReloaderOptions(argv: readonly string[], env: NodeJS.Proces
     watchDirs,
     configFile,
     socketPath,
+    socketOwner,
     debounceMs: integer('debounce-ms'),
     resyncSecs: integer('resync-secs'),
     retryFailedSecs: integer('retry-failed-secs'),

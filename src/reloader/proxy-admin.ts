@@ -1,6 +1,6 @@
 // The two admin-socket commands the reloader needs, with their replies checked against the
 // protocol: `show info json` (what the proxy runs) and `reload` (seed 000 reply).
-import { sendCommand } from '../admin/client.ts';
+import { DEFAULT_CLIENT_TIMEOUT_MS, sendCommand } from '../admin/client.ts';
 import { AdminReplyError } from '../errors.ts';
 
 /** The fields of `show info json` the reloader relies on. */
@@ -13,7 +13,10 @@ export interface ProxyInfo {
 export type ReloadReply = { ok: true; warnings: string[] } | { ok: false; message: string };
 
 export interface ProxyAdmin {
-  /** Throws AdminUnreachableError (no proxy) or AdminReplyError (a reply we cannot use). */
+  /**
+   * Throws AdminUnreachableError (no proxy), AdminSocketOwnerError (a socket another user
+   * owns) or AdminReplyError (a reply we cannot use).
+   */
   info(): Promise<ProxyInfo>;
   /** Throws as info() does; a refused reload is a reply, not an exception. */
   reload(): Promise<ReloadReply>;
@@ -53,9 +56,10 @@ export function parseReloadReply(reply: string): ReloadReply {
   throw new AdminReplyError(RELOAD_COMMAND, reply);
 }
 
-export function createProxyAdmin(socketPath: string, reloadTimeoutMs: number): ProxyAdmin {
+/** `expectedOwner`: a uid besides ours and root's whose socket is trusted (--socket-owner). */
+export function createProxyAdmin(socketPath: string, reloadTimeoutMs: number, expectedOwner?: number): ProxyAdmin {
   return {
-    info: async () => parseInfoReply(await sendCommand(socketPath, INFO_COMMAND)),
-    reload: async () => parseReloadReply(await sendCommand(socketPath, RELOAD_COMMAND, reloadTimeoutMs)),
+    info: async () => parseInfoReply(await sendCommand(socketPath, INFO_COMMAND, DEFAULT_CLIENT_TIMEOUT_MS, expectedOwner)),
+    reload: async () => parseReloadReply(await sendCommand(socketPath, RELOAD_COMMAND, reloadTimeoutMs, expectedOwner)),
   };
 }

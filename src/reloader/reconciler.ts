@@ -5,7 +5,7 @@
 // and not sent again until it changes (or, if asked, after a capped exponential backoff).
 import { performance } from 'node:perf_hooks';
 import { readStable, sha256Hex } from '../config/load.ts';
-import { AdminReplyError, ReverseProxyError } from '../errors.ts';
+import { AdminReplyError, AdminSocketOwnerError, ReverseProxyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Backoff } from './backoff.ts';
 import type { ReloaderMetrics } from './metrics.ts';
@@ -39,6 +39,8 @@ export interface ReconcilerOptions {
   socketRetryMaxMs: number;
   /** Called once per reload outcome (Events); must not throw and is not awaited. */
   onReload: (report: ReloadReport) => void;
+  /** Called when the socket belongs to a user we do not trust; the reconciler has stopped. */
+  onRefused: (err: AdminSocketOwnerError) => void;
 }
 
 interface FailedConfig {
@@ -163,6 +165,14 @@ export class Reconciler {
 
   #proxyUnreachable(err: unknown): void {
     const { logger, metrics } = this.#options;
+    if (err instanceof AdminSocketOwnerError) {
+      // Waiting would not help: the path is someone else's until a person acts.
+      this.#stopped = true;
+      clearTimeout(this.#timer);
+      metrics.proxyUp = false;
+      this.#options.onRefused(err);
+      return;
+    }
     metrics.socketErrors++;
     metrics.inSync = false;
     metrics.proxyUp = false;
