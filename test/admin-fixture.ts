@@ -38,7 +38,23 @@ class TestWorker implements WorkerBackend {
     return { ok: true, uptimeSecs: (Date.now() - this.startedAt) / 1000, sites: this.#master.sites.length };
   }
   info(): InfoFields {
-    return { ...this.#master.info(), pid: this.pid, relative_pid: this.relativePid, process_type: 'worker', generation: this.generation, active_connections: 0, active_requests: 0 };
+    const master = this.#master.info();
+    return {
+      name: master.name,
+      version: master.version,
+      pid: this.pid,
+      relative_pid: this.relativePid,
+      process_type: 'worker',
+      uptime_sec: Math.floor((Date.now() - this.startedAt) / 1000),
+      config_sha256: master.config_sha256,
+      generation: this.generation,
+      sites: master.sites,
+      reloads: this.generation - 1,
+      reloads_failed: 0,
+      draining: false,
+      active_connections: 0,
+      active_requests: 0,
+    };
   }
   stat(): AggregatedView {
     return noTraffic();

@@ -25,6 +25,13 @@ export interface ProcessRow {
   respawns: number;
   /** Set while a dead worker's slot waits out its respawn backoff (pid is then 0). */
   respawningInMs?: number;
+  /** Worker slot only, when not 0: workers forked for it that never got listening. */
+  failedStarts?: number;
+  /** A worker replaced by a restart and not yet exited (relativePid is the slot it held). */
+  old?: boolean;
+  /** Old workers: the generation they still serve, and how long ago they were told to drain. */
+  generation?: number;
+  drainingForMs?: number;
 }
 
 /** Fields of `show info`, in display order. Keys are the snake_case names of `show info json`. */
@@ -35,18 +42,22 @@ export interface InfoFields {
   relative_pid: number;
   process_type: 'master' | 'worker';
   uptime_sec: number;
-  config_file: string;
+  /** Master only: a worker reads no file, it is sent its generation. */
+  config_file?: string;
   config_sha256: string;
   generation: number;
   sites: number;
-  workers: number;
+  /** Master only: live workers. */
+  workers?: number;
+  /** Master: reloads since start. Worker: generations it applied (and failed to) since it started. */
   reloads: number;
   reloads_failed: number;
-  /** ISO-8601 time of the last reload attempt, or null before the first. */
-  last_reload: string | null;
-  last_reload_result: 'ok' | 'failed' | null;
-  last_reload_message: string | null;
-  /** Worker only: connections and requests it is serving now. */
+  /** Master only: ISO-8601 time of the last reload attempt, or null before the first. */
+  last_reload?: string | null;
+  last_reload_result?: 'ok' | 'failed' | null;
+  last_reload_message?: string | null;
+  /** Worker only: whether it is draining, and the connections and requests it is serving now. */
+  draining?: boolean;
   active_connections?: number;
   active_requests?: number;
 }

@@ -17,29 +17,43 @@ export function formatUptime(totalSeconds: number): string {
   return `${Math.floor(s / 86_400)}d${two(Math.floor(s / 3_600) % 24)}h${two(Math.floor(s / 60) % 60)}m${two(s % 60)}s`;
 }
 
-/** What a slot's row adds after the version when its worker has been dying. */
-function slotNote(row: ProcessRow): string | undefined {
-  if (row.respawningInMs !== undefined) return `[respawning in ${Math.ceil(row.respawningInMs)} ms, respawns: ${row.respawns}]`;
-  if (row.respawns > 0) return `[respawns: ${row.respawns}]`;
-  return undefined;
+/** What a row adds after the version: a slot's trouble, or an old worker's drain. */
+function rowNote(row: ProcessRow): string | undefined {
+  if (row.old) {
+    const drain = row.drainingForMs === undefined ? 'waiting for its replacement' : `draining for ${formatUptime(row.drainingForMs / 1000)}`;
+    return `[generation ${row.generation ?? '?'}, ${drain}]`;
+  }
+  const notes: string[] = [];
+  if (row.respawningInMs !== undefined) notes.push(`respawning in ${Math.ceil(row.respawningInMs)} ms`);
+  if (row.respawns > 0 || row.respawningInMs !== undefined) notes.push(`respawns: ${row.respawns}`);
+  if (row.failedStarts) notes.push(`failed starts: ${row.failedStarts}`);
+  return notes.length > 0 ? `[${notes.join(', ')}]` : undefined;
 }
 
+function processLine(row: ProcessRow, now: number): string {
+  const respawning = row.respawningInMs !== undefined;
+  const fields = [
+    respawning ? '-' : String(row.pid),
+    row.type,
+    String(row.relativePid),
+    String(row.reloads),
+    respawning ? '-' : formatUptime((now - row.startedAt) / 1000),
+    row.version,
+  ];
+  const note = rowNote(row);
+  return columns(note === undefined ? fields : [...fields, note]);
+}
+
+/**
+ * The master, then the workers by relative PID; workers a restart replaced and that are still
+ * draining follow under `# old workers`, as in HAProxy, so they can be found and reached (`@!<pid>`).
+ */
 export function formatProcessTable(rows: readonly ProcessRow[], now: number): string {
+  const byRelativePid = (a: ProcessRow, b: ProcessRow) => a.relativePid - b.relativePid;
   const lines = [columns(['#<PID>', '<type>', '<relative PID>', '<reloads>', '<uptime>', '<version>'])];
-  const ordered = [...rows].sort((a, b) => a.relativePid - b.relativePid);
-  for (const row of ordered) {
-    const respawning = row.respawningInMs !== undefined;
-    const fields = [
-      respawning ? '-' : String(row.pid),
-      row.type,
-      String(row.relativePid),
-      String(row.reloads),
-      respawning ? '-' : formatUptime((now - row.startedAt) / 1000),
-      row.version,
-    ];
-    const note = slotNote(row);
-    lines.push(columns(note === undefined ? fields : [...fields, note]));
-  }
+  lines.push(...rows.filter((r) => !r.old).sort(byRelativePid).map((r) => processLine(r, now)));
+  const old = rows.filter((r) => r.old).sort(byRelativePid);
+  if (old.length > 0) lines.push('# old workers', ...old.map((r) => processLine(r, now)));
   return `${lines.join('\n')}\n`;
 }
 

@@ -36,7 +36,8 @@ export type Resolution =
 /** Where a target lands today: the master, a live worker, or a reason it cannot be reached. */
 export function resolveTarget(target: Target, processes: readonly ProcessRow[]): Resolution {
   if (target.kind === 'master') return { kind: 'master' };
-  const row = processes.find((p) => (target.kind === 'relative' ? p.relativePid === target.relativePid : p.pid === target.pid && p.pid !== 0));
+  // `@1` is slot 1's current worker; an old worker of that slot is reached by its PID only.
+  const row = processes.find((p) => (target.kind === 'relative' ? p.relativePid === target.relativePid && !p.old : p.pid === target.pid && p.pid !== 0));
   if (row === undefined) return { kind: 'error', message: `no such process: ${describeTarget(target)}` };
   if (row.type === 'master') return { kind: 'master' };
   if (row.respawningInMs !== undefined) {

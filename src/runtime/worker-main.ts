@@ -27,6 +27,7 @@ class Worker implements WorkerBackend {
   readonly #logger: Logger;
   readonly #metrics = new WorkerMetrics();
   #reloads = 0;
+  #reloadsFailed = 0;
   #draining: Promise<void> | undefined;
 
   constructor(init: WorkerInit) {
@@ -51,6 +52,7 @@ class Worker implements WorkerBackend {
           this.#reloads++;
           send({ type: 'applied', generationId: message.generation.id });
         } catch (err) {
+          this.#reloadsFailed++;
           send({ type: 'apply_failed', generationId: message.generation.id, message: (err as Error).message });
         }
         return;
@@ -93,16 +95,12 @@ class Worker implements WorkerBackend {
       relative_pid: this.#init.relativePid,
       process_type: 'worker',
       uptime_sec: Math.floor((Date.now() - startedAt) / 1000),
-      config_file: '',
       config_sha256: generation?.sha256 ?? '',
       generation: generation?.id ?? 0,
       sites: stats.sites,
-      workers: 1,
       reloads: this.#reloads,
-      reloads_failed: 0,
-      last_reload: null,
-      last_reload_result: null,
-      last_reload_message: null,
+      reloads_failed: this.#reloadsFailed,
+      draining: this.#draining !== undefined,
       active_connections: stats.activeConnections,
       active_requests: stats.activeRequests,
     };

@@ -44,6 +44,8 @@ class WorkerProcess {
   generationId: number;
   listening = false;
   retiring = false;
+  /** When it was told to drain (epoch ms), for `show proc`'s old workers. */
+  drainingSince: number | undefined;
   readonly ready: Promise<string[]>;
   readonly #applies = new Map<number, Pending<void>>();
   readonly #commands = new Map<number, Pending<string>>();
@@ -159,6 +161,8 @@ interface Slot {
   relativePid: number;
   current: WorkerProcess | undefined;
   respawns: number;
+  /** Workers forked for this slot that never got listening (crashed at start, timed out). */
+  failedStarts: number;
   consecutiveCrashes: number;
   respawnTimer: NodeJS.Timeout | undefined;
   respawnAt: number | undefined;
@@ -258,7 +262,7 @@ export class WorkerPool {
   }
 
   rows(): ProcessRow[] {
-    return this.#slots.map((slot) => {
+    const current = this.#slots.map((slot) => {
       const w = slot.current;
       const row: ProcessRow = {
         pid: w?.pid ?? 0,
@@ -270,8 +274,21 @@ export class WorkerPool {
         respawns: slot.respawns,
       };
       if (slot.respawnAt !== undefined) row.respawningInMs = Math.max(0, slot.respawnAt - Date.now());
+      if (slot.failedStarts > 0) row.failedStarts = slot.failedStarts;
       return row;
     });
+    return [...current, ...this.#oldRows()];
+  }
+
+  /** Workers replaced by a restart that are still running out their drain. */
+  #oldRows(): ProcessRow[] {
+    return [...this.#retiring]
+      .filter((w) => !w.worker.isDead() && !this.#slots.some((s) => s.current === w))
+      .map((w) => {
+        const row: ProcessRow = { pid: w.pid, type: 'worker', relativePid: w.slot, reloads: w.reloads, startedAt: w.startedAt, version: VERSION, respawns: 0, old: true, generation: w.generationId };
+        if (w.drainingSince !== undefined) row.drainingForMs = Date.now() - w.drainingSince;
+        return row;
+      });
   }
 
   /**
@@ -337,7 +354,7 @@ export class WorkerPool {
   #slotFor(relativePid: number): Slot {
     let slot = this.#slots[relativePid - 1];
     if (!slot) {
-      slot = { relativePid, current: undefined, respawns: 0, consecutiveCrashes: 0, respawnTimer: undefined, respawnAt: undefined };
+      slot = { relativePid, current: undefined, respawns: 0, failedStarts: 0, consecutiveCrashes: 0, respawnTimer: undefined, respawnAt: undefined };
       this.#slots[relativePid - 1] = slot;
     }
     return slot;
@@ -348,6 +365,7 @@ export class WorkerPool {
     slot.current = process;
     process.worker.on('exit', (code, signal) => this.#onExit(slot, process, code, signal));
     process.ready.catch((err: Error) => {
+      slot.failedStarts++;
       this.#options.logger.error({ event: 'worker_start_failed', relative_pid: slot.relativePid, pid: process.pid, message: err.message }, `worker ${slot.relativePid} failed to start: ${err.message}`);
       process.worker.process.kill('SIGKILL');
     });
@@ -364,6 +382,7 @@ export class WorkerPool {
     return new Promise((resolve) => {
       if (worker.worker.isDead()) return resolve();
       worker.worker.once('exit', () => resolve());
+      worker.drainingSince ??= Date.now();
       worker.send({ type: 'drain', timeoutMs });
       // A worker that ignores the drain (hung event loop) is killed once its budget is spent.
       const kill = setTimeout(() => worker.worker.process.kill('SIGKILL'), timeoutMs + 5_000);

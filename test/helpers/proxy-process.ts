@@ -120,16 +120,24 @@ export interface ProcRow {
   relativePid: number;
 }
 
-/** The rows of `show proc` that name a process (a respawning slot shows `-` and is left out). */
-export async function showProc(proxy: ProxyProcess): Promise<ProcRow[]> {
-  const text = await proxy.admin('show proc');
-  return text
+/** Rows of a `show proc` reply that name a process, in the master-and-workers section or under `# old workers`. */
+export function procRows(text: string, section: 'current' | 'old' = 'current'): ProcRow[] {
+  const [current = '', old = ''] = text.split('\n# old workers\n');
+  return (section === 'current' ? current : old)
     .split('\n')
     .filter((line) => /^\d+\s/.test(line))
     .map((line) => {
       const [pid, type, relativePid] = line.split(/\s+/);
       return { pid: Number(pid), type: type!, relativePid: Number(relativePid) };
     });
+}
+
+/**
+ * The master and the workers that hold slots (a respawning slot shows `-` and is left out);
+ * old workers still draining after a restart are not among them.
+ */
+export async function showProc(proxy: ProxyProcess): Promise<ProcRow[]> {
+  return procRows(await proxy.admin('show proc'));
 }
 
 export function alive(pid: number): boolean {
