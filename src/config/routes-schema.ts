@@ -30,7 +30,7 @@ export function isGroupReference(upstream: readonly string[]): boolean {
 const upstreamEntry = z.string().transform((raw, ctx) => {
   if (!raw.includes('://')) {
     if (NAME.test(raw)) return raw;
-    ctx.addIssue({ code: 'custom', message: `"${raw}" is neither a URL (http://host:port) nor the name of an [[upstreams]] group` });
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is not a URL (http://host:port) or the name of an [[upstreams]] group` });
     return z.NEVER;
   }
   const url = upstreamUrl.safeParse(raw);
