@@ -81,8 +81,8 @@ describe('check: upstream groups and routes', () => {
       '[[upstreams]]\nname = "api"\nservers = ["http://127.0.0.1:1"]\n\n[[sites]]\nhost = "a.com"\nupstream = "apx"\n\n  [[sites.routes]]\n  path = "/x"\n  upstream = "nope"\n',
     );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /unknown-group\.toml:7: sites\[0\]\.upstream: no \[\[upstreams\]\] group named "apx" \(defined groups: "api"\)/);
-    assert.match(r.stderr, /unknown-group\.toml:11: sites\[0\]\.routes\[0\]\.upstream: no \[\[upstreams\]\] group named "nope"/);
+    assert.match(r.stderr, /unknown-group\.toml:7: sites\[0\]\.upstream\[0\]: "apx" is not a URL or the name of an \[\[upstreams\]\] group \(defined groups: "api"\)/);
+    assert.match(r.stderr, /unknown-group\.toml:11: sites\[0\]\.routes\[0\]\.upstream\[0\]: "nope" is not a URL or the name of an \[\[upstreams\]\] group/);
   });
 
   test('a route with both redirect and upstream, or respond and redirect, is refused', async () => {

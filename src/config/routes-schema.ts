@@ -219,6 +219,7 @@ export const routeSchema = z
 
 export type UpstreamGroupConfig = z.output<typeof upstreamGroupSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
 export type RedirectConfig = z.output<typeof redirectSchema>;
 export type RespondConfig = z.output<typeof respondSchema>;
 export type BalanceMethod = (typeof BALANCE_METHODS)[number];

@@ -24,7 +24,7 @@ export function routeCrossChecks(config: Config): RouteProblem[] {
     if (groups.has(name)) return;
     const known = [...groups.keys()];
     const hint = known.length === 0 ? 'no [[upstreams]] groups are defined' : `defined groups: ${known.map((g) => `"${g}"`).join(', ')}`;
-    problems.push({ path, message: `no [[upstreams]] group named "${name}" (${hint})` });
+    problems.push({ path: [...path, 0], message: `"${name}" is not a URL or the name of an [[upstreams]] group (${hint})` });
   };
 
   config.sites.forEach((site, i) => {
