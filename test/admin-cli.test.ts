@@ -39,6 +39,7 @@ test('help lists exactly the commands of the socket level', async () => {
       '  show sites                            : routing table of the first live worker',
       '  show stat                             : traffic per site and server since the last reload, all workers (CSV)',
       '  show stat json                        : the same as one JSON array',
+      '  show servers                          : every upstream group and server: health, admin state, weight, last check',
       '  @<relative pid>                       : send a command to the <relative pid> process',
       '  @!<pid>                               : send a command to the <pid> process',
       '  @master                               : send a command to the master process',

@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { InfoFields, MasterBackend, ProcessRow, ReloadOutcome, SocketRow, StatusOutcome, Target, WorkerBackend } from '../src/admin/backend.ts';
+import type { InfoFields, MasterBackend, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target, WorkerBackend } from '../src/admin/backend.ts';
 import { runWorkerCommand } from '../src/admin/worker-commands.ts';
 import { startAdminSocket, type AdminSocket } from '../src/admin/server.ts';
 import type { AdminLevel } from '../src/config/schema.ts';
+import type { ServerAdminState } from '../src/config/upstream-groups.ts';
 import type { AdminLimits } from '../src/admin/limits.ts';
 import { FiguresAggregator, type AggregatedView } from '../src/metrics/aggregator.ts';
 
@@ -141,6 +142,16 @@ export class TestMaster implements MasterBackend {
   }
   async stat(): Promise<AggregatedView> {
     return noTraffic();
+  }
+  serverRows: ServerRow[] = [];
+  async servers(): Promise<ServerRow[]> {
+    return this.serverRows;
+  }
+  setServerState(group: string, url: string, state: ServerAdminState): string | undefined {
+    const row = this.serverRows.find((r) => r.group === group && r.url === url);
+    if (row === undefined) return `no server ${url} in group "${group}"`;
+    row.admin = state;
+    return undefined;
   }
   async sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
     const worker = this.workers.find((w) => (target.kind === 'relative' ? w.relativePid === target.relativePid : w.pid === target.pid));

@@ -3,6 +3,7 @@
 // with `@N`. The admin code only formats and routes; it never reaches into the runtime itself.
 import type { AdminLevel } from '../config/schema.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
+import type { ServerAdminState } from '../config/upstream-groups.ts';
 
 export type ReloadOutcome =
   | { ok: true; warnings: string[] }
@@ -68,6 +69,20 @@ export interface SocketRow {
   mode: number;
 }
 
+/** One server of one upstream group, as `show servers` lists it. */
+export interface ServerRow {
+  group: string;
+  url: string;
+  weight: number;
+  backup: boolean;
+  /** From the active health check; `up` when the group has none. */
+  health: 'up' | 'down';
+  admin: ServerAdminState;
+  /** `ok:200`, `fail:503`, `fail:timeout`…; undefined without a check or before the first. */
+  lastCheck: string | undefined;
+  lastCheckAt: Date | undefined;
+}
+
 /** How a command names the process that should answer it. */
 export type Target = { kind: 'master' } | { kind: 'relative'; relativePid: number } | { kind: 'pid'; pid: number };
 
@@ -81,6 +96,10 @@ export interface MasterBackend {
   sockets(): SocketRow[];
   /** Every worker's traffic figures summed, for `show stat`. */
   stat(): Promise<AggregatedView>;
+  /** Every server of every upstream group, in config order. */
+  servers(): Promise<ServerRow[]>;
+  /** `set server`: an error message for the operator, or undefined once applied. */
+  setServerState(group: string, url: string, state: ServerAdminState): string | undefined;
   /** Runs a worker-side command line on one worker and resolves with its text reply. */
   sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string>;
 }

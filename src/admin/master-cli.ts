@@ -12,6 +12,7 @@ import { formatStat, formatStatJson } from './stat-format.ts';
 import type { AdminLimits } from './limits.ts';
 import { normalizeCommand } from './line.ts';
 import { INVALID_INPUT, describeFailure, errorReply, reloadReply, statusReply, unknownCommandReply } from './reply.ts';
+import { formatServerTable, setServer } from './servers.ts';
 import { describeTarget, parseTarget, resolveTarget } from './target.ts';
 import { WORKER_COMMANDS } from './worker-commands.ts';
 import { VERSION } from '../version.ts';
@@ -126,6 +127,20 @@ const MASTER_COMMANDS: readonly MasterCommand[] = [
     run: async (c) => formatStat(await c.backend.stat()),
   },
   { usage: 'show stat json', level: 'user', description: 'the same as one JSON array', run: async (c) => formatStatJson(await c.backend.stat()) },
+  {
+    usage: 'show servers',
+    level: 'user',
+    description: 'every upstream group and server: health, admin state, weight, last check',
+    details: 'One line per server of every upstream group (a site\'s own URL list is a group "site:<host>"):\nhealth from the master\'s checks, admin state from "set server", weight, backup, last check.',
+    run: async (c) => formatServerTable(await c.backend.servers()),
+  },
+  {
+    usage: 'set server <group>/<url> state ready|drain|maint',
+    level: 'operator',
+    description: 'take a server out of rotation or back, until the next reload',
+    details: 'drain and maint: the server gets no new requests, those in flight finish; ready: back in.\nHolds on every worker until the next reload or restart, which set every server to ready.',
+    run: (c, _s, args) => setServer(c.backend, args),
+  },
   {
     usage: 'reload',
     level: 'operator',

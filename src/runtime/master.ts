@@ -1,12 +1,13 @@
 // The master process: owns the config file, the reload queue (shared by SIGHUP and the admin
 // sockets), the admin sockets and the worker pool. It serves no traffic itself.
-import type { MasterBackend, InfoFields, ProcessRow, ReloadOutcome, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
+import type { MasterBackend, InfoFields, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
 import { describeFailure } from '../admin/reply.ts';
 import { startAdminSocket, type AdminSocket } from '../admin/server.ts';
 import { changedStaticKeys } from '../config/diff.ts';
 import { generationOf, type Generation } from '../config/generation.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
+import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts';
 import { ReverseProxyError, StartupError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
@@ -17,6 +18,7 @@ import { startMetricsListener, type MetricsListener } from '../metrics/listener.
 import { seriesOf } from '../metrics/series.ts';
 import { VERSION } from '../version.ts';
 import { autoWorkerCount } from './cpu-count.ts';
+import { HealthChecker } from './health/checker.ts';
 import { CoalescingTask, SerialQueue } from './serial-queue.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -44,6 +46,7 @@ export class Master implements MasterBackend {
   readonly #queue = new SerialQueue();
   readonly #reload: CoalescingTask<ReloadOutcome>;
   readonly #pool: WorkerPool;
+  readonly #health: HealthChecker;
   /** The static settings the running processes were started with. */
   #config: Config;
   #generation: Generation;
@@ -66,6 +69,7 @@ export class Master implements MasterBackend {
     this.#config = config;
     this.#generation = generationOf(1, sha256, config);
     this.#logger = createLogger({ level: config.logging.level, component: 'master' });
+    this.#health = new HealthChecker(this.#logger);
     this.#reload = new CoalescingTask(this.#queue, () => {
       const triggers = [...this.#pendingTriggers].sort();
       this.#pendingTriggers.clear();
@@ -101,6 +105,7 @@ export class Master implements MasterBackend {
       throw new StartupError((err as Error).message);
     }
     const listeners = this.listeners;
+    this.#health.reconcile(namedGroups(this.#config));
     this.#adminSockets = await this.#startAdminSockets();
     this.#metricsListener = await this.#startMetricsListener();
     process.on('SIGHUP', () => void this.#reloadFrom('sighup'));
@@ -197,6 +202,7 @@ export class Master implements MasterBackend {
       const loaded = await loadConfigFile(this.#file);
       const staticChanges = changedStaticKeys(this.#config, loaded.config);
       this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+      this.#health.reconcile(namedGroups(loaded.config));
       const failures = await this.#pool.applyAll(this.#generation);
       this.#metrics.reloaded();
       outcome = failures.length
@@ -234,7 +240,10 @@ export class Master implements MasterBackend {
     this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
     this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
     const { replaced, failure } = await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
-    if (replaced > 0) this.#metrics.reloaded();
+    if (replaced > 0) {
+      this.#metrics.reloaded();
+      this.#health.reconcile(namedGroups(loaded.config));
+    }
     if (failure === undefined) {
       if (JSON.stringify(metricsBefore) !== JSON.stringify(this.#config.metrics)) await this.#restartMetricsListener();
       return { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
@@ -294,6 +303,7 @@ export class Master implements MasterBackend {
     this.#shuttingDown ??= (async () => {
       const timeoutMs = this.#config.shutdown_timeout_secs * 1000;
       this.#logger.info({ event: 'draining', reason, timeout_ms: timeoutMs }, `${reason}: draining for up to ${timeoutMs} ms`);
+      this.#health.stop();
       await this.#queue.run(() => this.#pool.drainAll(timeoutMs));
       await Promise.all([...this.#adminSockets.map((s) => s.close()), this.#metricsListener?.close()]);
       this.#logger.info({ event: 'shutdown' }, 'stopped');
@@ -339,6 +349,23 @@ export class Master implements MasterBackend {
 
   sockets(): SocketRow[] {
     return this.#adminSockets.map((s) => ({ path: s.path, level: s.level, mode: s.mode }));
+  }
+
+  async servers(): Promise<ServerRow[]> {
+    return this.#health.statuses().map((s) => ({
+      group: s.group,
+      url: s.url,
+      weight: s.weight,
+      backup: s.backup,
+      health: s.health,
+      admin: s.admin,
+      lastCheck: s.last === undefined ? undefined : `${s.last.ok ? 'ok' : 'fail'}:${s.last.detail}`,
+      lastCheckAt: s.last?.at,
+    }));
+  }
+
+  setServerState(group: string, url: string, state: ServerAdminState): string | undefined {
+    return this.#health.setAdminState(group, url, state);
   }
 
   sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {

@@ -1,10 +1,9 @@
 // One server of an upstream group as a worker sees it: its configured weight, what the
 // master's health checks and the operator's `set server` say about it, this worker's requests in
 // flight, and the passive ejection after a failed connect. Balancers read these fields only.
+import type { ServerAdminState } from '../../config/upstream-groups.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 
-/** `set server … state`: ready takes traffic; drain and maint take no new requests. */
-export type AdminState = 'ready' | 'drain' | 'maint';
 export type HealthState = 'up' | 'down';
 
 export class UpstreamServer {
@@ -14,7 +13,7 @@ export class UpstreamServer {
   /** Requests this worker has in flight on the server. */
   active = 0;
   health: HealthState = 'up';
-  admin: AdminState = 'ready';
+  admin: ServerAdminState = 'ready';
   /** performance.now() until which a failed connect keeps the server out of rotation. */
   downUntil = 0;
   /** Smooth weighted round-robin's running value (see smooth-wrr.ts). */

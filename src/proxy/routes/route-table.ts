@@ -3,6 +3,7 @@
 // costs one comparison per request. The table is generic over what a route forwards to (the
 // generation's upstream group) and over the settings a route inherits from its site.
 import type { RouteConfig } from '../../config/routes-schema.ts';
+import { routeName } from '../../config/upstream-groups.ts';
 import { compileHeaderRules, type HeaderRules } from './header-rules.ts';
 import { normalizePath } from './normalize.ts';
 import { compilePathMatcher, matchLength, remainderAfter, type PathMatcher } from './path-matcher.ts';
@@ -53,7 +54,7 @@ function hasHeader(rawHeaders: readonly string[], lowerName: string, value: stri
 }
 
 export function compileRoute<Group, Settings>(config: RouteConfig, index: number, compiler: RouteCompiler<Group, Settings>): CompiledRoute<Group, Settings> {
-  const name = config.name ?? `routes[${index}]`;
+  const name = routeName(config, index);
   let action: RouteAction<Group>;
   if (config.redirect !== undefined) {
     action = { kind: 'redirect', to: config.redirect.to, status: config.redirect.status, keepPath: config.redirect.keep_path };

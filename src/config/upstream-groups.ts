@@ -1,0 +1,46 @@
+// Every upstream group of a config, named: the `[[upstreams]]` groups, plus one group for each
+// site or route that lists its own URLs (round-robin, equal weights, no health check, default
+// retries). The master (health checks, `show servers`, `set server`) and the workers (balancing)
+// derive the same list from the same config, so a name means the same servers on both sides.
+import { DEFAULT_RETRIES, isGroupReference, type RouteConfig, type UpstreamGroupConfig } from './routes-schema.ts';
+import type { SiteConfig } from './schema.ts';
+
+/** `set server … state`: ready takes traffic; drain and maint take no new requests. */
+export const SERVER_ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
+export type ServerAdminState = (typeof SERVER_ADMIN_STATES)[number];
+
+export interface NamedGroup extends UpstreamGroupConfig {
+  /** A site's or route's own URL list rather than an `[[upstreams]]` entry. */
+  readonly implicit: boolean;
+}
+
+/** `site:shop.example.com`, `site:default`; `site:shop.example.com:<route name>` for a route. */
+export function implicitGroupName(site: SiteConfig, routeName?: string): string {
+  const siteName = `site:${site.host?.[0] ?? 'default'}`;
+  return routeName === undefined ? siteName : `${siteName}:${routeName}`;
+}
+
+/** The default name of a route, as the access log and `show sites` print it. */
+export function routeName(route: RouteConfig, index: number): string {
+  return route.name ?? `routes[${index}]`;
+}
+
+/** The group a site's or route's `upstream` means. */
+export function groupNameOf(upstream: readonly string[], site: SiteConfig, routeName?: string): string {
+  return isGroupReference(upstream) ? (upstream[0] as string) : implicitGroupName(site, routeName);
+}
+
+function implicitGroup(name: string, urls: readonly string[]): NamedGroup {
+  return { name, servers: urls.map((url) => ({ url, weight: 1, backup: false })), balance: 'round_robin', hash_key: undefined, health_check: undefined, retries: DEFAULT_RETRIES, implicit: true };
+}
+
+export function namedGroups(config: { upstreams: readonly UpstreamGroupConfig[]; sites: readonly SiteConfig[] }): NamedGroup[] {
+  const groups: NamedGroup[] = config.upstreams.map((g) => ({ ...g, implicit: false }));
+  for (const site of config.sites) {
+    if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream));
+    site.routes.forEach((route, i) => {
+      if (route.upstream !== undefined && !isGroupReference(route.upstream)) groups.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream));
+    });
+  }
+  return groups;
+}

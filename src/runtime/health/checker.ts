@@ -1,0 +1,102 @@
+// The pod's one set of active health checks, run by the master: a probe per server of every
+// group with a `health_check`, the operator's `set server` states, and the table `show servers`
+// prints. A pod with N workers still sends one check per interval to each server, not N.
+import type { NamedGroup, ServerAdminState } from '../../config/upstream-groups.ts';
+import type { Logger } from '../../log.ts';
+import { HealthProbe, type CheckResult } from './probe.ts';
+
+export interface ServerStatus {
+  group: string;
+  url: string;
+  weight: number;
+  backup: boolean;
+  health: 'up' | 'down';
+  admin: ServerAdminState;
+  /** The last check, or undefined before the first and for servers without checks. */
+  last: CheckResult | undefined;
+  checked: boolean;
+}
+
+const keyOf = (group: string, url: string) => `${group} ${url}`;
+
+interface Entry {
+  group: string;
+  url: string;
+  weight: number;
+  backup: boolean;
+  admin: ServerAdminState;
+  probe: HealthProbe | undefined;
+}
+
+export class HealthChecker {
+  readonly #logger: Logger;
+  #entries = new Map<string, Entry>();
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /**
+   * Takes the groups of a new generation. A server whose group and check are unchanged keeps
+   * its probe and its health; every `set server` state is back to ready, as after an HAProxy
+   * reload without a state file.
+   */
+  reconcile(groups: readonly NamedGroup[]): void {
+    const next = new Map<string, Entry>();
+    for (const group of groups) {
+      for (const server of group.servers) {
+        const key = keyOf(group.name, server.url);
+        const previous = this.#entries.get(key);
+        let probe: HealthProbe | undefined;
+        if (group.health_check !== undefined) {
+          const same = previous?.probe !== undefined && JSON.stringify(previous.probe.check) === JSON.stringify(group.health_check);
+          probe = same ? previous.probe : this.#startProbe(group.name, server.url, group.health_check);
+        }
+        next.set(key, { group: group.name, url: server.url, weight: server.weight, backup: server.backup, admin: 'ready', probe });
+      }
+    }
+    for (const [key, entry] of this.#entries) if (entry.probe !== undefined && next.get(key)?.probe !== entry.probe) entry.probe.stop();
+    this.#entries = next;
+  }
+
+  #startProbe(group: string, url: string, check: NonNullable<NamedGroup['health_check']>): HealthProbe {
+    const probe = new HealthProbe(url, check, ({ state, result, streak }) => {
+      const fields = { event: 'server_health', group, server: url, state, check: result.detail, streak };
+      if (state === 'down') this.#logger.warn(fields, `server ${group}/${url} is down after ${streak} failed checks (last: ${result.detail})`);
+      else this.#logger.info(fields, `server ${group}/${url} is up after ${streak} passed checks`);
+    });
+    probe.start();
+    return probe;
+  }
+
+  /** `set server <group>/<url> state …`: an error message, or undefined once it is applied. */
+  setAdminState(group: string, url: string, state: ServerAdminState): string | undefined {
+    const entry = this.#entries.get(keyOf(group, url));
+    if (entry === undefined) {
+      const known = [...this.#entries.values()].some((e) => e.group === group);
+      return known ? `no server ${url} in group "${group}"` : `no upstream group "${group}"`;
+    }
+    if (entry.admin === state) return undefined;
+    this.#logger.info({ event: 'server_admin_state', group, server: url, state, previous: entry.admin }, `server ${group}/${url} set to ${state}`);
+    entry.admin = state;
+    return undefined;
+  }
+
+  statuses(): ServerStatus[] {
+    return [...this.#entries.values()].map((e) => ({
+      group: e.group,
+      url: e.url,
+      weight: e.weight,
+      backup: e.backup,
+      health: e.probe?.state ?? 'up',
+      admin: e.admin,
+      last: e.probe?.last,
+      checked: e.probe !== undefined,
+    }));
+  }
+
+  stop(): void {
+    for (const entry of this.#entries.values()) entry.probe?.stop();
+    this.#entries.clear();
+  }
+}
