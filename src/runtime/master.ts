@@ -352,16 +352,7 @@ export class Master implements MasterBackend {
   }
 
   async servers(): Promise<ServerRow[]> {
-    return this.#health.statuses().map((s) => ({
-      group: s.group,
-      url: s.url,
-      weight: s.weight,
-      backup: s.backup,
-      health: s.health,
-      admin: s.admin,
-      lastCheck: s.last === undefined ? undefined : `${s.last.ok ? 'ok' : 'fail'}:${s.last.detail}`,
-      lastCheckAt: s.last?.at,
-    }));
+    return this.#health.rows();
   }
 
   setServerState(group: string, url: string, state: ServerAdminState): string | undefined {

@@ -1,21 +1,10 @@
 // The pod's one set of active health checks, run by the master: a probe per server of every
 // group with a `health_check`, the operator's `set server` states, and the table `show servers`
 // prints. A pod with N workers still sends one check per interval to each server, not N.
+import type { ServerRow } from '../../admin/backend.ts';
 import type { NamedGroup, ServerAdminState } from '../../config/upstream-groups.ts';
 import type { Logger } from '../../log.ts';
-import { HealthProbe, type CheckResult } from './probe.ts';
-
-export interface ServerStatus {
-  group: string;
-  url: string;
-  weight: number;
-  backup: boolean;
-  health: 'up' | 'down';
-  admin: ServerAdminState;
-  /** The last check, or undefined before the first and for servers without checks. */
-  last: CheckResult | undefined;
-  checked: boolean;
-}
+import { HealthProbe } from './probe.ts';
 
 const keyOf = (group: string, url: string) => `${group} ${url}`;
 
@@ -82,17 +71,21 @@ export class HealthChecker {
     return undefined;
   }
 
-  statuses(): ServerStatus[] {
-    return [...this.#entries.values()].map((e) => ({
-      group: e.group,
-      url: e.url,
-      weight: e.weight,
-      backup: e.backup,
-      health: e.probe?.state ?? 'up',
-      admin: e.admin,
-      last: e.probe?.last,
-      checked: e.probe !== undefined,
-    }));
+  /** What `show servers` prints, in config order. */
+  rows(): ServerRow[] {
+    return [...this.#entries.values()].map((e) => {
+      const last = e.probe?.last;
+      return {
+        group: e.group,
+        url: e.url,
+        weight: e.weight,
+        backup: e.backup,
+        health: e.probe?.state ?? 'up',
+        admin: e.admin,
+        lastCheck: last === undefined ? undefined : `${last.ok ? 'ok' : 'fail'}:${last.detail}`,
+        lastCheckAt: last?.at,
+      };
+    });
   }
 
   stop(): void {
