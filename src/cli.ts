@@ -67,6 +67,8 @@ async function check(argv: string[]): Promise<number> {
   const { summarize } = await import('./config/summary.ts');
   try {
     const loaded = await loadConfigFile(file);
+    const { configWarnings } = await import('./config/validate.ts');
+    for (const warning of configWarnings(loaded.config)) process.stderr.write(`warning: ${formatProblem(file, warning)}\n`);
     process.stdout.write(`${file}: ok: ${summarize(loaded.config)} (sha256 ${loaded.sha256.slice(0, 12)})\n`);
     return 0;
   } catch (err) {

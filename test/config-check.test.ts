@@ -103,9 +103,8 @@ describe('check', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /more\.toml:1: admin_socket_path: "\/run\/\.\.\/etc\/admin\.sock" must not contain "\.\."/);
     assert.match(r.stderr, /more\.toml:3: admin_sockets\[0\]\.path: .* is 130 bytes long; Unix socket paths are limited to 107/);
-    // The second problem needs the first to be fixed: cross-key rules run on a well-formed file.
-    const fixed = await check('defaults.toml', '[[sites]]\ndefault = true\nupstream = "http://127.0.0.1:1"\n[[sites]]\ndefault = true\nupstream = "http://127.0.0.1:2"\n');
-    assert.match(fixed.stderr, /defaults\.toml:5: sites\[1\]\.default: only one site can be the default; sites\[0\] already is/);
+    // Cross-entry rules run in the same pass as the field errors.
+    assert.match(r.stderr, /more\.toml:8: sites\[1\]\.default: only one site can be the default; sites\[0\] already is/);
   });
 
   test('missing file, a directory, and not UTF-8', async () => {
@@ -143,6 +142,58 @@ describe('check', () => {
     const unknown = await runCli(['serv']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "serv"/);
+  });
+});
+
+describe('check: like nginx -t, every problem in one pass', () => {
+  test('five different mistakes: all five, in line order, exit 1', async () => {
+    const r = await check(
+      'five.toml',
+      [
+        'admin_socket_path = "relative/admin.sock"', // 1: a value rule
+        '',
+        '[[listeners]]',
+        'address = "127.0.0.1"',
+        'port = 70000', // 5: out of range
+        '',
+        '[[sites]]',
+        'host = "shop.example.com"',
+        'upstream = "http://127.0.0.1:9001"',
+        '',
+        '[[sites]]',
+        'name = "shop-b"',
+        'host = "SHOP.example.com"', // 13: a duplicate host, across entries
+        'upstream = "http://127.0.0.1:9002"',
+        'connect_timeout_secs = "5"', // 15: a wrong type, in the same entry
+        '',
+        '[[sites]]',
+        'host = "api.example.com"',
+        'upstream = "http://127.0.0.1:9003"',
+        'conect_timeout_secs = 5', // 20: a misspelt key
+        '',
+      ].join('\n'),
+    );
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.slice(r.file.length)),
+      [
+        ':1: admin_socket_path: "relative/admin.sock" must be an absolute path',
+        ':5: listeners[0].port: must be a port between 0 and 65535',
+        ':13: sites[1].host: host "shop.example.com" is already served by sites[0]',
+        ':15: sites[1].connect_timeout_secs: must be a number, not the string "5"',
+        ':20: sites[2].conect_timeout_secs: unknown key "conect_timeout_secs"',
+        ': config is invalid',
+      ],
+    );
+  });
+
+  test('no [[sites]] is legal but warned about; the file still checks ok', async () => {
+    const r = await check('nosites.toml', '[[listeners]]\naddress = "127.0.0.1"\nport = 8080\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `warning: ${r.file}: has no [[sites]]: every request will be answered 404\n`);
+    assert.match(r.stdout, /nosites\.toml: ok: 0 sites/);
   });
 });
 

@@ -5,6 +5,7 @@ import type * as z from 'zod';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
+import { validParts } from './partial.ts';
 import { routeCrossChecks } from './routes-validate.ts';
 import { siteName } from './site-name.ts';
 
@@ -38,9 +39,8 @@ export function parseConfig(source: string, file: string): Config {
         raw.push({ path: issue.path as KeyPath, message: issue.message });
       }
     }
-  } else {
-    raw.push(...crossChecks(result.data), ...routeCrossChecks(result.data));
   }
+  raw.push(...crossEntryProblems(result.success ? result.data : validParts(document as Record<string, unknown>)));
   if (raw.length === 0 && result.success) return result.data;
 
   const index = indexLines(source);
@@ -48,7 +48,29 @@ export function parseConfig(source: string, file: string): Config {
     const line = lineOf(index, p.path);
     return line === undefined ? { key: formatKeyPath(p.path), message: p.message } : { key: formatKeyPath(p.path), line, message: p.message };
   });
-  throw new ConfigInvalidError(file, problems);
+  // In file order, as a person fixes them: field errors and cross-entry ones interleaved.
+  throw new ConfigInvalidError(file, problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+}
+
+/**
+ * The rules across entries. On a file with field errors they run on its valid parts
+ * (partial.ts), where a rule written for a whole Config may meet a hole it does not expect:
+ * then the field errors alone are reported, as before, rather than a crash.
+ */
+function crossEntryProblems(config: Config): RawProblem[] {
+  try {
+    return [...crossChecks(config), ...routeCrossChecks(config)];
+  } catch (err) {
+    if (err instanceof TypeError) return [];
+    throw err;
+  }
+}
+
+/** Legal but almost certainly not meant: reported by `check` as warnings, never refused. */
+export function configWarnings(config: Config): ConfigProblem[] {
+  const warnings: ConfigProblem[] = [];
+  if (config.sites.length === 0) warnings.push({ key: '', message: 'has no [[sites]]: every request will be answered 404' });
+  return warnings;
 }
 
 /** Plain-words messages for zod's built-in checks; custom checks already carry their own. */
