@@ -243,7 +243,7 @@ describe('reloader with a real proxy', () => {
     assert.match(reloaded!.message, /^reloaded config [0-9a-f]{12} \(generation 2\) in \d+ ms$/);
     assert.equal(failed!.reason, 'ReloadFailed');
     assert.equal(failed!.type, 'Warning');
-    assert.match(failed!.message, /^reload of config [0-9a-f]{12} failed: .*config\.toml:\d+: sites\[0\]\.upstream: no \[\[upstreams\]\] group named "nope"/);
+    assert.match(failed!.message, /^reload of config [0-9a-f]{12} failed: .*config\.toml:\d+: sites\[0\]\.upstream\[0\]: "nope" is not a URL or the name of an \[\[upstreams\]\] group/);
   });
 
   test('a --listen address that cannot be bound exits 1 with a message', async (t) => {
