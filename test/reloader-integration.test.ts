@@ -108,6 +108,9 @@ describe('reloader with a real proxy', () => {
     assert.match(metrics, /^reverse_proxy_reloader_reloads_total\{result="failed"\} 0$/m);
     assert.match(metrics, /^reverse_proxy_reloader_last_reload_success 1$/m);
     assert.match(metrics, /^reverse_proxy_reloader_config_in_sync 1$/m);
+    // Seconds to the microsecond at most, never a float's noise like 0.012345678901 or 0.30000000000000004.
+    assert.match(metrics, /^reverse_proxy_reloader_last_reload_duration_seconds \d+(\.\d{1,6})?$/m);
+    assert.match(metrics, /^reverse_proxy_reloader_last_reload_timestamp_seconds \d+(\.\d{1,3})?$/m);
     const health = await request(`http://${started.listen as string}/healthz`);
     assert.equal(health.statusCode, 200);
     await health.body.dump();
@@ -152,6 +155,15 @@ describe('reloader with a real proxy', () => {
     assert.equal(reloaderReloads(reloader).length, 1);
     assert.equal(proxyReloads(proxy).length, 1);
     assert.equal(await hostServedBy(proxy, 'app.test'), 'a', 'the proxy keeps serving the old config');
+
+    // Reverting the ConfigMap to what runs needs no reload, but the reloader says it is back in sync.
+    const original = file(site('app.test', upstreams.a.url));
+    await volume.swap(original);
+    const back = await reloader.waitForLog((l) => l.event === 'in_sync' && l.refused_sha256 !== undefined);
+    assert.equal(back.sha256, sha(original['config.toml']!));
+    assert.equal(back.refused_sha256, failed.sha256);
+    assert.match(String(back.msg), /^back in sync: the proxy runs the mounted config [0-9a-f]{12}; the refused config [0-9a-f]{12} is no longer mounted$/);
+    assert.equal(proxyReloads(proxy).length, 1, 'the revert sent no reload');
 
     const good = file(site('app.test', upstreams.b.url));
     await volume.swap(good);

@@ -240,3 +240,12 @@ test('an unreadable config file is not sent to the proxy', async (t) => {
   assert.deepEqual(peer.commands, []);
   assert.equal(metrics.configReadErrors, 1);
 });
+
+test('metrics print seconds without float noise', () => {
+  const metrics = new ReloaderMetrics();
+  metrics.recordReload('ok', 12.345678999, 1_764_620_000_123);
+  assert.match(metrics.render(), /^reverse_proxy_reloader_last_reload_duration_seconds 0\.012346$/m);
+  assert.match(metrics.render(), /^reverse_proxy_reloader_last_reload_timestamp_seconds 1764620000\.123$/m);
+  metrics.recordReload('ok', 0.1 * 1000 + 0.2 * 1000 + 1e-13); // 300.0000000000001 ms
+  assert.match(metrics.render(), /^reverse_proxy_reloader_last_reload_duration_seconds 0\.3$/m);
+});

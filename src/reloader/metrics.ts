@@ -6,6 +6,15 @@ export type KubeEventResult = 'created' | 'failed' | 'dropped';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/**
+ * Milliseconds as seconds to the microsecond: `0.012346`, not the `0.012345678901` of a raw
+ * performance.now() difference (nor `0.30000000000000004`): dividing a whole number of
+ * microseconds prints the shortest decimal that round-trips.
+ */
+export function toSeconds(ms: number): number {
+  return Math.round(ms * 1000) / 1e6;
+}
+
 export class ReloaderMetrics {
   readonly reloads: Record<ReloadResult, number> = { ok: 0, failed: 0 };
   readonly kubeEvents: Record<KubeEventResult, number> = { created: 0, failed: 0, dropped: 0 };
@@ -23,9 +32,9 @@ export class ReloaderMetrics {
 
   recordReload(result: ReloadResult, durationMs: number, at = Date.now()): void {
     this.reloads[result]++;
-    this.lastReloadEpochSecs = at / 1000;
+    this.lastReloadEpochSecs = toSeconds(at);
     this.lastReloadSuccess = result === 'ok';
-    this.lastReloadDurationSecs = durationMs / 1000;
+    this.lastReloadDurationSecs = toSeconds(durationMs);
   }
 
   render(): string {

@@ -238,11 +238,22 @@ export class Reconciler {
     if (metrics.inSync) {
       // The proxy runs what is mounted (a revert, a restart, a manual reload): whatever failed
       // before is history, and mounting it again later is a new change worth one attempt.
+      const refused = this.#failed?.sha256;
       this.#failed = undefined;
-      if (this.#announcedInSync !== mounted) logger.info({ event: 'in_sync', sha256: mounted, generation: before.generation, trigger }, `the proxy runs the mounted config ${short(mounted)}`);
+      if (this.#announcedInSync !== mounted) {
+        const fields = { event: 'in_sync', sha256: mounted, generation: before.generation, trigger, ...(refused === undefined ? {} : { refused_sha256: refused }) };
+        logger.info(
+          fields,
+          refused === undefined
+            ? `the proxy runs the mounted config ${short(mounted)}`
+            : `back in sync: the proxy runs the mounted config ${short(mounted)}; the refused config ${short(refused)} is no longer mounted`,
+        );
+      }
       this.#announcedInSync = mounted;
       return;
     }
+    // Out of sync: the next time the proxy runs what is mounted (a revert, say) is news again.
+    this.#announcedInSync = undefined;
     if (this.#failed?.sha256 === mounted && !this.#mayRetry(this.#failed)) {
       logger.debug({ event: 'reload_skipped', sha256: mounted, trigger }, 'config already failed to load; waiting for a change');
       return;
