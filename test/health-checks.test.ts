@@ -70,13 +70,13 @@ upstream = ["${a.upstream.url}", "${b.upstream.url}"]
   assert.ok(inWindow >= 1 && inWindow <= 6 + 1, `${inWindow} checks in ${INTERVAL_MS * 6} ms with 2 workers`);
 
   const table = await proxy.admin('show servers');
-  assert.equal(table.split('\n')[0], '# group server health admin weight backup last_check last_check_at');
-  assert.deepEqual(rowOf(table, a.upstream.url).slice(0, 7), ['api', a.upstream.url, 'up', 'ready', '3', 'no', 'ok:200']);
-  assert.match(rowOf(table, a.upstream.url)[7]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(table.split('\n')[0], '# group server health admin weight backup active last_check last_check_at');
+  assert.deepEqual(rowOf(table, a.upstream.url).slice(0, 8), ['api', a.upstream.url, 'up', 'ready', '3', 'no', '0', 'ok:200']);
+  assert.match(rowOf(table, a.upstream.url)[8]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   await proxy.waitForLog((l) => l.event === 'server_health' && l.server === gone.url && l.state === 'down' && l.check === 'refused');
-  assert.deepEqual(rowOf(await proxy.admin('show servers'), gone.url).slice(2, 7), ['down', 'ready', '1', 'yes', 'fail:refused']);
+  assert.deepEqual(rowOf(await proxy.admin('show servers'), gone.url).slice(2, 8), ['down', 'ready', '1', 'yes', '0', 'fail:refused']);
   // A site's own URL list is a group too, without checks.
-  assert.ok(table.includes(`site:plain.test ${b.upstream.url} up ready 1 no - -\n`), table);
+  assert.ok(table.includes(`site:plain.test ${b.upstream.url} up ready 1 no 0 - -\n`), table);
 
   // Down after FALL failures in a row: never sooner than FALL - 1 intervals after the flip.
   const flippedAt = performance.now();
@@ -89,7 +89,7 @@ upstream = ["${a.upstream.url}", "${b.upstream.url}"]
   assert.ok(downAfter >= (FALL - 1) * INTERVAL_MS * 0.9, `down after ${Math.round(downAfter)} ms`);
   const failed = b.checks.filter((at) => at >= flippedAt).length;
   assert.ok(failed >= FALL, `${failed} failed checks before going down`);
-  assert.deepEqual(rowOf(await proxy.admin('show servers'), b.upstream.url).slice(2, 7), ['down', 'ready', '1', 'no', 'fail:503']);
+  assert.deepEqual(rowOf(await proxy.admin('show servers'), b.upstream.url).slice(2, 8), ['down', 'ready', '1', 'no', '0', 'fail:503']);
 
   // Back after RISE successes in a row.
   const healedAt = performance.now();
@@ -97,7 +97,7 @@ upstream = ["${a.upstream.url}", "${b.upstream.url}"]
   const up = await proxy.waitForLog((l) => l.event === 'server_health' && l.server === b.upstream.url && l.state === 'up' && (l.time as string) > (down.time as string));
   assert.equal(up.streak, RISE);
   assert.ok(performance.now() - healedAt >= (RISE - 1) * INTERVAL_MS * 0.9);
-  assert.deepEqual(rowOf(await proxy.admin('show servers'), b.upstream.url).slice(2, 7), ['up', 'ready', '1', 'no', 'ok:200']);
+  assert.deepEqual(rowOf(await proxy.admin('show servers'), b.upstream.url).slice(2, 8), ['up', 'ready', '1', 'no', '0', 'ok:200']);
 
   // set server: operator level; the state shows at once and lasts until the next reload.
   assert.equal(await sendCommand(userSocket, `set server api/${a.upstream.url} state drain`), '{"status":"error","message":"permission denied: \\"set server api/' + a.upstream.url + ' state drain\\" needs level operator, this socket is level user"}\n');

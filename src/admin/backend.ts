@@ -78,6 +78,8 @@ export interface ServerRow {
   /** From the active health check; `up` when the group has none. */
   health: 'up' | 'down';
   admin: ServerAdminState;
+  /** Connections from every worker's pool to this server now (shared by groups that list it). */
+  active: number;
   /** `ok:200`, `fail:503`, `fail:timeout`…; undefined without a check or before the first. */
   lastCheck: string | undefined;
   lastCheckAt: Date | undefined;

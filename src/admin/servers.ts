@@ -5,9 +5,9 @@ import type { MasterBackend, ServerRow } from './backend.ts';
 import { errorReply, okReply } from './reply.ts';
 
 export function formatServerTable(rows: readonly ServerRow[]): string {
-  const lines = ['# group server health admin weight backup last_check last_check_at\n'];
+  const lines = ['# group server health admin weight backup active last_check last_check_at\n'];
   for (const r of rows) {
-    const fields = [r.group, r.url, r.health, r.admin, String(r.weight), r.backup ? 'yes' : 'no', r.lastCheck ?? '-', r.lastCheckAt?.toISOString() ?? '-'];
+    const fields = [r.group, r.url, r.health, r.admin, String(r.weight), r.backup ? 'yes' : 'no', String(r.active), r.lastCheck ?? '-', r.lastCheckAt?.toISOString() ?? '-'];
     lines.push(`${fields.join(' ')}\n`);
   }
   return lines.join('');

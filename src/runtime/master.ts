@@ -352,7 +352,10 @@ export class Master implements MasterBackend {
   }
 
   async servers(): Promise<ServerRow[]> {
-    return this.#health.rows();
+    // Connections are the workers' pools to that origin, summed like a metrics scrape.
+    const { view } = await this.#metrics.collect();
+    const active = new Map(view.upstreams.map((u) => [u.server, u.activeConnections]));
+    return this.#health.rows().map((row) => ({ ...row, active: active.get(row.url) ?? 0 }));
   }
 
   setServerState(group: string, url: string, state: ServerAdminState): string | undefined {

@@ -71,8 +71,8 @@ export class HealthChecker {
     return undefined;
   }
 
-  /** What `show servers` prints, in config order. */
-  rows(): ServerRow[] {
+  /** What `show servers` prints, in config order, but for the workers' connection counts. */
+  rows(): Omit<ServerRow, 'active'>[] {
     return [...this.#entries.values()].map((e) => {
       const last = e.probe?.last;
       return {
