@@ -25,7 +25,8 @@ export function findHeadEnd(buf: Buffer, start: number, from: number, end: numbe
   const stop = end < headLimit ? end : headLimit;
   const lineStart = side === 'request' ? skipEmptyLines(buf, start, stop) : start;
   for (let i = from > lineStart ? from : lineStart; i < stop; i++) {
-    const c = buf[i];
+    const c = buf[i]!;
+    if (c > CR) continue; // nearly every byte: one comparison
     if (c === LF) {
       if (i === lineStart || buf[i - 1] !== CR) return refuse.bareLf;
       if (i - 3 >= lineStart && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
