@@ -2,6 +2,7 @@
 // one piece, byte by byte and in random splits: every case must give its expected outcome, and
 // the same outcome however the bytes arrive. Plus the contract details the corpus cannot show.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { ChunkedDecoder } from '../src/proxy/http1/chunked.ts';
 import type { RequestHead } from '../src/proxy/http1/message.ts';
@@ -52,6 +53,23 @@ describe('request corpus', () => {
 describe('response corpus', () => {
   RESPONSE_CASES.forEach((c, i) => {
     it(`${c.name} [${c.rule}]`, () => checkCase(c.bytes, c.expect, { side: 'response', limits: RESPONSE_LIMITS, requestMethod: c.requestMethod }, 2000 + i));
+  });
+});
+
+describe('corpus coverage', () => {
+  const refusalCodes = new Set([...Object.values(REQUEST_REFUSALS), ...Object.values(RESPONSE_REFUSALS)].map((r) => r.code));
+  // A headEnd that does not close the head is the caller's mistake, not bytes on the wire (see below).
+  refusalCodes.delete(REQUEST_REFUSALS.incompleteHead.code);
+
+  it('every refusal the parser can give has a case in the corpus', () => {
+    const covered = new Set([...REQUEST_CASES, ...RESPONSE_CASES].flatMap((c) => (isRefused(c.expect) ? [c.expect.code] : [])));
+    assert.deepEqual([...refusalCodes].filter((code) => !covered.has(code)), []);
+  });
+
+  it('docs/data-path.md lists every refusal code', async () => {
+    const docs = await readFile(new URL('../docs/data-path.md', import.meta.url), 'utf8');
+    const section = docs.slice(docs.indexOf('## What the parser refuses'));
+    assert.deepEqual([...refusalCodes].filter((code) => !section.includes(`\`${code}\``)), []);
   });
 });
 
