@@ -1,6 +1,9 @@
 // One pino logger per process. Every line is one JSON event; `event` is a stable name that
-// tests and operators can match on, `msg` is for people.
+// tests and operators can match on, `msg` is for people. Lines go to stdout through one
+// LogWriter per process, which never blocks and drops (and counts) lines when stdout falls
+// too far behind (src/log-writer.ts).
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { LogWriter, MAX_LOG_BACKLOG_BYTES, nonBlocking } from './log-writer.ts';
 
 export type { Logger };
 
@@ -12,11 +15,50 @@ export interface LoggerOptions {
   bindings?: Record<string, unknown>;
 }
 
+const writers = new Map<1 | 2, LogWriter>();
+
+/** This process's writer for stdout (1) or stderr (2); the master relays its workers' output through them. */
+export function processWriter(fd: 1 | 2): LogWriter {
+  let writer = writers.get(fd);
+  if (!writer) {
+    const created = new LogWriter(nonBlocking(fd));
+    // Whatever ends the process, what the descriptor can take right now still goes out; never more.
+    process.once('exit', () => created.flush());
+    writers.set(fd, created);
+    writer = created;
+  }
+  return writer;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  return pino({
-    level: options.level,
-    base: { pid: process.pid, component: options.component, ...options.bindings },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  const writer = processWriter(1);
+  const logger = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid, component: options.component, ...options.bindings },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    writer,
+  );
+  writer.reportDrops ??= (dropped, total) =>
+    logger.warn(
+      { event: 'log_lines_dropped', dropped, dropped_total: total, backlog_limit_bytes: MAX_LOG_BACKLOG_BYTES },
+      `stdout fell behind: ${dropped} log line(s) dropped (${total} since start)`,
+    );
+  return logger;
+}
+
+/** Log lines this process has dropped since it started, for a metrics exporter. */
+export function droppedLogLines(): number {
+  return writers.get(1)?.counts.dropped ?? 0;
+}
+
+/**
+ * Gives the lines still waiting for stdout up to `timeoutMs` to go out, then drops the rest:
+ * a process about to exit calls this so its last lines are seen without a slow or dead stdout
+ * holding the exit.
+ */
+export async function flushLogs(timeoutMs: number): Promise<void> {
+  await Promise.all([...writers.values()].map((w) => w.flushWithin(timeoutMs)));
 }

@@ -3,12 +3,12 @@
 // of being buffered. Then how response chunks are written to the client: those of one
 // event-loop turn together, and whole even when the response ends while they are held.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { Agent, request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { send } from './helpers/http-client.ts';
+import { rssBytes, workerPid, writeSyscalls } from './helpers/proc.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';
 
@@ -27,25 +27,6 @@ function generate(total: number): Readable {
       this.push(chunk);
     },
   });
-}
-
-/** The number after `field:` in /proc/<pid>/<file>. */
-async function procNumber(pid: number, file: 'status' | 'io', field: string): Promise<number> {
-  const text = await readFile(`/proc/${pid}/${file}`, 'utf8');
-  const value = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text);
-  assert.ok(value, `${field} readable in /proc/${pid}/${file}`);
-  return Number(value[1]);
-}
-
-const rssBytes = async (pid: number) => (await procNumber(pid, 'status', 'VmRSS')) * 1024;
-/** Write syscalls (write, writev) the process has made so far, all threads. */
-const writeSyscalls = (pid: number) => procNumber(pid, 'io', 'syscw');
-
-/** The worker is the master's only child with workers = 1. */
-async function workerPid(masterPid: number): Promise<number> {
-  const children = (await readFile(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
-  assert.equal(children.length, 1, 'one worker process');
-  return Number(children[0]);
 }
 
 /** Samples RSS until stopped; returns the peak. */
@@ -86,7 +67,7 @@ describe('streaming with backpressure', { skip: process.platform !== 'linux' && 
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const port = (upstream.address() as AddressInfo).port;
     proxy = await startProxy({ config: `[[sites]]\nhost = "big.test"\nupstream = "http://127.0.0.1:${port}"\n` });
-    worker = await workerPid(proxy.pid);
+    worker = workerPid(proxy.pid);
   });
 
   after(async () => {
@@ -143,7 +124,7 @@ describe('response writes to the client', { skip: process.platform !== 'linux' &
     t.after(() => upstream.close());
     // The access log is off: its lines would be writes too.
     const proxy = await startProxy({ t, accessLog: false, config: `[[sites]]\nhost = "big.test"\nupstream = "${upstream.url}"\n` });
-    const worker = await workerPid(proxy.pid);
+    const worker = workerPid(proxy.pid);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
     const fetchBody = async () => {

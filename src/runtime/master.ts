@@ -9,7 +9,7 @@ import { loadConfigFile } from '../config/load.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
 import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts';
 import { ReverseProxyError, StartupError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, flushLogs, processWriter, type Logger } from '../log.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
 import { renderScrape } from '../metrics/exposition.ts';
 import { ProcessSampler } from '../metrics/figures.ts';
@@ -19,7 +19,9 @@ import { seriesOf } from '../metrics/series.ts';
 import { VERSION } from '../version.ts';
 import { autoWorkerCount } from './cpu-count.ts';
 import { HealthChecker } from './health/checker.ts';
+import { EXIT_LOG_FLUSH_MS, SHUTDOWN_GRACE_MS } from './deadlines.ts';
 import { CoalescingTask, SerialQueue } from './serial-queue.ts';
+import { WorkerOutputRelay } from './worker-output.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** Static keys that even `restart` cannot change, because the master itself holds them. */
@@ -47,6 +49,7 @@ export class Master implements MasterBackend {
   readonly #reload: CoalescingTask<ReloadOutcome>;
   readonly #pool: WorkerPool;
   readonly #health: HealthChecker;
+  readonly #workerOutput = new WorkerOutputRelay(processWriter(1), processWriter(2));
   /** The static settings the running processes were started with. */
   #config: Config;
   #generation: Generation;
@@ -77,6 +80,7 @@ export class Master implements MasterBackend {
     });
     this.#pool = new WorkerPool({
       logger: this.#logger,
+      output: this.#workerOutput,
       initFor: (relativePid) => ({
         relativePid,
         listeners: this.#config.listeners,
@@ -291,26 +295,42 @@ export class Master implements MasterBackend {
     }
     // Runtimes repeat SIGTERM (podman stop does); only a person pressing Ctrl-C again means
     // "stop now".
-    if (signal === 'SIGINT') {
-      this.#logger.warn({ event: 'shutdown_forced', signal }, 'second SIGINT: exiting without waiting for the drain');
-      process.exit(1);
-    }
+    if (signal === 'SIGINT') this.#exitNow({ event: 'shutdown_forced', signal }, 'second SIGINT: exiting without waiting for the drain');
     this.#logger.info({ event: 'shutdown_signal_repeated', signal }, `${signal} again: still draining`);
   }
 
-  /** Marks the proxy not ready, drains every worker, closes the admin sockets and exits 0. */
+  /**
+   * Marks the proxy not ready, drains every worker, closes the admin sockets and exits 0, all
+   * within shutdown_timeout_secs plus SHUTDOWN_GRACE_MS: past that, whatever is still running
+   * is killed and the master exits 1.
+   */
   shutdown(reason: string): Promise<void> {
     this.#shuttingDown ??= (async () => {
       const timeoutMs = this.#config.shutdown_timeout_secs * 1000;
       this.#logger.info({ event: 'draining', reason, timeout_ms: timeoutMs }, `${reason}: draining for up to ${timeoutMs} ms`);
       this.#health.stop();
-      await this.#queue.run(() => this.#pool.drainAll(timeoutMs));
+      setTimeout(
+        () => this.#exitNow({ event: 'shutdown_deadline', timeout_ms: timeoutMs, grace_ms: SHUTDOWN_GRACE_MS }, `still not stopped ${SHUTDOWN_GRACE_MS} ms after the drain deadline: killing what is left`),
+        timeoutMs + SHUTDOWN_GRACE_MS,
+      );
+      // Not through the reload queue: a reload or restart in progress must not hold shutdown.
+      // Its workers are drained like the others, and it fails once they are gone.
+      await this.#pool.drainAll(timeoutMs);
       await Promise.all([...this.#adminSockets.map((s) => s.close()), this.#metricsListener?.close()]);
+      // The workers' last lines (their drop counts, "worker stopped") may still be in their pipes.
+      await this.#workerOutput.ended(EXIT_LOG_FLUSH_MS);
       this.#logger.info({ event: 'shutdown' }, 'stopped');
-      this.#logger.flush();
+      await flushLogs(EXIT_LOG_FLUSH_MS);
       process.exit(0);
     })();
     return this.#shuttingDown;
+  }
+
+  /** Kills every worker and exits 1 now; the log line says why and which processes were killed. */
+  #exitNow(fields: Record<string, unknown>, message: string): never {
+    const killed = this.#pool.killAll();
+    this.#logger.error({ ...fields, killed_pids: killed }, message);
+    process.exit(1);
   }
 
   // ---- what the admin socket reads -----------------------------------------------------------

@@ -1,21 +1,27 @@
 // Entry point of a worker process (forked by WorkerPool through node:cluster). It serves
 // traffic with a ProxyServer, applies the generations the master sends, answers routed admin
 // commands, and drains when told to or when the master goes away.
+import cluster from 'node:cluster';
 import { runWorkerCommand } from '../admin/worker-commands.ts';
 import type { InfoFields, StatusOutcome, WorkerBackend } from '../admin/backend.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, flushLogs, type Logger } from '../log.ts';
 import { FiguresAggregator, type AggregatedView } from '../metrics/aggregator.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
 import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
+import { EXIT_LOG_FLUSH_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 
-/** How long a worker whose master died keeps serving the requests it already has. */
+/** How long a worker whose master died keeps serving the requests it already has (at most its own drain deadline). */
 export const ORPHAN_DRAIN_TIMEOUT_MS = 5_000;
 
 const startedAt = Date.now();
+const masterPid = process.ppid;
+
+/** The master is gone: the IPC channel closed, or this process was handed to another parent. */
+const orphaned = () => !process.connected || process.ppid !== masterPid;
 
 function send(message: WorkerToMaster): void {
   if (process.connected) process.send?.(message);
@@ -73,11 +79,36 @@ class Worker implements WorkerBackend {
   drain(timeoutMs: number): Promise<void> {
     this.#draining ??= (async () => {
       this.#logger.info({ event: 'draining', timeout_ms: timeoutMs }, 'draining');
-      await this.#server.drain(timeoutMs);
-      this.#logger.info({ event: 'shutdown' }, 'worker stopped');
-      process.exit(0);
+      // The server destroys what is left at the deadline; closing the upstream pools after that
+      // gets a short grace, and then the worker goes whatever is still pending.
+      const closeDeadline = new Promise<'late'>((resolve) => setTimeout(resolve, timeoutMs + WORKER_CLOSE_GRACE_MS, 'late').unref());
+      const drained = await Promise.race([this.#server.drain(timeoutMs).then(() => 'closed' as const), closeDeadline]);
+      if (drained === 'late') this.#logger.warn({ event: 'drain_incomplete', grace_ms: WORKER_CLOSE_GRACE_MS }, 'upstream pools still closing after the drain deadline; exiting anyway');
+      await this.stop(0, { event: 'shutdown' }, 'worker stopped');
     })();
     return this.#draining;
+  }
+
+  /** The master is gone; a worker already draining keeps its own deadline. */
+  drainAsOrphan(): void {
+    void this.drain(Math.min(ORPHAN_DRAIN_TIMEOUT_MS, this.#init.shutdownTimeoutMs));
+  }
+
+  /** Logs `fields`, gives the log a moment to reach stdout (never longer), and exits. */
+  async stop(code: number, fields: Record<string, unknown>, message: string): Promise<never> {
+    this.#logger.info(fields, message);
+    await flushLogs(EXIT_LOG_FLUSH_MS);
+    process.exit(code);
+  }
+
+  /**
+   * SIGTERM/SIGINT: the first drains. With no master left to coordinate a drain, any stop signal
+   * means now, as does a second Ctrl-C.
+   */
+  onStopSignal(signal: NodeJS.Signals): void {
+    if (orphaned()) return void this.stop(1, { event: 'shutdown_forced', signal }, `${signal} with the master gone: exiting now`);
+    if (!this.#draining) return void this.drain(this.#init.shutdownTimeoutMs);
+    if (signal === 'SIGINT') void this.stop(1, { event: 'shutdown_forced', signal }, 'second SIGINT: exiting without waiting for the drain');
   }
 
   status(): StatusOutcome {
@@ -140,10 +171,13 @@ process.on('message', (message: MasterToWorker) => {
       send({ type: 'init_failed', message: err.message });
       process.exit(1);
     });
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void started.drain(message.init.shutdownTimeoutMs));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => started.onStopSignal(signal));
     return;
   }
   worker?.onMessage(message);
 });
 // Without a master nobody can reload or route to this worker: finish what is running and go.
-process.on('disconnect', () => void (worker ? worker.drain(ORPHAN_DRAIN_TIMEOUT_MS) : process.exit(0)));
+// node:cluster's own handler would exit at once, cutting every request in flight, unless told
+// the disconnect was expected; this worker drains instead, within its deadline.
+if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+process.on('disconnect', () => (worker ? worker.drainAsOrphan() : process.exit(0)));

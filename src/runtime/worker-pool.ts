@@ -10,7 +10,9 @@ import type { Logger } from '../log.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 import { VERSION } from '../version.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
+import { WORKER_KILL_GRACE_MS } from './deadlines.ts';
 import { workerExecArgv } from './worker-flags.ts';
+import type { WorkerOutputRelay } from './worker-output.ts';
 
 /** A worker must apply a new generation within this time, or it is replaced. */
 export const APPLY_TIMEOUT_MS = 10_000;
@@ -180,6 +182,8 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** What a worker in `slot` starts with: called at every fork, so respawns get the current generation. */
   initFor(slot: number): WorkerInit;
+  /** Passes each worker's stdout and stderr on; workers never inherit the master's. */
+  output: WorkerOutputRelay;
 }
 
 export class WorkerPool {
@@ -191,7 +195,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
-    cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']) });
+    cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']), silent: true });
   }
 
   /** Forks `count` workers and resolves with the listener addresses once all are listening. */
@@ -351,6 +355,13 @@ export class WorkerPool {
     await Promise.all(this.#slots.flatMap((s) => (s.current ? [this.#retire(s.current, timeoutMs)] : [])));
   }
 
+  /** SIGKILLs every worker process still alive, tracked or not; returns their PIDs. */
+  killAll(): number[] {
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    for (const w of alive) w.process.kill('SIGKILL');
+    return alive.map((w) => w.process.pid ?? 0);
+  }
+
   #slotFor(relativePid: number): Slot {
     let slot = this.#slots[relativePid - 1];
     if (!slot) {
@@ -361,7 +372,10 @@ export class WorkerPool {
   }
 
   #fork(slot: Slot): WorkerProcess {
+    // A restart still running when shutdown began must not start workers nobody will drain.
+    if (this.#stopping) throw new WorkerUnavailableError(`worker ${slot.relativePid}`, 'shutting down');
     const process = new WorkerProcess(slot.relativePid, this.#options.initFor(slot.relativePid));
+    this.#options.output.attach(process.worker.process.stdout, process.worker.process.stderr);
     slot.current = process;
     process.worker.on('exit', (code, signal) => this.#onExit(slot, process, code, signal));
     process.ready.catch((err: Error) => {
@@ -384,8 +398,15 @@ export class WorkerPool {
       worker.worker.once('exit', () => resolve());
       worker.drainingSince ??= Date.now();
       worker.send({ type: 'drain', timeoutMs });
-      // A worker that ignores the drain (hung event loop) is killed once its budget is spent.
-      const kill = setTimeout(() => worker.worker.process.kill('SIGKILL'), timeoutMs + 5_000);
+      // A worker that has not exited shortly after its deadline (a hung event loop, or one that
+      // never got the message) is killed: the drain deadline is a deadline.
+      const kill = setTimeout(() => {
+        this.#options.logger.warn(
+          { event: 'worker_killed', relative_pid: worker.slot, pid: worker.pid, timeout_ms: timeoutMs, grace_ms: WORKER_KILL_GRACE_MS },
+          `worker ${worker.slot} (pid ${worker.pid}) still running ${WORKER_KILL_GRACE_MS} ms after its ${timeoutMs} ms drain deadline: killed`,
+        );
+        worker.worker.process.kill('SIGKILL');
+      }, timeoutMs + WORKER_KILL_GRACE_MS);
       worker.worker.once('exit', () => clearTimeout(kill));
     });
   }

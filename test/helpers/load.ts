@@ -16,7 +16,7 @@ export const failures = (r: LoadResult) =>
 /** Upper bound on a load run, whatever `until` does. */
 export const MAX_LOAD_MS = 60_000;
 
-export async function runLoad(options: { url: string; host: string; connections?: number; until: Promise<unknown> }): Promise<LoadResult> {
+export async function runLoad(options: { url: string; host: string; connections?: number; path?: string; until: Promise<unknown> }): Promise<LoadResult> {
   const connections = options.connections ?? 8;
   const pool = new Pool(options.url, { connections, pipelining: 1 });
   const result: LoadResult = { ok: 0, statuses: {}, errors: {} };
@@ -26,7 +26,7 @@ export async function runLoad(options: { url: string; host: string; connections?
   const client = async () => {
     while (!done) {
       try {
-        const res = await pool.request({ path: '/', method: 'GET', headers: { host: options.host } });
+        const res = await pool.request({ path: options.path ?? '/', method: 'GET', headers: { host: options.host } });
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) result.ok++;
         else result.statuses[res.statusCode] = (result.statuses[res.statusCode] ?? 0) + 1;

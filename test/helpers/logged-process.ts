@@ -16,6 +16,12 @@ export interface LoggedProcess {
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** The last lines of output, for failure messages. */
   tail(lines?: number): string;
+  /**
+   * Makes the reader of the child's stdout slow or absent, as a stalled log shipper would be:
+   * `paused` stops reading (the pipe fills), `slow` reads one chunk per `pauseMs`, `normal` reads
+   * everything at once again.
+   */
+  readStdout(mode: 'normal' | 'paused' | { slow: number }): void;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -41,6 +47,7 @@ export function startLogged(name: string, command: string, args: readonly string
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  let slowReader: (() => void) | undefined;
   const tail = (lines = 15) => `--- ${name} (last ${lines} lines)\n${raw.slice(-lines).join('\n')}`;
   return {
     name,
@@ -48,6 +55,21 @@ export function startLogged(name: string, command: string, args: readonly string
     logs,
     exited,
     tail,
+    readStdout(mode) {
+      const stdout = child.stdout!;
+      if (slowReader) stdout.off('data', slowReader);
+      slowReader = undefined;
+      if (mode === 'paused') return void stdout.pause();
+      if (mode !== 'normal') {
+        const pauseMs = mode.slow;
+        slowReader = () => {
+          stdout.pause();
+          setTimeout(() => slowReader && stdout.resume(), pauseMs);
+        };
+        stdout.on('data', slowReader);
+      }
+      stdout.resume();
+    },
     waitForLog(predicate, timeoutMs = DEFAULT_WAIT_MS) {
       const seen = logs.find(predicate);
       if (seen) return Promise.resolve(seen);

@@ -19,6 +19,8 @@ export interface ProxyOptions {
   workers?: number;
   /** `[logging] access_log`; on by default, as in the product. */
   accessLog?: boolean;
+  /** `shutdown_timeout_secs`; 5 by default. */
+  shutdownTimeoutSecs?: number;
   raw?: boolean;
   /** PEM files for the harness listener, which then serves https. */
   tls?: { cert: string; key: string };
@@ -40,10 +42,10 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }): string {
+export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }, shutdownTimeoutSecs = 5): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
-shutdown_timeout_secs = 5
+shutdown_timeout_secs = ${shutdownTimeoutSecs}
 
 [logging]
 level = "info"
@@ -65,7 +67,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rp-test-'));
   const configPath = join(dir, 'config.toml');
   const workers = options.workers ?? 1;
-  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls) + config);
+  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls, options.shutdownTimeoutSecs) + config);
   await writeFile(configPath, render(options.config));
 
   const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);
