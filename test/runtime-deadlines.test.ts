@@ -170,4 +170,25 @@ describe('shutdown deadlines', { skip: process.platform !== 'linux' && 'reads /p
     const result = await traffic;
     assert.ok(result.ok > 0, `served before the shutdown: ${JSON.stringify(result)} (${failures(result)} failures, expected once it stops)`);
   });
+
+  test('stdout and stderr readers gone (EPIPE): serving goes on and SIGTERM still ends every process within deadline + grace', async (t) => {
+    const app = await startApp(t);
+    const { proxy, workers } = await startBusyProxy(t, app);
+    reapOnFailure(t, () => workers);
+    const traffic = load(proxy, proxy.exited);
+    await sleep(500);
+    // `serve | tee` with a dying tee, a dead supervisor: every further write gets EPIPE.
+    proxy.child.stdout!.destroy();
+    proxy.child.stderr!.destroy();
+    await hangRequests(proxy, app, 1);
+    const probe = await request(`${proxy.url}/`, { headers: { host: 'app.test' } });
+    assert.equal(probe.statusCode, 200, 'served with nobody reading the log');
+    await probe.body.dump();
+    const signalled = performance.now();
+    proxy.signal('SIGTERM');
+    const exit = await Promise.race([proxy.exited, sleep(DEADLINE_MS + SHUTDOWN_GRACE_MS + MEASUREMENT_SLACK_MS).then(() => 'still running')]);
+    assert.notEqual(exit, 'still running', `master still running ${Math.round(performance.now() - signalled)} ms after SIGTERM with its pipes gone`);
+    await allGoneWithin(workers, MEASUREMENT_SLACK_MS, 'workers after the master exited', proxy);
+    assert.ok((await traffic).ok > 0);
+  });
 });
