@@ -29,12 +29,14 @@ export interface OurConfig {
   defaultSite?: boolean;
   /** Port of the master's `[metrics]` listener on 127.0.0.1; absent means metrics off. */
   metricsPort?: number;
+  /** TOML written under every named site, such as its `[[sites.routes]]` tables. */
+  siteTables?: string;
 }
 
 export function ourConfigToml(c: OurConfig): string {
   const upstream = `"http://127.0.0.1:${c.upstreamPort}"`;
   const via = (c.variant ?? 0) % 2 === 1;
-  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n`);
+  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n${c.siteTables ?? ''}`);
   return `admin_socket_path = "${c.adminSocket}"
 workers = ${c.workers}
 shutdown_timeout_secs = 5

@@ -1,0 +1,82 @@
+// What routes cost (issue 14: ≤3% throughput, reload ≤50 ms p50): 1,000 sites with 20 routes
+// each against the same 1,000 sites with one route, on the Host-rotating workload, in rotated
+// rounds on the same upstream; then the reload reply time of each config. The 20 routes mix
+// exact paths, prefixes and regexes, and the request only matches the last, so every request
+// pays for 19 misses. Not part of `npm run bench` or `npm test`:
+//
+//   ./node_modules/.bin/node bench/routes-cost.ts [--workers N] [--rounds N] [--secs N] [--reloads N]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startOurInstance } from './our-instance.ts';
+import type { Peer } from './peers/types.ts';
+import { siteHosts } from './sites.ts';
+import { distribution } from './stats.ts';
+import { measureThroughput } from './throughput.ts';
+import { WRK, requireTools } from './tools.ts';
+import { startUpstream } from './upstream.ts';
+
+const { values } = parseArgs({
+  options: { workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '5' }, secs: { type: 'string', default: '3' }, reloads: { type: 'string', default: '20' } },
+});
+requireTools([WRK]);
+
+/** The route the workload's `GET /small` takes, last in the 20-route config. */
+const MATCHING_ROUTE = `  [[sites.routes]]
+  name = "small"
+  path_prefix = "/small"
+  request_headers = { set = { "x-route" = "small" } }
+`;
+
+function twentyRoutes(): string {
+  const routes: string[] = [];
+  for (let i = 0; i < 6; i++) routes.push(`  [[sites.routes]]\n  path = "/exact-${i}"\n  respond = { status = 200, body = "exact ${i}" }\n`);
+  for (let i = 0; i < 8; i++) routes.push(`  [[sites.routes]]\n  path_prefix = "/p${i}/"\n  strip_prefix = true\n  methods = ["GET", "POST"]\n`);
+  for (let i = 0; i < 5; i++) routes.push(`  [[sites.routes]]\n  path_regex = "^/v[0-9]+/r${i}/"\n  request_headers = { set = { "x-v" = "${i}" } }\n`);
+  return routes.join('') + MATCHING_ROUTE;
+}
+
+const CONFIGS = [
+  { id: 'reverse-proxy/1-route', label: '1,000 sites × 1 route', siteTables: MATCHING_ROUTE },
+  { id: 'reverse-proxy/20-routes', label: '1,000 sites × 20 routes', siteTables: twentyRoutes() },
+];
+
+const peers: Peer[] = CONFIGS.map((c) => ({
+  id: c.id,
+  label: c.label,
+  family: 'ours',
+  start: async (o) => (await startOurInstance(o.workDir, { workers: o.workers, upstreamPort: o.upstreamPort, hosts: o.hosts, accessLog: o.accessLog, siteTables: c.siteTables })).system,
+}));
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const workDir = mkdtempSync(join(tmpdir(), 'bench-routes-'));
+const workers = Number(values.workers);
+const upstream = await startUpstream(workDir);
+try {
+  const settings = { connections: 32, durationSecs: Number(values.secs), rounds: Number(values.rounds), systemWarmupSecs: 2, workloadWarmupSecs: 1 };
+  const systems = peers.map((peer) => ({ peer, workers, workloads: ['hosts-1000' as const] }));
+  const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log);
+  for (const f of failures) log(`failed: ${f}`);
+  const [one, twenty] = peers.map((p) => rows.find((r) => r.system === p.id));
+  for (const r of [one, twenty]) if (r) log(`${r.system.padEnd(26)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
+  if (one && twenty) log(`20 routes / 1 route: ${(twenty.rps / one.rps).toFixed(3)}× req/s, ${(twenty.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+
+  for (const c of CONFIGS) {
+    const instance = await startOurInstance(join(workDir, `reload-${c.id.replace('/', '_')}`), { workers, upstreamPort: upstream.port, hosts: siteHosts(), accessLog: false, siteTables: c.siteTables });
+    try {
+      const samples: number[] = [];
+      for (let i = 0; i < Number(values.reloads); i++) {
+        const reply = await instance.reloadChanged();
+        if (!reply.ok) throw new Error(`reload failed: ${reply.reply.trim()}`);
+        samples.push(reply.ms);
+      }
+      const d = distribution(samples);
+      log(`reload, ${c.label}: p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms over ${d.count}`);
+    } finally {
+      await instance.stop();
+    }
+  }
+} finally {
+  await upstream.child.stop();
+}
