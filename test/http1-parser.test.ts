@@ -137,6 +137,22 @@ describe('parser contract', () => {
     assert.equal(decoder.decode(good, 0, good.length, () => undefined), good.length);
   });
 
+  it('the chunk-size line limit counts one line, across reads, and starts again at the next line', () => {
+    const body = request(`${'1;ext\r\nx\r\n'.repeat(2_000)}0\r\n\r\n`);
+    const decoder = new ChunkedDecoder({ maxChunkLineBytes: 16 });
+    let data = 0;
+    for (let from = 0; from < body.length; from += 5) {
+      const stopped = decoder.decode(body, from, Math.min(body.length, from + 5), (chunk) => (data += chunk.length));
+      assert.equal(typeof stopped, 'number');
+    }
+    assert.ok(decoder.done);
+    assert.equal(data, 2_000);
+    const long = new ChunkedDecoder({ maxChunkLineBytes: 16 });
+    const line = request('1;abcdefghijklmnop\r\n');
+    assert.equal(long.decode(line, 0, 10, () => undefined), 10);
+    assert.equal(long.decode(line, 10, line.length, () => undefined), REQUEST_REFUSALS.chunkLineTooLong);
+  });
+
   it('the decoder limits are configurable', () => {
     const decoder = new ChunkedDecoder({ maxChunkLineBytes: 8, maxTrailerBytes: 8 });
     const line = request('5;abcdefgh\r\n');

@@ -14,6 +14,7 @@ export const MAX_TRAILER_BYTES = 16_384;
 /** 2^53 − 1 is 14 hex digits; a longer size line (leading zeros included) is refused. */
 const MAX_CHUNK_SIZE_DIGITS = 14;
 
+// The states of a chunk-size line come first: `state <= SIZE_LF` means "inside one".
 const SIZE = 0;
 const SIZE_SPACE = 1; // whitespace after the size, before `;` or CR
 const EXTENSION = 2;
@@ -88,8 +89,8 @@ export class ChunkedDecoder {
           i = result;
           const lineBytes = this.#lineBytes + (i - lineStart);
           if (lineBytes > this.#maxChunkLineBytes) return this.#fail(REQUEST_REFUSALS.chunkLineTooLong);
-          const lineDone = this.#state !== SIZE_LF && this.#state !== SIZE && this.#state !== SIZE_SPACE && this.#state !== EXTENSION;
-          this.#lineBytes = lineDone ? 0 : lineBytes;
+          // The count spans reads until the line's LF; the next size line starts from zero.
+          this.#lineBytes = this.#state <= SIZE_LF ? lineBytes : 0;
           break;
         }
         case DATA_CR:
