@@ -90,6 +90,13 @@ test('a worker keeps a site’s record across its own reload and counts since it
   const record = figures(worker).records.find((r) => r.labels.site === 'a.test' && r.labels.server === undefined)!;
   assert.equal(histogramCount(record.total, SLOT.duration), 4);
   assert.equal(histogramCount(record.sinceReload, SLOT.duration), 1);
+  // c.test never counted anything: it is not sent, and the master still shows it, at zero.
+  const sent = figures(worker);
+  assert.equal(sent.records.some((r) => r.labels.site === 'c.test'), false);
+  const aggregator = new FiguresAggregator();
+  aggregator.record(1, 1, sent);
+  const view = aggregator.view(seriesOf({ sites: [site('a.test'), site('c.test')] }), new Set([1]));
+  assert.equal(histogramCount(view.records.find((r) => r.labels.site === 'c.test')!.total, SLOT.duration), 0);
 });
 
 test('buckets hold values up to their bound; quantiles interpolate inside a bucket', () => {

@@ -26,6 +26,10 @@ export interface LiveFigures {
   counters?: Record<string, number>;
 }
 
+function hasCounted(record: TrafficRecord): boolean {
+  return record.values.some((v) => v !== 0);
+}
+
 export class WorkerMetrics {
   readonly #book = new RecordBook();
   readonly #sampler = new ProcessSampler();
@@ -43,7 +47,9 @@ export class WorkerMetrics {
   figures(live: LiveFigures): WorkerFigures {
     return {
       generationId: this.#generationId,
-      records: [...this.#book.records()].map(recordFigures),
+      // A record that never counted anything adds nothing to the sum: with many sites, most
+      // records are idle and the collection message stays small.
+      records: [...this.#book.records()].filter(hasCounted).map(recordFigures),
       upstreams: live.upstreams,
       clientConnections: live.clientConnections,
       counters: live.counters ?? {},
