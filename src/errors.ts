@@ -166,3 +166,26 @@ export function describeErrno(err: NodeJS.ErrnoException, words: Readonly<Record
   const code = err.code ?? err.message;
   return words[code] === undefined ? code : `${words[code]} (${code})`;
 }
+
+/**
+ * A failure on an upstream connection below what the client is told (timeouts, a refused or
+ * malformed response, an early close). Its `code` decides the client's 502 or 504 and whether
+ * another attempt is safe (src/proxy/upstream-errors.ts); socket errors keep their errno code.
+ */
+export class UpstreamIoError extends Error {
+  readonly code: string;
+  constructor(code: UpstreamIoCode, message: string) {
+    super(message);
+    this.name = 'UpstreamIoError';
+    this.code = code;
+  }
+}
+
+export type UpstreamIoCode =
+  | 'ERR_CONNECT_TIMEOUT'
+  | 'ERR_QUEUE_TIMEOUT'
+  | 'ERR_RESPONSE_TIMEOUT'
+  | 'ERR_RESPONSE_INVALID'
+  | 'ERR_UPSTREAM_CLOSED'
+  | 'ERR_UPSTREAM_RESET'
+  | 'ERR_POOL_CLOSED';

@@ -2,7 +2,13 @@
 // default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites` and `upstreams` are the dynamic part
 // that `reload` swaps in.
 import * as z from 'zod';
-import { DEFAULT_ADMIN_SOCKET_PATH } from './defaults.ts';
+import {
+  DEFAULT_ADMIN_SOCKET_PATH,
+  DEFAULT_CLIENT_BODY_TIMEOUT_SECS,
+  DEFAULT_CLIENT_HEADER_TIMEOUT_SECS,
+  DEFAULT_KEEPALIVE_TIMEOUT_SECS,
+  DEFAULT_MAX_UPSTREAM_CONNECTIONS,
+} from './defaults.ts';
 import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema } from './fields.ts';
 import { routeSchema, upstreamGroupSchema, upstreamTarget } from './routes-schema.ts';
 import { socketPathProblem } from './socket-path.ts';
@@ -46,6 +52,7 @@ export const siteSchema = z
     via: z.boolean().default(false),
     https_redirect: z.boolean().default(false),
     routes: z.array(routeSchema).default([]),
+    max_connections: z.number().int().positive('must be a whole number of connections greater than 0').default(DEFAULT_MAX_UPSTREAM_CONNECTIONS),
   })
   .strict()
   .refine((s) => s.default || (s.host?.length ?? 0) > 0, { message: 'needs a "host", or "default = true" to catch every other host' });
@@ -93,6 +100,9 @@ export const configSchema = z
       .union([z.literal('auto'), z.number().int().min(1, 'must be at least 1').max(256, 'must be at most 256')], 'must be a whole number of workers or "auto"')
       .default(1),
     shutdown_timeout_secs: z.number().nonnegative('must be 0 or more seconds').default(30),
+    client_header_timeout_secs: positiveSeconds.default(DEFAULT_CLIENT_HEADER_TIMEOUT_SECS),
+    client_body_timeout_secs: positiveSeconds.default(DEFAULT_CLIENT_BODY_TIMEOUT_SECS),
+    keepalive_timeout_secs: positiveSeconds.default(DEFAULT_KEEPALIVE_TIMEOUT_SECS),
     listeners: z.array(listenerSchema).min(1, 'needs at least one [[listeners]] entry').default([{ address: '0.0.0.0', port: 8080 }]),
     logging: z
       .object({
@@ -120,6 +130,8 @@ export type ListenerConfig = z.output<typeof listenerSchema>;
 export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
 export type LoggingConfig = Config['logging'];
 export type MetricsConfig = z.output<typeof metricsSchema>;
+/** The static client timeouts a worker's connections run under. */
+export type ClientTimeoutConfig = Pick<Config, 'client_header_timeout_secs' | 'client_body_timeout_secs' | 'keepalive_timeout_secs'>;
 
 /** Keys that only take effect on restart; `reload` reports a change to them as a warning. */
 export const STATIC_KEYS = [
@@ -128,6 +140,9 @@ export const STATIC_KEYS = [
   'admin_sockets',
   'workers',
   'shutdown_timeout_secs',
+  'client_header_timeout_secs',
+  'client_body_timeout_secs',
+  'keepalive_timeout_secs',
   'listeners',
   'logging',
   'metrics',

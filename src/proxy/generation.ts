@@ -40,7 +40,7 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
   const sites = generation.sites.map((config): CompiledSite => {
     const connectTimeoutMs = secondsToMs(config.connect_timeout_secs);
     const requestTimeoutMs = secondsToMs(config.request_timeout_secs);
-    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs));
+    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs, config.max_connections));
     for (const upstream of upstreams) used.add(upstream);
     const hosts = config.host ?? [];
     return {

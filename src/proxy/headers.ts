@@ -1,7 +1,6 @@
 // Header rewriting in both directions. Works on flat [name, value, name, value…] arrays, the
-// shape both Node's `rawHeaders` and undici's dispatch take, so no per-request objects are
+// shape the HTTP/1.1 parser produces and the writer takes, so no per-request objects are
 // built. The sets below are fixed; per-site choices (Host, Via) are flags on the compiled site.
-import type { IncomingHttpHeaders } from 'node:http';
 
 /** Value the proxy adds to `Via` when a site sets `via = true`. */
 export const VIA_TOKEN = '1.1 reverse-proxy';
@@ -103,7 +102,7 @@ export interface ForwardingContext {
 /** The header list sent upstream: the client's end-to-end headers plus the proxy's own. */
 export function upstreamRequestHeaders(head: ClientHead, context: ForwardingContext): string[] {
   const headers = head.forwarded;
-  // Without preserve_host undici writes the upstream's own host:port.
+  // Without preserve_host the request writer adds the chosen upstream's own host:port.
   if (context.preserveHost && head.host !== undefined) headers.push('host', head.host);
   headers.push(
     'x-forwarded-for',
@@ -120,24 +119,26 @@ export function upstreamRequestHeaders(head: ClientHead, context: ForwardingCont
 }
 
 /** The header list sent to the client: the upstream's end-to-end headers (+ Via). */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, via: boolean): string[] {
+export function clientResponseHeaders(upstream: readonly string[], via: boolean): string[] {
   const headers: string[] = [];
-  for (const name in upstream) {
-    if (HOP_BY_HOP_HEADERS.has(name)) continue;
-    if (via && name === 'via') continue;
-    const value = upstream[name];
-    if (value === undefined) continue;
-    if (typeof value === 'string') headers.push(name, value);
-    else for (const item of value) headers.push(name, item);
+  let connection: string | undefined;
+  let priorVia: string | undefined;
+  for (let i = 0; i + 1 < upstream.length; i += 2) {
+    const name = upstream[i] as string;
+    const value = upstream[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_HEADERS.has(lower)) {
+      if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+      continue;
+    }
+    if (via && lower === 'via') {
+      priorVia = priorVia === undefined ? value : `${priorVia}, ${value}`;
+      continue;
+    }
+    headers.push(name, value);
   }
-  if (via) {
-    const existing = upstream.via;
-    const prior = Array.isArray(existing) ? existing.join(', ') : existing;
-    headers.push('via', prior === undefined ? VIA_TOKEN : `${prior}, ${VIA_TOKEN}`);
-  }
-  const connection = upstream.connection;
-  if (connection === undefined) return headers;
-  return withoutConnectionNamed(headers, Array.isArray(connection) ? connection.join(',') : connection);
+  if (via) headers.push('via', priorVia === undefined ? VIA_TOKEN : `${priorVia}, ${VIA_TOKEN}`);
+  return connection === undefined ? headers : withoutConnectionNamed(headers, connection);
 }
 
 /** Drops every header named as a token of a Connection header value. */

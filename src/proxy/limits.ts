@@ -1,36 +1,52 @@
 // Every fixed limit of the request path, in one place so docs/data-path.md and the tests can
 // name them. Per-site limits (timeouts, body size, rate) come from the config instead.
+import type { HeadLimits } from './http1/message.ts';
 
 /**
- * Time a client gets to send the complete request head (request line + headers), like nginx's
- * `client_header_timeout`. Bounds slowloris-style connections that trickle headers.
- */
-export const CLIENT_HEADERS_TIMEOUT_MS = 60_000;
-
-/**
- * Node's whole-request timeout is disabled (0): a large upload may legitimately take longer than
- * any fixed bound. A client that stops sending or reading is caught by the idle timeout below.
- */
-export const CLIENT_REQUEST_TIMEOUT_MS = 0;
-
-/**
- * How long an idle keep-alive client connection stays open between requests (nginx's
- * `keepalive_timeout` defaults to 75 s; HAProxy's `timeout http-keep-alive` is usually shorter).
- */
-export const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-/**
- * While a request is in progress, a client connection with no bytes moving either way is closed
- * after the site's `request_timeout_secs` plus this grace — the grace lets the upstream's own
- * 504 reach the client first when it is the upstream that is silent.
+ * A client that stops reading its response (the proxy's writes to it stay blocked) is closed
+ * after the site's `request_timeout_secs` plus this grace, as the upstream would be for the
+ * same silence; the upstream connection is then closed too.
  */
 export const CLIENT_IDLE_GRACE_MS = 1_000;
 
-/**
- * Largest request head a client may send. This is Node's default (`--max-http-header-size`,
- * 16 KiB); larger heads get `431 Request Header Fields Too Large` from Node itself.
- */
+/** Largest request head a client may send (nginx's large_client_header_buffers is 4 × 8 KiB); over it: 431. */
 export const MAX_REQUEST_HEADER_BYTES = 16_384;
+
+/** Longest request line (nginx: one 8 KiB buffer); over it: 414. */
+export const MAX_REQUEST_LINE_BYTES = 8_192;
+
+/** Most header fields in one request (HAProxy's tune.http.maxhdr is 101); over it: 431. */
+export const MAX_REQUEST_HEADER_COUNT = 100;
+
+/**
+ * Limits on an upstream's response head; over any of them the response is refused with 502.
+ * Responses carry more and longer fields than requests (Set-Cookie, CSP), so these are larger.
+ */
+export const MAX_RESPONSE_HEADER_BYTES = 65_536;
+export const MAX_RESPONSE_STATUS_LINE_BYTES = 8_192;
+export const MAX_RESPONSE_HEADER_COUNT = 256;
+
+/**
+ * How often the one per-worker deadline sweep runs (src/proxy/http1/deadlines.ts): every client
+ * and upstream timeout fires within this much of its deadline, at the cost of one pass over
+ * the open connections per tick instead of a timer per connection.
+ */
+export const DEADLINE_TICK_MS = 250;
+
+/**
+ * Size of each buffer upstream sockets read into. Buffers are recycled through a per-worker
+ * free list instead of being allocated per read (src/proxy/http1/read-buffers.ts).
+ */
+export const UPSTREAM_READ_BUFFER_BYTES = 65_536;
+
+/** Most spare read buffers the free list keeps; more are left to the GC. */
+export const MAX_SPARE_READ_BUFFERS = 64;
+
+/**
+ * Request bytes a client may send ahead (pipelining) while its current request is handled;
+ * they stay unparsed, and past this reading from the client pauses until the response is done.
+ */
+export const MAX_PIPELINED_BYTES = 65_536;
 
 /**
  * After a failed connect, an upstream of a site with several is skipped by round-robin for this
@@ -64,3 +80,9 @@ export const RATE_LIMIT_SWEEP_INTERVAL_MS = 10_000;
  * the deadline.
  */
 export const DRAIN_IDLE_GRACE_MS = 1_000;
+
+/** The request-side limits above, in the shape the parser takes. */
+export const REQUEST_HEAD_LIMITS: HeadLimits = { maxStartLineBytes: MAX_REQUEST_LINE_BYTES, maxHeadBytes: MAX_REQUEST_HEADER_BYTES, maxHeaderCount: MAX_REQUEST_HEADER_COUNT };
+
+/** The response-side limits above, in the shape the parser takes. */
+export const RESPONSE_HEAD_LIMITS: HeadLimits = { maxStartLineBytes: MAX_RESPONSE_STATUS_LINE_BYTES, maxHeadBytes: MAX_RESPONSE_HEADER_BYTES, maxHeaderCount: MAX_RESPONSE_HEADER_COUNT };

@@ -4,12 +4,12 @@
 import { BodyLimitExceededError, ReverseProxyError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
 import type { ProxyReply } from './responses.ts';
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ERR_CONNECT_TIMEOUT', 'ERR_QUEUE_TIMEOUT', 'ERR_RESPONSE_TIMEOUT', 'ETIMEDOUT']);
 
 /** Failures that happen before a request byte left the proxy: the next upstream may be tried. */
 const CONNECT_FAILURE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_CONNECT_TIMEOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
@@ -26,20 +26,13 @@ export function isConnectFailure(error: unknown): boolean {
   return CONNECT_FAILURE_CODES.has(codeOf(error));
 }
 
-/** The request was malformed in a way only undici noticed (e.g. a header value it rejects). */
-export function isInvalidRequest(error: unknown): boolean {
-  return codeOf(error) === 'UND_ERR_INVALID_ARG';
-}
-
-/** Wraps whatever undici or the socket threw into one of our typed errors. */
+/** Wraps what the upstream connection reported (UpstreamIoError or a socket error) into one of our typed errors. */
 export function toProxyError(error: unknown, origin: string): ReverseProxyError {
   if (error instanceof ReverseProxyError) return error;
   const code = codeOf(error);
   if (TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError(origin, code, { cause: error });
   return new UpstreamUnreachableError(origin, code, { cause: error });
 }
-
-export const INVALID_REQUEST_REPLY: ProxyReply = { status: 400, message: 'invalid request', close: true };
 
 /** Closes the connection: the rest of the body is still on its way and will not be read. */
 export const BODY_TOO_LARGE_REPLY: ProxyReply = { status: 413, message: 'request body too large', close: true };

@@ -85,6 +85,11 @@ export class Master implements MasterBackend {
         relativePid,
         listeners: this.#config.listeners,
         logging: this.#config.logging,
+        clientTimeouts: {
+          client_header_timeout_secs: this.#config.client_header_timeout_secs,
+          client_body_timeout_secs: this.#config.client_body_timeout_secs,
+          keepalive_timeout_secs: this.#config.keepalive_timeout_secs,
+        },
         generation: this.#generation,
         shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
       }),

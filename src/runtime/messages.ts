@@ -1,12 +1,13 @@
 // The messages master and workers exchange over the node:cluster IPC channel.
 import type { Generation } from '../config/generation.ts';
-import type { ListenerConfig, LoggingConfig } from '../config/schema.ts';
+import type { ClientTimeoutConfig, ListenerConfig, LoggingConfig } from '../config/schema.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 
 export interface WorkerInit {
   relativePid: number;
   listeners: ListenerConfig[];
   logging: LoggingConfig;
+  clientTimeouts: ClientTimeoutConfig;
   generation: Generation;
   /** How long the worker drains when it is signalled directly. */
   shutdownTimeoutMs: number;

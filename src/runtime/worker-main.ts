@@ -39,7 +39,7 @@ class Worker implements WorkerBackend {
   constructor(init: WorkerInit) {
     this.#init = init;
     this.#logger = createLogger({ level: init.logging.level, component: 'worker', bindings: { relative_pid: init.relativePid } });
-    this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log });
+    this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log, clientTimeouts: init.clientTimeouts });
     this.#server.apply(init.generation);
     this.#metrics.recordsFor(init.generation);
   }

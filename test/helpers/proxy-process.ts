@@ -21,6 +21,8 @@ export interface ProxyOptions {
   accessLog?: boolean;
   /** `shutdown_timeout_secs`; 5 by default. */
   shutdownTimeoutSecs?: number;
+  /** More top-level (static) keys for the preamble, e.g. `client_body_timeout_secs = 1`. */
+  staticKeys?: string;
   raw?: boolean;
   /** PEM files for the harness listener, which then serves https. */
   tls?: { cert: string; key: string };
@@ -42,10 +44,11 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }, shutdownTimeoutSecs = 5): string {
+export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }, shutdownTimeoutSecs = 5, staticKeys = ''): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
 shutdown_timeout_secs = ${shutdownTimeoutSecs}
+${staticKeys}
 
 [logging]
 level = "info"
@@ -67,7 +70,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rp-test-'));
   const configPath = join(dir, 'config.toml');
   const workers = options.workers ?? 1;
-  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls, options.shutdownTimeoutSecs) + config);
+  const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls, options.shutdownTimeoutSecs, options.staticKeys) + config);
   await writeFile(configPath, render(options.config));
 
   const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);

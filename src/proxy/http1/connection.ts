@@ -1,0 +1,396 @@
+// One client connection's state machine: read a request head → admit and route it → forward
+// it (or answer it) → relay the response → the next request. Strictly one request at a time:
+// bytes a client sends ahead stay buffered, unparsed, until the response is done. The client
+// timeouts (head, body, keep-alive idle, a client that stops reading) are deadlines checked on
+// the worker's coarse tick.
+import type { Socket } from 'node:net';
+import type { Logger } from '../../log.ts';
+import { logAccess, type AccessRecord } from '../access-log.ts';
+import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
+import { CLIENT_CLOSED_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
+import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
+import { ChunkedDecoder } from './chunked.ts';
+import { unwatch, watch, type Ticking } from './deadlines.ts';
+import { Exchange, type ClientSide } from './exchange.ts';
+import type { BodyFraming, ParseError, RequestHead } from './message.ts';
+import { findHeadEnd, parseRequestHead, requestBodyFraming } from './parser.ts';
+import { route, type ConnectionContext } from './route.ts';
+import type { Tunnel } from './tunnel.ts';
+import { CONTINUE_HEAD, connectionLines, proxyResponseHead, writeMessage } from './writer.ts';
+
+export type { ConnectionContext } from './route.ts';
+
+type State = 'head' | 'request' | 'tunnel' | 'closed';
+type Deadline = 'none' | 'header' | 'keepalive' | 'body' | 'send';
+
+const HEADER_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request head not received in time', close: true };
+const BODY_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request body not received in time', close: true };
+
+export class ClientConnection implements ClientSide, Ticking {
+  readonly socket: Socket;
+  readonly #context: ConnectionContext;
+  readonly #remote: string;
+  #state: State = 'head';
+  /** Received bytes not yet consumed: a head still arriving, or what a client sent ahead. */
+  #pending: Buffer | undefined;
+  #pendingStart = 0;
+  /** How far into #pending the end of a head was already searched for. */
+  #scanned = 0;
+  #readPaused = false;
+  #clientEnded = false;
+  #deadline = 0;
+  #deadlineKind: Deadline = 'none';
+  #head: RequestHead | undefined;
+  #record: AccessRecord | undefined;
+  #exchange: Exchange | undefined;
+  #tunnel: Tunnel | undefined;
+  #bodyFraming: BodyFraming = 'none';
+  #bodyStarted = false;
+  #bodyDone = true;
+  #bodyRemaining = 0;
+  #bodySeen = 0;
+  #bodyLimit: number | undefined;
+  #bodyPausedByUpstream = false;
+  #decoder: ChunkedDecoder | undefined;
+  #stallTimeoutMs = 0;
+
+  constructor(socket: Socket, context: ConnectionContext, remote: string) {
+    this.socket = socket;
+    this.#context = context;
+    this.#remote = remote;
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', () => undefined); // 'close' follows and does the cleanup
+    socket.once('close', this.#onClose);
+    this.#arm('header', context.owner.timeouts.headerMs);
+    watch(this);
+  }
+
+  get versionMinor(): 0 | 1 {
+    return this.#head?.versionMinor ?? 1;
+  }
+
+  get keepAliveSecs(): number {
+    return this.#context.owner.timeouts.keepAliveSecs;
+  }
+
+  get logger(): Logger {
+    return this.#context.owner.logger;
+  }
+
+  /** Closes the connection if it sits between requests (drain's idle sweep). */
+  closeIfIdle(): void {
+    if (this.#state === 'head' && this.#pending === undefined) this.socket.destroy();
+  }
+
+  onTick(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
+    const kind = this.#deadlineKind;
+    this.#disarm();
+    if (kind === 'header') {
+      // A connection that never sent a byte after its last response is simply closed.
+      if (this.#pending === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
+      else this.#refuse(HEADER_TIMEOUT_REPLY, 'ERR_CLIENT_HEADER_TIMEOUT');
+    } else if (kind === 'keepalive') {
+      this.socket.destroy();
+    } else if (kind === 'body') {
+      this.#exchange?.abandon(BODY_TIMEOUT_REPLY, 'ERR_CLIENT_BODY_TIMEOUT');
+    } else if (kind === 'send') {
+      if (this.#record !== undefined) this.#record.error = 'ERR_CLIENT_SEND_TIMEOUT';
+      this.socket.destroy();
+    }
+  }
+
+  #hadRequest = false;
+
+  #arm(kind: Deadline, ms: number): void {
+    this.#deadlineKind = kind;
+    this.#deadline = performance.now() + ms;
+  }
+
+  #disarm(): void {
+    this.#deadlineKind = 'none';
+    this.#deadline = 0;
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case 'tunnel':
+        (this.#tunnel as Tunnel).fromClient(chunk);
+        return;
+      case 'closed':
+        return;
+      case 'request':
+        if (this.#bodyStarted && !this.#bodyDone) {
+          this.#arm('body', this.#context.owner.timeouts.bodyMs);
+          const stop = this.#feedBody(chunk, 0, chunk.length);
+          if (stop < chunk.length) this.#stash(chunk, stop);
+        } else {
+          this.#stash(chunk, 0);
+        }
+        if (this.#pendingLength() > MAX_PIPELINED_BYTES) this.#pauseReading();
+        return;
+      case 'head':
+        if (this.#deadlineKind === 'keepalive') this.#arm('header', this.#context.owner.timeouts.headerMs);
+        this.#stash(chunk, 0);
+        this.#drive();
+    }
+  };
+
+  #stash(chunk: Buffer, from: number): void {
+    if (from >= chunk.length) return;
+    if (this.#pending === undefined) {
+      this.#pending = chunk;
+      this.#pendingStart = from;
+      this.#scanned = from;
+      return;
+    }
+    this.#scanned -= this.#pendingStart;
+    this.#pending = Buffer.concat([this.#pending.subarray(this.#pendingStart), chunk.subarray(from)]);
+    this.#pendingStart = 0;
+  }
+
+  #pendingLength(): number {
+    return this.#pending === undefined ? 0 : this.#pending.length - this.#pendingStart;
+  }
+
+  #consumePending(to: number): void {
+    const pending = this.#pending as Buffer;
+    if (to >= pending.length) {
+      this.#pending = undefined;
+      this.#pendingStart = 0;
+      this.#scanned = 0;
+    } else {
+      this.#pendingStart = to;
+      this.#scanned = to;
+    }
+  }
+
+  /** Parses and starts every complete request head waiting, one at a time. */
+  #drive(): void {
+    while (this.#state === 'head' && this.#pending !== undefined) {
+      const buffer = this.#pending;
+      const start = this.#pendingStart;
+      const headEnd = findHeadEnd(buffer, start, Math.max(start, this.#scanned - 3), buffer.length, REQUEST_HEAD_LIMITS, 'request');
+      if (typeof headEnd !== 'number') return this.#refuseParse(headEnd);
+      if (headEnd === -1) {
+        this.#scanned = buffer.length;
+        return;
+      }
+      const head = parseRequestHead(buffer, start, headEnd, REQUEST_HEAD_LIMITS);
+      this.#consumePending(headEnd);
+      if ('code' in head) return this.#refuseParse(head);
+      this.#startRequest(head);
+    }
+  }
+
+  #startRequest(head: RequestHead): void {
+    this.#state = 'request';
+    this.#hadRequest = true;
+    this.#disarm();
+    this.#head = head;
+    this.#context.owner.requestStarted();
+    this.#record = { method: head.method, host: undefined, path: head.target, status: 0, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    const framing = requestBodyFraming(head);
+    this.#bodyFraming = framing;
+    this.#bodyDone = framing === 'none' || (framing === 'length' && head.contentLength === 0);
+    this.#bodyStarted = false;
+    this.#bodyRemaining = head.contentLength;
+    this.#bodySeen = 0;
+    this.#bodyPausedByUpstream = false;
+    const routed = route(head, this.#record, this.#context, this.#remote, this.#bodyDone);
+    if (!routed.ok) return this.reply(routed.reply, routed.code);
+    this.#bodyLimit = routed.site.bodyLimitBytes;
+    this.#stallTimeoutMs = routed.site.clientIdleTimeoutMs;
+    if (routed.sendContinue) this.socket.write(CONTINUE_HEAD, 'latin1');
+    this.#exchange = new Exchange(this, this.#record, routed.request);
+    // The body waits in the socket until the upstream is ready for it.
+    if (!this.#bodyDone) this.#pauseReading();
+    this.#exchange.start();
+  }
+
+  keepAliveAfterResponse(): boolean {
+    const head = this.#head as RequestHead;
+    return head.keepAlive && this.#bodyDone && !this.#clientEnded && !this.#context.owner.draining;
+  }
+
+  startBody(): void {
+    this.#bodyStarted = true;
+    if (this.#pending !== undefined) this.#consumePending(this.#feedBody(this.#pending, this.#pendingStart, this.#pending.length));
+    if (!this.#bodyDone && !this.#bodyPausedByUpstream) {
+      this.#arm('body', this.#context.owner.timeouts.bodyMs);
+      this.#resumeReading();
+    }
+  }
+
+  pauseBody(): void {
+    this.#bodyPausedByUpstream = true;
+    if (this.#deadlineKind === 'body') this.#disarm(); // the upstream is slow, not the client
+    this.#pauseReading();
+  }
+
+  resumeBody(): void {
+    this.#bodyPausedByUpstream = false;
+    if (this.#bodyDone || this.#state !== 'request') return;
+    this.#arm('body', this.#context.owner.timeouts.bodyMs);
+    this.#resumeReading();
+  }
+
+  sendStalled(stalled: boolean): void {
+    if (stalled) this.#arm('send', this.#stallTimeoutMs);
+    else if (this.#deadlineKind === 'send') this.#disarm();
+  }
+
+  /** Hands body bytes in buffer[start, end) to the exchange; returns where the body ended. */
+  #feedBody(buffer: Buffer, start: number, end: number): number {
+    const exchange = this.#exchange as Exchange;
+    if (this.#bodyDone) return start;
+    if (this.#bodyFraming === 'length') {
+      const take = Math.min(this.#bodyRemaining, end - start);
+      this.#bodyRemaining -= take;
+      if (take > 0) exchange.bodyData(buffer.subarray(start, start + take));
+      if (this.#bodyRemaining === 0) this.#endBody();
+      return start + take;
+    }
+    const decoder = (this.#decoder ??= new ChunkedDecoder());
+    const stop = decoder.decode(buffer, start, end, this.#onChunk);
+    if (typeof stop !== 'number') {
+      exchange.abandon({ status: stop.status, message: stop.reason }, stop.code);
+      return end;
+    }
+    if (decoder.done && !this.#bodyDone) this.#endBody();
+    return stop;
+  }
+
+  readonly #onChunk = (chunk: Buffer): void => {
+    if (this.#bodyDone || this.#state !== 'request') return;
+    this.#bodySeen += chunk.length;
+    if (this.#bodyLimit !== undefined && this.#bodySeen > this.#bodyLimit) {
+      this.#bodyDone = true;
+      (this.#exchange as Exchange).abandon(BODY_TOO_LARGE_REPLY, 'ERR_BODY_LIMIT');
+      return;
+    }
+    (this.#exchange as Exchange).bodyData(chunk);
+  };
+
+  #endBody(): void {
+    this.#bodyDone = true;
+    this.#decoder?.reset();
+    if (this.#deadlineKind === 'body') this.#disarm();
+    (this.#exchange as Exchange).bodyEnd();
+  }
+
+  finish(keepAlive: boolean): void {
+    if (this.#state !== 'request') return;
+    this.#endRequest();
+    if (!keepAlive) {
+      this.#state = 'closed';
+      this.socket.destroySoon();
+      return;
+    }
+    this.#state = 'head';
+    if (this.#pending !== undefined) {
+      this.#arm('header', this.#context.owner.timeouts.headerMs);
+      // The next request was sent ahead: start it once this call stack has unwound.
+      process.nextTick(() => this.#drive());
+    } else {
+      this.#arm('keepalive', this.#context.owner.timeouts.keepAliveMs);
+    }
+    this.#resumeReading();
+  }
+
+  reply(reply: ProxyReply, code: string): void {
+    const record = this.#record as AccessRecord;
+    record.status = reply.status;
+    record.error = code;
+    const keepAlive = !reply.close && this.keepAliveAfterResponse();
+    const body = replyBody(reply);
+    record.bytesOut += body.length;
+    const head = proxyResponseHead(reply.status, replyFields(reply, body.length), connectionLines(keepAlive, this.keepAliveSecs));
+    writeMessage(this.socket, head, this.#head?.method === 'HEAD' ? undefined : body);
+    this.finish(keepAlive);
+  }
+
+  fail(): void {
+    this.socket.destroy();
+  }
+
+  becomeTunnel(tunnel: Tunnel): void {
+    this.#state = 'tunnel';
+    this.#tunnel = tunnel;
+    this.#disarm();
+    if (this.#pending !== undefined) {
+      tunnel.fromClient(this.#pending.subarray(this.#pendingStart));
+      this.#consumePending(this.#pending.length);
+    }
+    this.#resumeReading();
+  }
+
+  /** A head the parser refused: answered with its status, then the connection is closed. */
+  #refuseParse(error: ParseError): void {
+    this.#refuse({ status: error.status, message: error.reason, close: true }, error.code);
+  }
+
+  #refuse(reply: ProxyReply, code: string): void {
+    this.#state = 'request';
+    this.#context.owner.requestStarted();
+    this.#record ??= { method: undefined, host: undefined, path: undefined, status: 0, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    this.reply(reply, code);
+  }
+
+  #endRequest(): void {
+    const record = this.#record;
+    this.#record = undefined;
+    this.#exchange = undefined;
+    this.#head = undefined;
+    if (record === undefined) return;
+    this.#context.owner.requestEnded();
+    const accessLogger = this.#context.owner.accessLogger;
+    if (accessLogger !== undefined) logAccess(accessLogger, record);
+  }
+
+  #pauseReading(): void {
+    if (this.#readPaused) return;
+    this.#readPaused = true;
+    this.socket.pause();
+  }
+
+  #resumeReading(): void {
+    if (!this.#readPaused) return;
+    this.#readPaused = false;
+    this.socket.resume();
+  }
+
+  readonly #onEnd = (): void => {
+    this.#clientEnded = true;
+    if (this.#state === 'tunnel') {
+      (this.#tunnel as Tunnel).clientEnded();
+    } else if (this.#state === 'request' && !this.#bodyDone) {
+      this.socket.destroy(); // the body will never be complete
+    } else if (this.#state === 'head') {
+      this.#state = 'closed';
+      this.socket.destroySoon();
+    }
+    // A request in flight with its body complete is answered; finish() then closes.
+  };
+
+  readonly #onClose = (): void => {
+    const state = this.#state;
+    this.#state = 'closed';
+    this.#disarm();
+    unwatch(this);
+    const record = this.#record;
+    if (state === 'tunnel' && record !== undefined) {
+      (this.#tunnel as Tunnel).clientClosed();
+      // For a tunnel these are the bytes of the whole connection, handshake included.
+      record.bytesIn = this.socket.bytesRead;
+      record.bytesOut = this.socket.bytesWritten;
+    } else if (record !== undefined) {
+      if (this.#exchange !== undefined) this.#exchange.clientGone();
+      else if (record.status === 0) record.status = CLIENT_CLOSED_STATUS;
+    }
+    this.#endRequest();
+    this.#context.owner.connectionClosed(this);
+  };
+}

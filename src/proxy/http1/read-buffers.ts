@@ -1,0 +1,30 @@
+// The buffers upstream sockets read into (net.connect's `onread`), recycled through a free
+// list. Node would otherwise allocate a fresh 64 KiB buffer for every read, and those buffers,
+// outside the V8 heap, were freed only by full mark-compacts under load (bench/findings.md).
+// A buffer whose bytes are still queued for the client is "lent" to that client's exchange and
+// comes back here once the client socket has flushed them.
+import type { Socket } from 'node:net';
+import { MAX_SPARE_READ_BUFFERS, UPSTREAM_READ_BUFFER_BYTES } from '../limits.ts';
+
+const spare: Buffer[] = [];
+
+export function takeReadBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(UPSTREAM_READ_BUFFER_BYTES);
+}
+
+export function giveBackReadBuffer(buffer: Buffer): void {
+  if (spare.length < MAX_SPARE_READ_BUFFERS) spare.push(buffer);
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * `buffer` has bytes queued on `socket`: it comes back to the free list once every write queued
+ * so far has completed (an empty write's callback runs after those before it). A socket that
+ * fails leaves the buffer to the GC, since its writes may still reference it.
+ */
+export function giveBackWhenFlushed(socket: Socket, buffer: Buffer): void {
+  socket.write(NOTHING, (error) => {
+    if (!error) giveBackReadBuffer(buffer);
+  });
+}

@@ -1,0 +1,85 @@
+// From a parsed request head to what the connection does with it: a reply of the proxy's own
+// (CONNECT, `OPTIONS *`, and every refusal of admit(): Host, site, rate limit, body limit,
+// upgrades while draining), or the request to forward, with its upstream headers built.
+import type { Logger } from '../../log.ts';
+import type { AccessRecord } from '../access-log.ts';
+import { admit } from '../admission.ts';
+import type { CompiledGeneration, CompiledSite } from '../generation.ts';
+import { readClientHead, upstreamRequestHeaders } from '../headers.ts';
+import type { ProxyReply } from '../responses.ts';
+import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
+import type { ForwardRequest } from './exchange.ts';
+import type { RequestHead } from './message.ts';
+
+/** The worker-wide side of every client connection. */
+export interface ConnectionOwner {
+  /** The generation new requests use. */
+  readonly compiled: CompiledGeneration | undefined;
+  /** True once drain() began: responses ask the client to close the connection. */
+  readonly draining: boolean;
+  readonly logger: Logger;
+  /** Set only when access logging is on, so the off case costs one comparison. */
+  readonly accessLogger: Logger | undefined;
+  readonly timeouts: ClientTimeouts;
+  requestStarted(): void;
+  requestEnded(): void;
+  connectionClosed(connection: unknown): void;
+}
+
+export interface ClientTimeouts {
+  readonly headerMs: number;
+  readonly bodyMs: number;
+  readonly keepAliveMs: number;
+  /** keepalive_timeout_secs, as advertised in `Keep-Alive: timeout=`. */
+  readonly keepAliveSecs: number;
+}
+
+/** What a connection knows from the listener it was accepted on. */
+export interface ConnectionContext {
+  readonly owner: ConnectionOwner;
+  /** `http` or `https`, for X-Forwarded-Proto. */
+  readonly proto: string;
+}
+
+export type Routed =
+  | { ok: false; reply: ProxyReply; code: string }
+  | { ok: true; site: CompiledSite; request: ForwardRequest; sendContinue: boolean };
+
+const ALLOWED_METHODS = ['allow', 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH'];
+const CONNECT_REPLY: ProxyReply = { status: 405, message: 'CONNECT is not supported', headers: ALLOWED_METHODS, close: true };
+const SERVER_OPTIONS_REPLY: ProxyReply = { status: 200, message: 'ok', headers: ALLOWED_METHODS };
+const ASTERISK_REPLY: ProxyReply = { status: 400, message: 'request target * is for OPTIONS only', close: true };
+const DRAINING_UPGRADE_REPLY: ProxyReply = { status: 503, message: 'shutting down' };
+
+export function route(head: RequestHead, record: AccessRecord, context: ConnectionContext, remote: string, bodyDone: boolean): Routed {
+  if (head.method === 'CONNECT') return { ok: false, reply: CONNECT_REPLY, code: 'ERR_METHOD_NOT_ALLOWED' };
+  // `OPTIONS *` asks about the server itself: the proxy is that server.
+  if (head.target === '*') return head.method === 'OPTIONS' ? { ok: false, reply: SERVER_OPTIONS_REPLY, code: 'ERR_SERVER_OPTIONS' } : { ok: false, reply: ASTERISK_REPLY, code: 'ERR_INVALID_TARGET' };
+  const owner = context.owner;
+  const clientHead = readClientHead(head.headers);
+  // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
+  if (head.authority !== undefined) clientHead.host = head.authority;
+  const admission = admit(owner.compiled, head.target, head.versionMinor === 1 ? '1.1' : '1.0', clientHead, remote);
+  record.host = admission.host;
+  if (!admission.ok) return { ok: false, reply: admission.reply, code: admission.code };
+  const site = admission.site;
+  if (site.bodyLimitBytes !== undefined && head.contentLength > site.bodyLimitBytes) return { ok: false, reply: BODY_TOO_LARGE_REPLY, code: 'ERR_BODY_LIMIT' };
+  // h2c is a different protocol on the same connection; the upstream never hears of it.
+  const upgrade = head.upgrade !== undefined && head.upgrade.toLowerCase() !== 'h2c' ? head.upgrade : undefined;
+  // A tunnel can outlive any drain deadline; refuse to start one that would be cut anyway.
+  if (upgrade !== undefined && owner.draining) return { ok: false, reply: DRAINING_UPGRADE_REPLY, code: 'ERR_SHUTTING_DOWN' };
+  clientHead.host = admission.authority;
+  const headers = upstreamRequestHeaders(clientHead, { remote, proto: context.proto, preserveHost: site.preserveHost, via: site.via });
+  const request: ForwardRequest = {
+    site,
+    method: head.method,
+    target: admission.path,
+    headers,
+    upstreamHost: !(site.preserveHost && clientHead.host !== undefined),
+    bodyFraming: bodyDone ? 'none' : head.chunked ? 'chunked' : 'length',
+    upgrade,
+  };
+  // Answering Expect: 100-continue ourselves, after these checks, lets a body over the limit
+  // (or for an unknown host) be refused before the client sends it.
+  return { ok: true, site, request, sendContinue: head.expectContinue && head.versionMinor === 1 && !bodyDone };
+}

@@ -1,0 +1,366 @@
+// One keep-alive connection to an upstream: connects over net or tls, reads into recycled
+// buffers, parses each response strictly (a head the parser refuses, or bad chunked framing, is
+// an error and never relayed), frames its body by Content-Length, chunked or close, skips
+// interim 1xx responses, and tells its pool whether it can carry another request.
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { UpstreamIoError, type UpstreamIoCode } from '../../errors.ts';
+import { RESPONSE_HEAD_LIMITS } from '../limits.ts';
+import { ChunkedDecoder } from './chunked.ts';
+import { unwatch, watch, type Ticking } from './deadlines.ts';
+import type { BodyFraming, ParseError, ResponseHead } from './message.ts';
+import { findHeadEnd, parseResponseHead, responseBodyFraming } from './parser.ts';
+import { giveBackReadBuffer, takeReadBuffer } from './read-buffers.ts';
+
+/** Where and how to connect; one per pool. */
+export interface UpstreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** TLS server name (SNI and the name the certificate is checked against); undefined for an IP. */
+  readonly servername: string | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+/** Who hears about one request's response (an exchange, later a tunnel). */
+export interface ResponseHandler {
+  /** The final response head (or the 101 of an upgrade that was asked for). */
+  onResponseHead(head: ResponseHead, framing: BodyFraming): void;
+  /** Body bytes (chunked framing already removed); a view into a read buffer. */
+  onResponseBody(chunk: Buffer): void;
+  onResponseEnd(): void;
+  /**
+   * The exchange failed. `resendable`: the connection had carried a request before and not one
+   * byte of this response arrived — the keep-alive race, where the upstream closed an idle
+   * connection just as the request went out.
+   */
+  onResponseError(error: Error, resendable: boolean): void;
+  /** A read was handed over; returns whether bytes of its buffer are still queued somewhere. */
+  readDone(): boolean;
+  /** Takes the read buffer; the handler gives it back once the bytes are flushed. */
+  adoptReadBuffer(buffer: Buffer): void;
+}
+
+/** The pool's side of a connection's life. */
+export interface ConnectionOwner {
+  connected(conn: UpstreamConnection): void;
+  connectFailed(conn: UpstreamConnection, error: Error): void;
+  /** The response is complete and the connection can carry another request. */
+  reusable(conn: UpstreamConnection): void;
+  /** The connection is closed (or being closed) and no longer counts against the cap. */
+  lost(conn: UpstreamConnection): void;
+}
+
+type State = 'connecting' | 'idle' | 'active' | 'closed';
+
+function failure(code: UpstreamIoCode, message: string): UpstreamIoError {
+  return new UpstreamIoError(code, message);
+}
+
+function invalid(error: ParseError): UpstreamIoError {
+  return failure('ERR_RESPONSE_INVALID', `invalid response: ${error.code} (${error.reason})`);
+}
+
+export class UpstreamConnection implements Ticking {
+  readonly socket: Socket;
+  readonly #owner: ConnectionOwner;
+  #state: State = 'connecting';
+  #handler: ResponseHandler | undefined;
+  /** Requests started on this connection; more than one means it was reused. */
+  #requests = 0;
+  #method = 'GET';
+  #upgradeAsked = false;
+  #requestTimeoutMs = 0;
+  /** performance.now() at which the current wait times out; 0 for none. */
+  #deadline = 0;
+  /** performance.now() since which the connection is idle in its pool. */
+  idleSince = 0;
+  /** Response bytes of the current request received so far. */
+  #received = 0;
+  #requestSent = false;
+  #paused = false;
+  #framing: BodyFraming | 'head' = 'head';
+  #partialHead: Buffer | undefined;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | undefined;
+  #keepAlive = false;
+  #upgraded = false;
+  #buffer: Buffer | undefined;
+  #bufferLent = false;
+  /** Inside the read callback: the current buffer may still be referenced by the handler. */
+  #reading = false;
+
+  constructor(target: UpstreamTarget, owner: ConnectionOwner) {
+    this.#owner = owner;
+    // Node keeps the current buffer when the generator returns something that is not one,
+    // which the published type does not admit; tls.connect passes `onread` on to its socket.
+    const onread = { buffer: this.#nextBuffer as () => Uint8Array, callback: this.#onRead };
+    this.socket = target.tls
+      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername, ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
+      : netConnect({ host: target.host, port: target.port, onread });
+    this.socket.setNoDelay(true);
+    this.#deadline = performance.now() + target.connectTimeoutMs;
+    this.socket.once(target.tls ? 'secureConnect' : 'connect', this.#onConnect);
+    this.socket.on('error', this.#onError);
+    this.socket.on('end', this.#onEnd);
+    this.socket.once('close', this.#onClose);
+    watch(this);
+  }
+
+  get idle(): boolean {
+    return this.#state === 'idle';
+  }
+
+  /** Starts a request on a connected connection; the caller writes the request itself. */
+  start(handler: ResponseHandler, method: string, upgrade: boolean, requestTimeoutMs: number): void {
+    this.#state = 'active';
+    this.#handler = handler;
+    this.#requests++;
+    this.#method = method;
+    this.#upgradeAsked = upgrade;
+    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#received = 0;
+    this.#requestSent = false;
+    this.#framing = 'head';
+    this.#deadline = 0;
+  }
+
+  /** The whole request is written: from now on the upstream must answer within the timeout. */
+  requestSent(): void {
+    this.#requestSent = true;
+    if (!this.#paused && this.#state === 'active') this.#deadline = performance.now() + this.#requestTimeoutMs;
+  }
+
+  /** Hands the rest of the connection (a tunnel after 101) to another handler. */
+  handOver(handler: ResponseHandler): void {
+    this.#handler = handler;
+  }
+
+  /** Stops reading (the client is behind); the response timeout waits too. */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#deadline = 0;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#requestSent && this.#state === 'active' && !this.#upgraded) this.#deadline = performance.now() + this.#requestTimeoutMs;
+    this.socket.resume();
+  }
+
+  /** Closes the connection without telling the handler (it is the one giving up). */
+  abort(): void {
+    this.#handler = undefined;
+    this.#close();
+  }
+
+  /** Closes an idle or connecting connection (pool shutdown, idle timeout). */
+  close(): void {
+    if (this.#state === 'connecting') this.#connectFailed(failure('ERR_POOL_CLOSED', 'closed before the connection was up'));
+    else this.#close();
+  }
+
+  onTick(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
+    this.#deadline = 0;
+    if (this.#state === 'connecting') this.#connectFailed(failure('ERR_CONNECT_TIMEOUT', 'connect timed out'));
+    else if (this.#state === 'active') this.#fail(failure('ERR_RESPONSE_TIMEOUT', 'no response within request_timeout_secs'));
+  }
+
+  readonly #onConnect = (): void => {
+    this.#deadline = 0;
+    this.#state = 'idle';
+    this.#owner.connected(this);
+  };
+
+  readonly #nextBuffer = (): Buffer | undefined => {
+    if (this.#state === 'closed' || (this.#buffer !== undefined && !this.#bufferLent)) return undefined;
+    this.#bufferLent = false;
+    this.#buffer = takeReadBuffer();
+    return this.#buffer;
+  };
+
+  readonly #onRead = (length: number, buffer: Buffer): boolean => {
+    const handler = this.#handler;
+    if (handler === undefined) {
+      // Bytes nobody asked for (an idle connection): the upstream is out of step.
+      this.#close();
+      return false;
+    }
+    this.#received += length;
+    if (this.#deadline !== 0) this.#deadline = performance.now() + this.#requestTimeoutMs;
+    this.#reading = true;
+    this.#consume(handler, buffer, 0, length);
+    this.#reading = false;
+    // After a 101 the rest of the read went to the tunnel that took over.
+    const reader = this.#upgraded ? (this.#handler ?? handler) : handler;
+    if (reader.readDone()) {
+      this.#bufferLent = true;
+      reader.adoptReadBuffer(buffer);
+    } else if (this.#state === 'closed') {
+      giveBackReadBuffer(buffer);
+    }
+    return this.#state !== 'closed';
+  };
+
+  #consume(handler: ResponseHandler, buffer: Buffer, start: number, end: number): void {
+    while (start < end) {
+      const current = this.#handler;
+      if (current === undefined || (current !== handler && !this.#upgraded)) return;
+      handler = current;
+      if (this.#framing === 'head') {
+        let bytes = buffer;
+        let from = start;
+        if (this.#partialHead !== undefined) {
+          from = Math.max(0, this.#partialHead.length - 3);
+          bytes = Buffer.concat([this.#partialHead, buffer.subarray(start, end)]);
+          start = 0;
+          end = bytes.length;
+          this.#partialHead = undefined;
+        }
+        const headEnd = findHeadEnd(bytes, start, from, end, RESPONSE_HEAD_LIMITS, 'response');
+        if (typeof headEnd !== 'number') return this.#fail(invalid(headEnd));
+        if (headEnd === -1) {
+          this.#partialHead = Buffer.from(bytes.subarray(start, end));
+          return;
+        }
+        const head = parseResponseHead(bytes, start, headEnd, RESPONSE_HEAD_LIMITS);
+        if ('code' in head) return this.#fail(invalid(head));
+        buffer = bytes;
+        start = headEnd;
+        if (!this.#onHead(handler, head)) continue;
+        if (this.#bodyless()) return this.#finish(handler, start < end);
+        continue;
+      }
+      if (this.#framing === 'close') {
+        handler.onResponseBody(buffer.subarray(start, end));
+        return;
+      }
+      if (this.#framing === 'length') {
+        const take = Math.min(this.#remaining, end - start);
+        this.#remaining -= take;
+        handler.onResponseBody(buffer.subarray(start, start + take));
+        start += take;
+        if (this.#remaining === 0) return this.#finish(handler, start < end);
+        continue;
+      }
+      const decoder = this.#decoder as ChunkedDecoder;
+      const stop = decoder.decode(buffer, start, end, (chunk) => handler.onResponseBody(chunk));
+      if (typeof stop !== 'number') return this.#fail(invalid(stop));
+      if (decoder.done) return this.#finish(handler, stop < end);
+      start = stop;
+    }
+  }
+
+  /** The head just parsed announced no body (HEAD, 204, 304, Content-Length: 0). */
+  #bodyless(): boolean {
+    return this.#framing === 'none' || (this.#framing === 'length' && this.#remaining === 0);
+  }
+
+  /** Returns false for an interim response that was skipped (the final one follows). */
+  #onHead(handler: ResponseHandler, head: ResponseHead): boolean {
+    if (head.status < 200) {
+      if (head.status !== 101) return false; // 100, 102, 103: not relayed
+      if (!this.#upgradeAsked) {
+        this.#fail(failure('ERR_RESPONSE_INVALID', 'invalid response: 101 to a request that asked for no upgrade'));
+        return true;
+      }
+      this.#upgraded = true;
+      this.#framing = 'close';
+      this.#deadline = 0;
+      handler.onResponseHead(head, 'close');
+      return true;
+    }
+    const framing = responseBodyFraming(head, this.#method);
+    this.#framing = framing;
+    this.#keepAlive = head.keepAlive && framing !== 'close';
+    if (framing === 'length') this.#remaining = head.contentLength;
+    if (framing === 'chunked') {
+      this.#decoder ??= new ChunkedDecoder();
+      this.#decoder.reset();
+    }
+    handler.onResponseHead(head, framing);
+    return true;
+  }
+
+  /** The response is complete; `extra`: the upstream sent bytes past its end. */
+  #finish(handler: ResponseHandler, extra: boolean): void {
+    if (this.#handler !== handler) return;
+    this.#handler = undefined;
+    this.#deadline = 0;
+    this.#framing = 'head';
+    if (this.#keepAlive && this.#requestSent && !extra && !this.#upgraded) {
+      this.#state = 'idle';
+      // An idle connection keeps reading, so an upstream that closes it is noticed.
+      this.resume();
+      this.#owner.reusable(this);
+    } else {
+      this.#close();
+    }
+    handler.onResponseEnd();
+  }
+
+  #fail(error: Error): void {
+    const handler = this.#handler;
+    const resendable = this.#requests > 1 && this.#received === 0;
+    this.#handler = undefined;
+    this.#close();
+    handler?.onResponseError(error, resendable);
+  }
+
+  #connectFailed(error: Error): void {
+    if (this.#state !== 'connecting') return;
+    this.#state = 'closed';
+    this.#teardown();
+    this.#owner.connectFailed(this, error);
+  }
+
+  readonly #onError = (error: Error): void => {
+    if (this.#state === 'connecting') this.#connectFailed(error);
+    else this.#fail(error);
+  };
+
+  readonly #onEnd = (): void => {
+    const handler = this.#handler;
+    if (handler !== undefined && (this.#framing === 'close' || this.#upgraded)) {
+      this.#keepAlive = false;
+      this.#finish(handler, false);
+      return;
+    }
+    if (handler !== undefined) {
+      this.#fail(failure('ERR_UPSTREAM_CLOSED', this.#received === 0 ? 'closed the connection without a response' : 'closed the connection mid-response'));
+      return;
+    }
+    this.#close();
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#state === 'connecting') {
+      this.#connectFailed(failure('ERR_UPSTREAM_CLOSED', 'closed while connecting'));
+      return;
+    }
+    if (this.#handler !== undefined) this.#fail(failure('ERR_UPSTREAM_RESET', 'connection closed'));
+    this.#close();
+  };
+
+  #close(): void {
+    if (this.#state === 'closed') return;
+    const wasCounted = this.#state !== 'connecting';
+    this.#state = 'closed';
+    this.#teardown();
+    if (wasCounted) this.#owner.lost(this);
+  }
+
+  #teardown(): void {
+    this.#deadline = 0;
+    unwatch(this);
+    this.socket.destroy();
+    // A lent buffer belongs to the client write that queued it; one being read is settled by
+    // the read callback; otherwise the current one is free.
+    if (this.#buffer !== undefined && !this.#bufferLent && !this.#reading) giveBackReadBuffer(this.#buffer);
+    this.#buffer = undefined;
+  }
+}
