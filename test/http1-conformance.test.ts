@@ -1,0 +1,186 @@
+// HTTP/1.1 conformance of the real binary, over raw sockets: every case of the corpus in
+// test/http1/ is sent byte for byte to a running proxy, and the test checks what the client gets
+// back (status, close) and what the upstream received (nothing for a refused request; the exact
+// request line, target and body for an accepted one). Upstream side: a raw upstream answers each
+// response case, and an invalid one reaches the client only as a 502. Plus pipelining, the
+// HTTP/2 preface with a frame after it, and keep-alive after each accepted request.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRefused, type RequestCase, type ResponseCase } from './http1/cases.ts';
+import { REQUEST_CASES } from './http1/request-cases.ts';
+import { RESPONSE_CASES } from './http1/response-cases.ts';
+import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { fieldValues, RawClient, statusOf, type RawMessage } from './helpers/raw-http.ts';
+import { echoTarget, startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.ts';
+
+/** Time for anything a proxy wrongly forwarded to reach the upstream over loopback. */
+const SETTLE_MS = 50;
+const CLOSE_WITHIN_MS = 2_000;
+const FINAL_OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+
+const show = (client: RawClient): string => `${JSON.stringify(client.received.slice(0, 300))}${client.isClosed ? ' (closed)' : ''}`;
+
+describe('HTTP/1.1 conformance of the real binary over raw sockets', () => {
+  let upstream: RecordingUpstream;
+  let proxy: ProxyProcess;
+  const clients: RawClient[] = [];
+
+  const open = async (): Promise<RawClient> => {
+    const client = await RawClient.open(proxy.port);
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    proxy = await startProxy({ config: `[[sites]]\ndefault = true\nupstream = "${upstream.url}"\n`, accessLog: false });
+  });
+
+  after(async () => {
+    for (const client of clients) client.destroy();
+    await proxy?.stop();
+    await upstream?.close();
+  });
+
+  beforeEach(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    upstream.reset();
+    upstream.answer = echoTarget;
+    await sleep(10); // lets the proxy see the upstream connections close before it reuses one
+  });
+
+  async function assertNothingForwarded(): Promise<void> {
+    await sleep(SETTLE_MS);
+    assert.equal(upstream.bytesReceived(), 0, `the upstream received ${upstream.requests.map((r) => r.startLine).join(' | ') || `${upstream.bytesReceived()} bytes`}`);
+  }
+
+  async function checkRequest(c: RequestCase): Promise<void> {
+    const client = await open();
+    client.write(c.bytes);
+    const response = await client.response();
+    const expect = c.expect;
+    assert.ok(response, `no response; the proxy sent ${show(client)}`);
+    const status = statusOf(response);
+
+    if (isRefused(expect)) {
+      assert.equal(status, expect.status, `status; the proxy sent ${show(client)}`);
+      assert.ok(await client.closesWithin(CLOSE_WITHIN_MS), 'the connection is closed after a refused request');
+      if (expect.inBody) {
+        await sleep(SETTLE_MS);
+        assert.deepEqual(upstream.requests.map((r) => r.startLine), [], 'no complete request reached the upstream');
+      } else {
+        await assertNothingForwarded();
+      }
+      return;
+    }
+    if (expect.answeredByProxy !== undefined) {
+      assert.equal(status, expect.answeredByProxy);
+      assert.ok(response.body.length > 0, 'the answer has a body');
+      await assertNothingForwarded();
+      return;
+    }
+    if (expect.target === '*') {
+      assert.ok(status >= 200 && status < 300, `OPTIONS * is answered, got ${status}`);
+      for (const seen of upstream.requests) assert.equal(seen.startLine, `${expect.method} * HTTP/1.1`);
+      return;
+    }
+
+    assert.equal(status, 200, `the upstream's answer is relayed; the proxy sent ${show(client)}`);
+    assert.equal(upstream.requests.length, 1, 'one request reached the upstream');
+    const seen = upstream.requests[0]!;
+    assert.equal(seen.startLine, `${expect.method} ${expect.target} HTTP/1.1`, 'the forwarded request line, byte for byte');
+    if (expect.body !== undefined) assert.equal(seen.body, expect.body, 'the forwarded body');
+    if (expect.upgrade !== undefined) {
+      // h2c is never offered on; any other protocol is asked of the upstream.
+      const wanted = expect.upgrade === 'h2c' ? [] : [expect.upgrade];
+      assert.deepEqual(fieldValues(seen, 'upgrade'), wanted, 'Upgrade forwarded');
+      if (expect.upgrade === 'h2c') assert.deepEqual(fieldValues(seen, 'http2-settings'), [], 'HTTP2-Settings forwarded');
+      return;
+    }
+    if (!expect.keepAlive) {
+      assert.ok(await client.closesWithin(CLOSE_WITHIN_MS), 'the connection is closed after the response');
+      return;
+    }
+    client.write('GET /follow-up HTTP/1.1\r\nHost: example.test\r\n\r\n');
+    const next = await client.response();
+    assert.ok(next, `the connection stays usable; the proxy sent ${show(client)}`);
+    assert.equal(statusOf(next), 200);
+    assert.equal(upstream.requests.at(-1)?.startLine, 'GET /follow-up HTTP/1.1');
+  }
+
+  async function checkResponse(c: ResponseCase): Promise<void> {
+    const expect = c.expect;
+    const interim = !isRefused(expect) && expect.status >= 100 && expect.status < 200 && expect.status !== 101;
+    upstream.answer = () => ({ bytes: c.bytes + (interim ? FINAL_OK : ''), close: true });
+    const method = c.requestMethod ?? 'GET';
+    const client = await open();
+    client.write(`${method} /upstream-case HTTP/1.1\r\nHost: example.test\r\n\r\n`);
+    const response = await client.response({ requestMethod: method });
+
+    if (isRefused(expect) && expect.inBody) {
+      // The head may already be relayed; the bad body must then end the client connection
+      // before the message looks complete.
+      assert.ok(response === undefined || statusOf(response) === 502, `a response with bad framing is relayed as complete: ${show(client)}`);
+      assert.ok(await client.closesWithin(CLOSE_WITHIN_MS) || response !== undefined, 'the client connection is closed');
+      return;
+    }
+    assert.ok(response, `no response; the proxy sent ${show(client)}`);
+    if (isRefused(expect) || expect.status === 101) {
+      // 101 is refused when the request asked for no upgrade.
+      assert.equal(statusOf(response), 502, `refused response; the proxy sent ${show(client)}`);
+      const relayed = client.received.toLowerCase();
+      for (const line of distinctiveLines(c.bytes)) assert.ok(!relayed.includes(line.toLowerCase()), `relayed ${JSON.stringify(line)}`);
+      return;
+    }
+    assert.equal(statusOf(response), interim ? 200 : expect.status);
+    assert.equal(response.body, interim ? 'ok' : (expect.body ?? response.body), 'the body as relayed');
+  }
+
+  describe('request corpus', () => {
+    for (const c of REQUEST_CASES) it(`${c.name} [${c.rule}]`, () => checkRequest(c));
+  });
+
+  describe('response corpus (the upstream answers these bytes)', () => {
+    for (const c of RESPONSE_CASES) it(`${c.name} [${c.rule}]`, () => checkResponse(c));
+  });
+
+  it('pipelined requests are sent upstream one at a time: the next only after the previous answer, in order', async () => {
+    upstream.answer = (request) => ({ ...echoTarget(request), delayMs: request.startLine.includes('/p1 ') ? 300 : 0 });
+    const client = await open();
+    client.write(['/p1', '/p2', '/p3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: example.test\r\n\r\n`).join(''));
+    const bodies: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) bodies.push((await client.response())?.body);
+    assert.deepEqual(bodies, ['/p1', '/p2', '/p3'], 'responses in request order');
+    assert.deepEqual(upstream.events, ['request /p1', 'answered /p1', 'request /p2', 'answered /p2', 'request /p3', 'answered /p3']);
+  });
+
+  it('a pipelined request after a body waits for the previous response too', async () => {
+    upstream.answer = (request) => ({ ...echoTarget(request), delayMs: request.startLine.includes('/upload ') ? 200 : 0 });
+    const client = await open();
+    client.write('POST /upload HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: example.test\r\n\r\n');
+    assert.equal((await client.response())?.body, '/upload');
+    assert.equal((await client.response())?.body, '/next');
+    assert.deepEqual(upstream.events, ['request /upload', 'answered /upload', 'request /next', 'answered /next']);
+    assert.equal(upstream.requests[0]?.body, 'abc');
+  });
+
+  it('an HTTP/2 client (preface, then a SETTINGS frame) gets a clean HTTP/1.1 refusal and a close', async () => {
+    const client = await open();
+    const settingsFrame = '\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64';
+    client.write(`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n${settingsFrame}`);
+    const response = await client.response();
+    assert.ok(response, `no response; the proxy sent ${show(client)}`);
+    assert.ok([400, 505].includes(statusOf(response)), `status ${statusOf(response)}`);
+    assert.match(response.startLine, /^HTTP\/1\.1 /);
+    assert.ok(await client.closesWithin(CLOSE_WITHIN_MS), 'closed');
+    await assertNothingForwarded();
+  });
+});
+
+/** Lines of a response head only the upstream could have written (its status line and X- fields). */
+function distinctiveLines(bytes: string): string[] {
+  const head = bytes.slice(0, bytes.includes('\r\n\r\n') ? bytes.indexOf('\r\n\r\n') : bytes.length);
+  const [statusLine = '', ...fields] = head.split(/\r\n|\n/);
+  return [statusLine, ...fields.filter((line) => /^X/i.test(line))].filter((line) => line.length > 0);
+}
