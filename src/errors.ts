@@ -100,6 +100,13 @@ export class WorkerUnavailableError extends ReverseProxyError {
   }
 }
 
+/** A reload did not finish within its deadline; the running config keeps serving. */
+export class ReloadTimeoutError extends ReverseProxyError {
+  constructor(timeoutMs: number) {
+    super('ERR_RELOAD_TIMEOUT', `reload did not finish within ${timeoutMs / 1000} s; the running config keeps serving (see the proxy log)`);
+  }
+}
+
 /** `serve` could not get its workers listening (port in use, TLS file unreadable...). */
 export class StartupError extends ReverseProxyError {
   constructor(reason: string) {

@@ -113,7 +113,7 @@ describe('check', () => {
     assert.match(missing.stderr, /nope\.toml: no such file/);
     const directory = await runCli(['check', '--config', dir]);
     assert.equal(directory.code, 1);
-    assert.match(directory.stderr, /is a directory, not a file/);
+    assert.match(directory.stderr, /is a directory, not a regular file/);
     const file = join(dir, 'latin1.toml');
     await writeFile(file, Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
     const binary = await runCli(['check', '--config', file]);

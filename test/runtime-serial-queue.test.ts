@@ -26,6 +26,21 @@ describe('SerialQueue', () => {
   });
 });
 
+describe('SerialQueue deadlines', () => {
+  test('a task that never settles gives way at its deadline: its caller gets onTimeout(), the next task runs', async () => {
+    const queue = new SerialQueue();
+    const stuck = queue.run(() => new Promise<string>(() => undefined), { ms: 50, onTimeout: () => 'timed out' });
+    const next = queue.run(async () => 'next ran');
+    assert.equal(await stuck, 'timed out');
+    assert.equal(await next, 'next ran');
+  });
+
+  test('a task that settles in time keeps its own result, and its deadline timer does not hold the process', async () => {
+    const queue = new SerialQueue();
+    assert.equal(await queue.run(async () => 'done', { ms: 60_000, onTimeout: () => 'timed out' }), 'done');
+  });
+});
+
 describe('CoalescingTask', () => {
   test('callers waiting together share one run that starts after all of them asked', async () => {
     const queue = new SerialQueue();

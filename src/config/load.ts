@@ -2,7 +2,8 @@
 // accepted only if the file (through any kubelet symlinks) had been quiet for a moment and was
 // the same before and after the read.
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigInvalidError, ConfigReadError, ConfigUnstableError } from '../errors.ts';
 import type { Config } from './schema.ts';
@@ -46,7 +47,7 @@ function describeReadError(err: NodeJS.ErrnoException): string {
     case 'EPERM':
       return 'permission denied';
     case 'EISDIR':
-      return 'is a directory, not a file';
+      return 'is a directory, not a regular file';
     case 'ELOOP':
       return 'too many levels of symbolic links';
     default:
@@ -54,18 +55,57 @@ function describeReadError(err: NodeJS.ErrnoException): string {
   }
 }
 
+/** What a path that is not a regular file is, in the words of `ls -l` and find(1). */
+function kindOf(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function notRegular(file: string, kind: string): ConfigReadError {
+  return new ConfigReadError(file, `is ${kind}, not a regular file`);
+}
+
+/**
+ * Opening never blocks: O_NONBLOCK makes a FIFO without a writer open at once (a plain open
+ * waits for one forever, holding a libuv thread and every reload queued behind it), and a
+ * terminal is never made our controlling one. The descriptor's own type is checked before a
+ * byte is read, and no more than the size it had is read, so /dev/zero or a growing file cannot
+ * fill memory.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
 /** The bytes if the file held still while it was read, else how long to wait before trying again. */
 async function readOnce(file: string): Promise<Buffer | number> {
-  const handle = await open(file, 'r');
+  let handle;
+  try {
+    handle = await open(file, OPEN_FLAGS);
+  } catch (err) {
+    // A socket cannot be opened at all (ENXIO); say what it is rather than why open failed.
+    const kind = await lstat(file).then((stats) => (stats.isSocket() ? kindOf(stats) : undefined), () => undefined);
+    throw kind ? notRegular(file, kind) : err;
+  }
   try {
     const before = await handle.stat();
-    if (!before.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    const kind = kindOf(before);
+    if (kind) throw notRegular(file, kind);
     if (before.size > MAX_CONFIG_BYTES) throw new ConfigReadError(file, `is ${before.size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
     const age = Date.now() - before.mtimeMs;
     if (age < CONFIG_QUIET_MS && age > -FUTURE_MTIME_TOLERANCE_MS) return CONFIG_QUIET_MS - Math.max(0, age);
-    const bytes = await handle.readFile();
+    // One byte more than the size: reading it means the file grew during the read.
+    const buffer = Buffer.alloc(before.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
     const after = await stat(file);
-    return sameFile(before, after) && bytes.length === before.size ? bytes : STABLE_READ_RETRY_MS;
+    return sameFile(before, after) && length === before.size ? buffer.subarray(0, length) : STABLE_READ_RETRY_MS;
   } finally {
     await handle.close();
   }

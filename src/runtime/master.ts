@@ -8,7 +8,7 @@ import { generationOf, type Generation } from '../config/generation.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
 import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts';
-import { ReverseProxyError, StartupError } from '../errors.ts';
+import { ReloadTimeoutError, ReverseProxyError, StartupError } from '../errors.ts';
 import { createLogger, flushLogs, processWriter, type Logger } from '../log.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
 import { renderScrape } from '../metrics/exposition.ts';
@@ -23,6 +23,13 @@ import { EXIT_LOG_FLUSH_MS, SHUTDOWN_GRACE_MS } from './deadlines.ts';
 import { CoalescingTask, SerialQueue } from './serial-queue.ts';
 import { WorkerOutputRelay } from './worker-output.ts';
 import { WorkerPool } from './worker-pool.ts';
+
+/**
+ * A reload (read, validate, every worker's acknowledgement) that has not finished by then fails,
+ * and the reloads queued behind it run. Longer than APPLY_TIMEOUT_MS plus a stable read, so it
+ * only ever ends a reload that is stuck.
+ */
+export const RELOAD_TIMEOUT_MS = 30_000;
 
 /** Static keys that even `restart` cannot change, because the master itself holds them. */
 const MASTER_ONLY_KEYS: ReadonlySet<string> = new Set(['admin_socket_path', 'admin_socket_mode', 'admin_sockets'] satisfies (keyof Config)[]);
@@ -73,11 +80,15 @@ export class Master implements MasterBackend {
     this.#generation = generationOf(1, sha256, config);
     this.#logger = createLogger({ level: config.logging.level, component: 'master' });
     this.#health = new HealthChecker(this.#logger);
-    this.#reload = new CoalescingTask(this.#queue, () => {
-      const triggers = [...this.#pendingTriggers].sort();
-      this.#pendingTriggers.clear();
-      return this.#reloadNow(triggers);
-    });
+    this.#reload = new CoalescingTask(
+      this.#queue,
+      () => {
+        const triggers = [...this.#pendingTriggers].sort();
+        this.#pendingTriggers.clear();
+        return this.#reloadNow(triggers);
+      },
+      { ms: RELOAD_TIMEOUT_MS, onTimeout: () => this.#reloadTimedOut() },
+    );
     this.#pool = new WorkerPool({
       logger: this.#logger,
       output: this.#workerOutput,
@@ -268,6 +279,15 @@ export class Master implements MasterBackend {
     const restarted = replaced === 1 ? 'worker 1 was restarted' : `workers 1-${replaced} were restarted`;
     const kept = `${restarted}, the others kept their previous listeners and settings and now serve the new sites`;
     return { ok: false, message: [`${failure.message}; ${kept}`, ...applyFailures.map((f) => f.message)].join('; ') };
+  }
+
+  /** A reload still running at RELOAD_TIMEOUT_MS fails; the queue moves on without it. */
+  #reloadTimedOut(): ReloadOutcome {
+    const outcome: ReloadOutcome = { ok: false, message: new ReloadTimeoutError(RELOAD_TIMEOUT_MS).message };
+    this.#reloadsFailed++;
+    this.#lastReload = { at: new Date(), result: 'failed', message: outcome.message };
+    this.#logger.error({ event: 'reload', result: 'failed', code: 'ERR_RELOAD_TIMEOUT', timeout_ms: RELOAD_TIMEOUT_MS, message: outcome.message }, outcome.message);
+    return outcome;
   }
 
   #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', triggers: string[], started: number): void {

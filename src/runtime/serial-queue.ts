@@ -1,15 +1,31 @@
 // Runs tasks one at a time, in arrival order. The master has exactly one of these: SIGHUP
 // reloads, socket reloads and restarts all pass through it, so they can never overlap.
 
+/** A task that has not settled `ms` after it started gives way: its caller gets `onTimeout()`. */
+export interface TaskDeadline<T> {
+  ms: number;
+  onTimeout(): T;
+}
+
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
 
-  /** Runs `task` after every task queued before it has settled. Always starts asynchronously. */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(task, task);
+  /**
+   * Runs `task` after every task queued before it has settled (or passed its deadline). Always
+   * starts asynchronously. A task past its deadline keeps running, but no longer holds the queue.
+   */
+  run<T>(task: () => Promise<T>, deadline?: TaskDeadline<T>): Promise<T> {
+    const bounded = deadline ? () => within(task(), deadline) : task;
+    const result = this.#tail.then(bounded, bounded);
     this.#tail = result.catch(() => undefined);
     return result;
   }
+}
+
+function within<T>(running: Promise<T>, deadline: TaskDeadline<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(deadline.onTimeout()), deadline.ms)));
+  return Promise.race([running, timedOut]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -21,11 +37,13 @@ export class SerialQueue {
 export class CoalescingTask<T> {
   readonly #queue: SerialQueue;
   readonly #task: () => Promise<T>;
+  readonly #deadline: TaskDeadline<T> | undefined;
   #waiting: Promise<T> | undefined;
 
-  constructor(queue: SerialQueue, task: () => Promise<T>) {
+  constructor(queue: SerialQueue, task: () => Promise<T>, deadline?: TaskDeadline<T>) {
     this.#queue = queue;
     this.#task = task;
+    this.#deadline = deadline;
   }
 
   run(): Promise<T> {
@@ -33,7 +51,7 @@ export class CoalescingTask<T> {
     const waiting = this.#queue.run(() => {
       this.#waiting = undefined;
       return this.#task();
-    });
+    }, this.#deadline);
     this.#waiting = waiting;
     return waiting;
   }
