@@ -8,7 +8,8 @@ import { DURATION_BUCKETS_SECONDS, SLOT, bucketIndex, histogramCount, histogramQ
 import { NO_REASON, REASON_INDEX, requestFinished, requestRefused, requestStarted } from '../src/metrics/recorder.ts';
 import { seriesOf } from '../src/metrics/series.ts';
 import { WorkerMetrics, type GenerationRecords } from '../src/metrics/worker-metrics.ts';
-import { siteSchema, type SiteConfig } from '../src/config/schema.ts';
+import { configSchema, siteSchema, type SiteConfig } from '../src/config/schema.ts';
+import { meterEnd, meterRoute, meterRouted, meterUpstream, type MeteredRequest } from '../src/metrics/tap.ts';
 
 const site = (host: string): SiteConfig => siteSchema.parse({ host, upstream: 'http://127.0.0.1:9' });
 const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), sites });
@@ -97,6 +98,35 @@ test('a worker keeps a site’s record across its own reload and counts since it
   aggregator.record(1, 1, sent);
   const view = aggregator.view(seriesOf({ sites: [site('a.test'), site('c.test')] }), new Set([1]));
   assert.equal(histogramCount(view.records.find((r) => r.labels.site === 'c.test')!.total, SLOT.duration), 0);
+});
+
+test('routes and group servers: a record each, in site, route, server order', () => {
+  const config = configSchema.parse({
+    upstreams: [{ name: 'api', servers: ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'] }],
+    sites: [{ host: 'shop.test', upstream: 'http://127.0.0.1:9', routes: [{ name: 'api', path_prefix: '/api', upstream: 'api' }, { path: '/health', respond: { status: 200 } }] }],
+  });
+  const series = seriesOf(config);
+  const labels = new FiguresAggregator().view(series, new Set()).records.map((r) => r.labels);
+  assert.deepEqual(labels, [
+    { site: 'shop.test' },
+    { site: 'shop.test', route: 'api' },
+    { site: 'shop.test', route: 'routes[1]' },
+    { site: 'shop.test', server: 'http://127.0.0.1:9' },
+    { site: 'shop.test', server: 'http://10.0.0.1:8080' },
+    { site: 'shop.test', server: 'http://10.0.0.2:8080' },
+    { site: '(none)' },
+  ]);
+  const worker = new WorkerMetrics();
+  const records = worker.recordsFor({ id: 1, sha256: 'x'.repeat(64), ...config });
+  const request: MeteredRequest = { status: 200, error: undefined, bytesIn: 0, bytesOut: 5, startedAt: 0, firstByteAt: 1, meter: undefined, routeMeter: undefined, serverMeter: undefined };
+  meterRouted(request, records.sites[0]!);
+  meterRoute(request, records.sites[0]!.routes[0]!);
+  meterUpstream(request, 'http://10.0.0.2:8080', 0.5);
+  meterEnd(records, request, 2);
+  const aggregator = new FiguresAggregator();
+  aggregator.record(1, 1, figures(worker));
+  const counted = aggregator.view(series, new Set([1])).records.filter((r) => r.total[SLOT.statusClass + 1] === 1).map((r) => r.labels);
+  assert.deepEqual(counted, [{ site: 'shop.test' }, { site: 'shop.test', route: 'api' }, { site: 'shop.test', server: 'http://10.0.0.2:8080' }]);
 });
 
 test('buckets hold values up to their bound; quantiles interpolate inside a bucket', () => {

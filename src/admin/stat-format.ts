@@ -7,12 +7,16 @@ import { UNROUTED_SITE } from '../metrics/series.ts';
 
 /** `svname` of the row that sums a whole site (HAProxy's is BACKEND). */
 export const SITE_ROW = 'SITE';
+/** `svname` of a route's row: this, then the route's name. */
+export const ROUTE_ROW_PREFIX = 'ROUTE:';
 
 export const STAT_FIELDS = ['pxname', 'svname', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'scur', 'bin', 'bout', 'p50_ms', 'p99_ms', 'status'] as const;
 
 export interface StatRow {
   site: string;
-  /** The upstream server's origin, or null on a site's own row. */
+  /** The route's name on a route's row, else null. */
+  route: string | null;
+  /** The upstream server's origin on a server's row, else null. */
   server: string | null;
   requests: number;
   status_classes: Record<string, number>;
@@ -42,10 +46,11 @@ export function statRows(view: AggregatedView): StatRow[] {
     const server = r.labels.server;
     let status: StatRow['status'];
     if (server !== undefined) status = serverUp(server) ? 'UP' : 'DOWN';
-    else if (r.labels.site === UNROUTED_SITE) status = '-';
+    else if (r.labels.site === UNROUTED_SITE || r.labels.route !== undefined) status = '-';
     else status = (servedBy.get(r.labels.site) ?? []).some(serverUp) ? 'UP' : 'DOWN';
     return {
       site: r.labels.site,
+      route: r.labels.route ?? null,
       server: server ?? null,
       requests: histogramCount(since, SLOT.duration),
       status_classes: Object.fromEntries(STATUS_CLASSES.map((c, i) => [c, since[SLOT.statusClass + i]!])),
@@ -65,7 +70,8 @@ export function formatStat(view: AggregatedView): string {
   for (const row of statRows(view)) {
     const classes = STATUS_CLASSES.map((c) => String(row.status_classes[c]));
     const ms = (v: number | null) => (v === null ? '' : String(v));
-    lines.push([row.site, row.server ?? SITE_ROW, String(row.requests), ...classes, String(row.in_flight), String(row.bytes_in), String(row.bytes_out), ms(row.p50_ms), ms(row.p99_ms), row.status].join(','));
+    const svname = row.route !== null ? `${ROUTE_ROW_PREFIX}${row.route}` : (row.server ?? SITE_ROW);
+    lines.push([row.site, svname, String(row.requests), ...classes, String(row.in_flight), String(row.bytes_in), String(row.bytes_out), ms(row.p50_ms), ms(row.p99_ms), row.status].join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -24,7 +24,7 @@ export interface AggregatedUpstream {
 }
 
 export interface AggregatedView {
-  /** Per site: the site's record, then its servers'; the unrouted record last. */
+  /** Per site: the site's record, its routes', then its servers'; the unrouted record last. */
   records: AggregatedRecord[];
   upstreams: AggregatedUpstream[];
   clientConnections: number;
@@ -44,7 +44,7 @@ interface Latest {
 
 /** The site series plus the unrouted pseudo-site, in display order. */
 export function wantedLabels(series: readonly SiteSeries[]): RecordLabels[] {
-  return [...series.flatMap((s) => [s.site, ...s.servers]), { site: UNROUTED_SITE }];
+  return [...series.flatMap((s) => [s.site, ...s.routes, ...s.servers]), { site: UNROUTED_SITE }];
 }
 
 export class FiguresAggregator {

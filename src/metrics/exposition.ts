@@ -35,8 +35,17 @@ const PREFIX = 'reverse_proxy_';
 
 type Labelled = Readonly<Record<string, string>>;
 
+export type RecordKind = 'site' | 'route' | 'server';
+
+export function kindOf(record: AggregatedRecord): RecordKind {
+  if (record.labels.route !== undefined) return 'route';
+  return record.labels.server === undefined ? 'site' : 'server';
+}
+
 function labelsOf(record: AggregatedRecord): Labelled {
-  return record.labels.server === undefined ? { site: record.labels.site } : { site: record.labels.site, server: record.labels.server };
+  const { site, route, server } = record.labels;
+  if (route !== undefined) return { site, route };
+  return server === undefined ? { site } : { site, server };
 }
 
 function histogramSamples(values: Float64Array, slots: HistogramSlots, labels: Labelled): Sample[] {
@@ -51,8 +60,8 @@ function histogramSamples(values: Float64Array, slots: HistogramSlots, labels: L
   return samples;
 }
 
-/** The families of one kind of traffic record (`site` or `server`), one series set per record. */
-function trafficFamilies(kind: 'site' | 'server', records: readonly AggregatedRecord[]): Family[] {
+/** The families of one kind of traffic record, one series set per record. */
+function trafficFamilies(kind: RecordKind, records: readonly AggregatedRecord[]): Family[] {
   const name = (rest: string) => `${PREFIX}${kind}_${rest}`;
   const family = (rest: string, type: Family['type'], help: string, samples: (r: AggregatedRecord, labels: Labelled) => Sample[]): Family => ({
     name: name(rest),
@@ -99,8 +108,9 @@ function processFamilies(view: AggregatedView, master: ProcessFigures): Family[]
 }
 
 export function renderScrape(view: AggregatedView, facts: MasterFacts): string {
-  const sites = view.records.filter((r) => r.labels.server === undefined);
-  const servers = view.records.filter((r) => r.labels.server !== undefined);
+  const sites = view.records.filter((r) => kindOf(r) === 'site');
+  const routes = view.records.filter((r) => kindOf(r) === 'route');
+  const servers = view.records.filter((r) => kindOf(r) === 'server');
   const upById = new Map(view.upstreams.map((u) => [u.server, u]));
   const families: Family[] = [
     gauge('config_info', 'The running config: its generation number and the SHA-256 of its file. Always 1.', [
@@ -118,6 +128,7 @@ export function renderScrape(view: AggregatedView, facts: MasterFacts): string {
     gauge('metrics_stale_workers', 'Workers that did not answer this collection in time; their last figures were used.', [{ labels: {}, value: facts.staleWorkers }]),
     gauge('client_connections', 'Client connections open now.', [{ labels: {}, value: view.clientConnections }]),
     ...trafficFamilies('site', sites),
+    ...trafficFamilies('route', routes),
     ...trafficFamilies('server', servers),
     gauge(
       'server_up',

@@ -7,6 +7,8 @@ import { PROXY_REASONS, RECORD_LENGTH, SLOT, bucketIndex, statusClassIndex, type
 /** Labels of one series set; bounded by the config, never by traffic. */
 export interface RecordLabels {
   site: string;
+  /** Set on a route's record: the route's `name`, else `routes[<index>]`. */
+  route?: string;
   /** Set on an upstream server's record (its origin). */
   server?: string;
 }
@@ -83,6 +85,7 @@ export function recordFigures(record: TrafficRecord): RecordFigures {
 
 /** The key one series set is known by, in workers and in the master alike. */
 export function recordKey(labels: RecordLabels): string {
+  if (labels.route !== undefined) return `${labels.site}\u0000route\u0000${labels.route}`;
   return labels.server === undefined ? labels.site : `${labels.site}\u0000${labels.server}`;
 }
 

@@ -1,9 +1,11 @@
 // Which series a config generation exports: one record per site (named by its `name`, else its
-// first host, else "default"), one per upstream server of each site, and one for requests that
-// matched no site. Workers make their records from this list and the master exports only what
-// it names, so a site removed by a reload stops being exported everywhere at once.
+// first host, else "default"), one per route of the site, one per upstream server the site or
+// one of its routes sends to, and one for requests that matched no site. Workers make their
+// records from this list and the master exports only what it names, so a site, route or server
+// removed by a reload stops being exported everywhere at once.
 import type { SiteConfig, UpstreamGroupConfig } from '../config/schema.ts';
 import { siteName } from '../config/site-name.ts';
+import { routeName } from '../config/upstream-groups.ts';
 import type { RecordLabels } from './recorder.ts';
 
 /** The site label of requests no site took (unknown host, bad request). Not a valid site name. */
@@ -11,6 +13,9 @@ export const UNROUTED_SITE = '(none)';
 
 export interface SiteSeries {
   site: RecordLabels;
+  /** In the order of the site's `routes`. */
+  routes: RecordLabels[];
+  /** The site's own servers in `upstream` order, then those only its routes use. */
   servers: RecordLabels[];
 }
 
@@ -20,16 +25,22 @@ export interface SeriesSource {
   upstreams?: readonly UpstreamGroupConfig[];
 }
 
-/** A site's server origins: its own URLs, or those of the group it names. */
-function serversOf(site: SiteConfig, groups: ReadonlyMap<string, UpstreamGroupConfig>): string[] {
-  const group = site.upstream.length === 1 ? groups.get(site.upstream[0]!) : undefined;
-  return group ? group.servers.map((s) => s.url) : [...site.upstream];
+/** The server origins an `upstream` value means: its own URLs, or those of the group it names. */
+function serversOf(upstream: readonly string[], groups: ReadonlyMap<string, UpstreamGroupConfig>): string[] {
+  const group = upstream.length === 1 ? groups.get(upstream[0]!) : undefined;
+  return group ? group.servers.map((s) => s.url) : [...upstream];
 }
 
 export function seriesOf(source: SeriesSource): SiteSeries[] {
   const groups = new Map((source.upstreams ?? []).map((g) => [g.name, g]));
   return source.sites.map((config) => {
     const site = siteName(config);
-    return { site: { site }, servers: serversOf(config, groups).map((server) => ({ site, server })) };
+    const origins = new Set(serversOf(config.upstream, groups));
+    for (const route of config.routes ?? []) if (route.upstream !== undefined) for (const origin of serversOf(route.upstream, groups)) origins.add(origin);
+    return {
+      site: { site },
+      routes: (config.routes ?? []).map((route, index) => ({ site, route: routeName(route, index) })),
+      servers: [...origins].map((server) => ({ site, server })),
+    };
   });
 }

@@ -1,5 +1,6 @@
-// Where the request path meets the metrics: three calls, each a handful of array increments.
-// `meterRouted` when a request has a site (it is in flight from then on), `meterUpstream` each
+// Where the request path meets the metrics: a few calls, each a handful of array increments.
+// `meterRouted` when a request has a site (it is in flight from then on), `meterRoute` when one
+// of the site's routes matched, `meterUpstream` each
 // time it is sent to an upstream server (a second call is a retry), `meterEnd` once, where the
 // access-log record is complete. The record's error code decides the proxy-made reason, so the
 // request path only has to say what it already says to the access log.
@@ -31,6 +32,8 @@ export interface MeteredRequest {
   firstByteAt: number;
   /** The records of the site that took the request; undefined until it has one. */
   meter: SiteRecords | undefined;
+  /** The record of the route that matched, once one has. */
+  routeMeter: TrafficRecord | undefined;
   /** The record of the upstream server it is being sent to, once it is. */
   serverMeter: TrafficRecord | undefined;
 }
@@ -38,6 +41,12 @@ export interface MeteredRequest {
 export function meterRouted(request: MeteredRequest, site: SiteRecords): void {
   request.meter = site;
   requestStarted(site.site);
+}
+
+/** A route of the request's site matched: `route` is that route's record (SiteRecords.routes[i]). */
+export function meterRoute(request: MeteredRequest, route: TrafficRecord): void {
+  request.routeMeter = route;
+  requestStarted(route);
 }
 
 /** The request goes to `origin` (one of its site's servers); a second call for one request is a retry. */
@@ -74,6 +83,8 @@ export function meterEnd(records: GenerationRecords | undefined, request: Metere
     return;
   }
   requestFinished(site.site, request.status, reason, request.bytesIn, request.bytesOut, durationMs, firstByteMs);
+  const route = request.routeMeter;
+  if (route !== undefined) requestFinished(route, request.status, reason, request.bytesIn, request.bytesOut, durationMs, firstByteMs);
   const server = request.serverMeter;
   if (server !== undefined) requestFinished(server, request.status, reason, request.bytesIn, request.bytesOut, durationMs, firstByteMs);
 }

@@ -3,12 +3,14 @@
 // generation (CompiledSite.metrics); this object only makes and reports them.
 import type { Generation } from '../config/generation.ts';
 import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
-import { RecordBook, recordFigures, type TrafficRecord } from './recorder.ts';
+import { RecordBook, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
 import { UNROUTED_SITE, seriesOf } from './series.ts';
 
 export interface SiteRecords {
   site: TrafficRecord;
-  /** In the order of the site's `upstream` list. */
+  /** In the order of the site's `routes`. */
+  routes: TrafficRecord[];
+  /** Every server the site or its routes send to (found by origin: see meterUpstream). */
   servers: TrafficRecord[];
 }
 
@@ -37,7 +39,8 @@ export class WorkerMetrics {
 
   /** The records for `generation`'s series, keeping those of series the last one had too. */
   recordsFor(generation: Generation): GenerationRecords {
-    const sites = seriesOf(generation).map((s) => ({ site: this.#book.take(s.site), servers: s.servers.map((l) => this.#book.take(l)) }));
+    const take = (labels: RecordLabels) => this.#book.take(labels);
+    const sites = seriesOf(generation).map((s) => ({ site: take(s.site), routes: s.routes.map(take), servers: s.servers.map(take) }));
     const unrouted = this.#book.take({ site: UNROUTED_SITE });
     this.#book.commit();
     this.#generationId = generation.id;
