@@ -5,18 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
-import type { IContainer } from 'kubernetes-models/v1';
-import { type Manifest, helm, CHART_DIR, renderManifests } from './helpers/helm.ts';
-
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  'apps/v1/Deployment': Deployment,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Service': Service,
-  'v1/ServiceAccount': ServiceAccount,
-  'rbac.authorization.k8s.io/v1/Role': Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
-};
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { container, mountPath, podSpec, validateAll } from './helpers/chart-models.ts';
+import { helm, CHART_DIR, renderManifests } from './helpers/helm.ts';
 
 /** Values that move away from every default that changes the shape of the output. */
 const NON_DEFAULT = {
@@ -31,28 +22,6 @@ const NON_DEFAULT = {
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'edge', effect: 'NoSchedule' }],
   service: { type: 'LoadBalancer', port: 8443, annotations: { 'example.com/lb': 'internal' } },
 };
-
-function validateAll(manifests: Manifest[]): void {
-  for (const m of manifests) {
-    const Model = MODELS[`${m.apiVersion}/${m.kind}`];
-    assert.ok(Model, `no schema check for ${m.apiVersion} ${m.kind}: add it to MODELS`);
-    assert.doesNotThrow(() => new Model(m as never).validate(), `${m.kind} ${m.metadata.name} fails the Kubernetes schema`);
-  }
-}
-
-function podSpec(manifests: Manifest[]) {
-  const deployment = manifests.find((m) => m.kind === 'Deployment');
-  assert.ok(deployment, 'a Deployment is rendered');
-  return new Deployment(deployment as never).spec!.template.spec!;
-}
-
-function container(spec: ReturnType<typeof podSpec>, name: string): IContainer {
-  const found = [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === name);
-  assert.ok(found, `container ${name} is in the pod`);
-  return found;
-}
-
-const mountPath = (c: IContainer, volume: string) => c.volumeMounts?.find((m) => m.name === volume)?.mountPath;
 
 describe('chart: lint', () => {
   test('default values lint clean', async () => {

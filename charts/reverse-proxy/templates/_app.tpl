@@ -16,12 +16,30 @@
   env:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  ports:
+    {{- if $app.ports }}
+    {{- toYaml $app.ports | nindent 4 }}
+    {{- else }}
+    - name: app
+      containerPort: {{ $app.port }}
+      protocol: TCP
+    {{- end }}
+  {{- range $probe := list "readinessProbe" "livenessProbe" "startupProbe" }}
+  {{- with get $app $probe }}
+  {{ $probe }}:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
   {{- with $app.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   {{- with $app.securityContext }}
   securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.extraVolumeMounts }}
+  volumeMounts:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end -}}

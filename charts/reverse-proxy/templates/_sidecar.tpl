@@ -38,6 +38,15 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     periodSeconds: {{ .Values.proxy.readinessProbe.periodSeconds }}
     timeoutSeconds: {{ .Values.proxy.readinessProbe.timeoutSeconds }}
     failureThreshold: {{ .Values.proxy.readinessProbe.failureThreshold }}
+  {{- if .Values.proxy.startupProbe.enabled }}
+  startupProbe:
+    # Liveness waits until the master has answered once.
+    exec:
+      command: ["reverse-proxy", "ctl", "show", "proc"]
+    periodSeconds: {{ .Values.proxy.startupProbe.periodSeconds }}
+    timeoutSeconds: {{ .Values.proxy.startupProbe.timeoutSeconds }}
+    failureThreshold: {{ .Values.proxy.startupProbe.failureThreshold }}
+  {{- end }}
   {{- if .Values.proxy.livenessProbe.enabled }}
   livenessProbe:
     # `show proc` is answered by the master even while it drains, unlike `status`: a long drain
@@ -64,6 +73,9 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     {{- toYaml .Values.securityContext | nindent 4 }}
   volumeMounts:
     {{- include "reverse-proxy.sidecar.volumeMounts" . | nindent 4 }}
+    {{- with .Values.proxy.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end -}}
 
 {{- define "reverse-proxy.sidecar.reloaderContainer" -}}
@@ -116,6 +128,9 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     {{- toYaml .Values.securityContext | nindent 4 }}
   volumeMounts:
     {{- include "reverse-proxy.sidecar.volumeMounts" . | nindent 4 }}
+    {{- with .Values.reloader.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end -}}
 
 {{/* The same two mounts in both containers: the socket directory and the config directory. */}}
@@ -152,4 +167,7 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
 - name: reverse-proxy-config
   configMap:
     name: {{ include "reverse-proxy.fullname" . }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
