@@ -91,6 +91,12 @@ describe('HTTP/1.1 conformance of the real binary over raw sockets', () => {
     const seen = upstream.requests[0]!;
     assert.equal(seen.startLine, `${expect.method} ${expect.target} HTTP/1.1`, 'the forwarded request line, byte for byte');
     if (expect.body !== undefined) assert.equal(seen.body, expect.body, 'the forwarded body');
+    for (const [name, value] of endToEndFields(expect.headers ?? [])) {
+      assert.ok(fieldValues(seen, name).includes(value), `${name}: ${JSON.stringify(value)} forwarded byte for byte; the upstream got ${JSON.stringify(seen.headers)}`);
+    }
+    if (expect.framing === 'chunked') {
+      for (const line of trailerLines(c.bytes)) assert.ok(!seen.raw.includes(line), `trailer ${JSON.stringify(line)} is dropped`);
+    }
     if (expect.upgrade !== undefined) {
       // h2c is never offered on; any other protocol is asked of the upstream.
       const wanted = expect.upgrade === 'h2c' ? [] : [expect.upgrade];
@@ -177,6 +183,22 @@ describe('HTTP/1.1 conformance of the real binary over raw sockets', () => {
     await assertNothingForwarded();
   });
 });
+
+const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'transfer-encoding', 'proxy-connection']);
+
+/** The `[name, value, …]` pairs a proxy passes on unchanged. */
+function endToEndFields(flat: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!HOP_BY_HOP.has(flat[i]!.toLowerCase())) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
+}
+
+/** The trailer field lines of a chunked request (after its last chunk). */
+function trailerLines(bytes: string): string[] {
+  const body = bytes.slice(bytes.indexOf('\r\n\r\n') + 4);
+  const lastChunk = body.search(/(^|\r\n)0+(;[^\r]*)?\r\n/);
+  return body.slice(lastChunk).replace(/^\r\n/, '').split('\r\n').slice(1).filter((line) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/.test(line));
+}
 
 /** Lines of a response head only the upstream could have written (its status line and X- fields). */
 function distinctiveLines(bytes: string): string[] {
