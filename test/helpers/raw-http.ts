@@ -70,6 +70,20 @@ export function takeMessage(data: string, kind: 'request' | 'response', options:
   return options.closed ? finish(data.slice(bodyStart), data.length) : undefined;
 }
 
+/**
+ * Writes `bytes` in pieces of 1 to `maxPiece` bytes (sizes from `next`, a seeded random source),
+ * a millisecond apart with Nagle off, so the peer reads them apart as far as the kernel allows.
+ */
+export async function writeInPieces(socket: Socket, bytes: string, maxPiece: number, next: () => number): Promise<void> {
+  socket.setNoDelay(true);
+  for (let i = 0; i < bytes.length && socket.writable; ) {
+    const n = 1 + Math.floor(next() * maxPiece);
+    socket.write(Buffer.from(bytes.slice(i, i + n), 'latin1'));
+    i += n;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** A client connection to 127.0.0.1 that writes exact bytes and reads what comes back. */
 export class RawClient {
   readonly socket: Socket;

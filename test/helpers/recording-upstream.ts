@@ -2,7 +2,7 @@
 // each complete request with exact bytes, one request at a time per connection. For tests of
 // what reaches the upstream (nothing, for a refused request) and of invalid upstream answers.
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { takeMessage, type RawMessage } from './raw-http.ts';
+import { takeMessage, writeInPieces, type RawMessage } from './raw-http.ts';
 
 export interface RawAnswer {
   /** The exact bytes written back (latin1). */
@@ -11,6 +11,8 @@ export interface RawAnswer {
   delayMs?: number;
   /** Close the connection once the answer is written. */
   close?: boolean;
+  /** Write the answer in small pieces (see writeInPieces) rather than at once. */
+  inPieces?: { maxBytes: number; next: () => number };
 }
 
 /** Answers 200 with the request-target as the body. */
@@ -80,7 +82,8 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       if (socket.destroyed) return;
       upstream.events.push(`answered ${target}`);
-      socket.write(Buffer.from(answer.bytes, 'latin1'));
+      if (answer.inPieces) await writeInPieces(socket, answer.bytes, answer.inPieces.maxBytes, answer.inPieces.next);
+      else socket.write(Buffer.from(answer.bytes, 'latin1'));
       if (answer.close) socket.end();
       busy = false;
       void serveNext();
