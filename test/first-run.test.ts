@@ -61,6 +61,17 @@ test('npx reverse-proxy runs the sources without a build and without an engine w
   assert.doesNotMatch(ran.stderr, /EBADENGINE/, 'no engine warning about the project');
 });
 
+test('npm ci prints no engine warning about the project itself', { skip }, async (t) => {
+  // A dry run from the npm cache in a copy: same engine checks as a real `npm ci`, nothing installed.
+  const { dir, remove } = await tempDir();
+  t.after(remove);
+  for (const file of ['package.json', 'package-lock.json']) await writeFile(join(dir, file), await readFile(join(REPO_ROOT, file)));
+  const ran = spawnSync('npm', ['ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: SYSTEM_ENV, encoding: 'utf8' });
+  const name = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')).name as string;
+  assert.doesNotMatch(ran.stderr, new RegExp(`EBADENGINE +package: '${name}@`), ran.stderr);
+  assert.match(ran.stderr + ran.stdout, /EBADENGINE|added|up to date|\d+ packages/, 'npm ci ran its checks');
+});
+
 test('every command npm start prints, and every npx line of the README, works as printed', { skip }, async (t) => {
   // `npm start` runs in its own process group so the whole tree (npm, sh, node) stops together.
   const demo = spawn('npm', ['start', '--', '--port', '0'], { cwd: REPO_ROOT, env: SYSTEM_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
