@@ -50,6 +50,15 @@ test('exit 1 on an error reply: unknown command, draining, permission', async ()
   assert.equal((await ctl(['--socket', t.path, 'status;', 'bogus'])).code, 1, 'any error in a chain fails');
 });
 
+test('a mistyped command: the seed reply on stdout, the closest commands on stderr', async () => {
+  const typo = await ctl(['--socket', t.path, 'show', 'prco']);
+  assert.equal(typo.code, 1);
+  assert.equal(typo.stdout, '{"status":"error","message":"unknown command: show prco"}\n');
+  assert.match(typo.stderr, /^Unknown command, but maybe one of the following ones is a better match:\n {2}show proc +: show processes status\n$/);
+  const routed = await ctl(['--socket', t.path, '@1 staus']);
+  assert.match(routed.stderr, /^ {2}status +: this worker's health/m, 'a worker command is suggested from the worker\'s table');
+});
+
 test('text replies exit 0; words are joined into one command line', async () => {
   const result = await ctl(['--socket', t.path, 'show', 'proc']);
   assert.equal(result.code, 0);

@@ -90,6 +90,17 @@ class PromptConnection {
   }
 }
 
+/** What the server suggests at the prompt after `command` (the text after its error line), '' when nothing is close. */
+export async function suggestionsFor(socketPath: string, timeoutMs: number, command: string): Promise<string> {
+  const connection = await PromptConnection.open(socketPath, timeoutMs);
+  try {
+    const { text } = await connection.send(command);
+    return text.slice(text.indexOf('\n') + 1);
+  } finally {
+    connection.end();
+  }
+}
+
 /** 1 when the reply is a JSON error line: what decides ctl's exit status, line by line. */
 type ExitCodeOf = (reply: string) => number;
 

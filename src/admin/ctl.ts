@@ -135,5 +135,23 @@ export async function ctlMain(argv: string[]): Promise<number> {
     return EXIT_UNREACHABLE;
   }
   process.stdout.write(reply);
+  if (UNKNOWN_COMMAND_REPLY.test(reply)) await printSuggestions(args.socketPath, args.timeoutMs, args.command);
   return exitCodeForReply(reply);
+}
+
+/** The whole reply is seed 000's unknown-command error (a `;` chain is left alone). */
+const UNKNOWN_COMMAND_REPLY = /^\{"status":"error","message":"unknown command: [^\n]*"\}\n$/;
+
+/**
+ * A person who mistyped a command gets the closest ones on stderr, as at the prompt; the reply
+ * on stdout stays the seed's single line. Asked on a prompt-mode connection, where the server
+ * suggests: an unknown command has no effect, so sending it again is harmless.
+ */
+async function printSuggestions(socketPath: string, timeoutMs: number, command: string): Promise<void> {
+  const { suggestionsFor } = await import('./ctl-session.ts');
+  try {
+    process.stderr.write(await suggestionsFor(socketPath, timeoutMs, command));
+  } catch {
+    // Suggestions are a courtesy: the reply and the exit status already say what went wrong.
+  }
 }
