@@ -1,7 +1,7 @@
 // The two log events of the request path: `access` (one per request, only when access logging
 // is on) and `upstream_error` (the cause behind a 502/504, which the client never sees).
 import type { ReverseProxyError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { processWriter, type Logger } from '../log.ts';
 
 export interface AccessRecord {
   method: string | undefined;
@@ -17,20 +17,76 @@ export interface AccessRecord {
   error: string | undefined;
 }
 
+/**
+ * Access lines of the current event-loop turn, written together when it ends: one write(2) for
+ * many requests instead of one each (a line per request cost about as much CPU as proxying a
+ * small GET, in the worker and again in the master relaying its output; bench/findings.md).
+ * At most BATCH_LIMIT_BYTES per write, PIPE_BUF, so a write of whole lines is never split.
+ */
+const BATCH_LIMIT_BYTES = 4096;
+let batch = '';
+let flushScheduled = false;
+const prefixes = new WeakMap<Logger, string>();
+
+function flushBatch(): void {
+  flushScheduled = false;
+  if (batch === '') return;
+  const lines = batch;
+  batch = '';
+  processWriter(1).write(lines);
+}
+
+/** What pino writes after `time` for this logger: its pid and bindings. */
+function prefixOf(logger: Logger): string {
+  let prefix = prefixes.get(logger);
+  if (prefix === undefined) {
+    const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
+    prefix = `"pid":${process.pid},${bindings === '' ? '' : `${bindings},`}"event":"access"`;
+    prefixes.set(logger, prefix);
+    process.once('exit', flushBatch);
+  }
+  return prefix;
+}
+
+/** A field whose value never needs JSON escaping: a method (tchar), a normalized host, an IP, an origin, an error code. */
+function plain(name: string, value: string | undefined): string {
+  return value === undefined ? '' : `,"${name}":"${value}"`;
+}
+
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+let isoMs = 0;
+let iso = '';
+
+/** pino's isoTime, formatted once per millisecond. */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
+/**
+ * One `access` line, exactly as `logger.info({ event: 'access', … })` would write it, built by
+ * hand and batched per turn rather than serialized and written by pino one at a time.
+ */
 export function logAccess(logger: Logger, record: AccessRecord): void {
-  logger.info({
-    event: 'access',
-    method: record.method,
-    host: record.host,
-    path: record.path,
-    status: record.status,
-    upstream: record.upstream ?? null,
-    duration_ms: Math.round((performance.now() - record.startedAt) * 1000) / 1000,
-    bytes_in: record.bytesIn,
-    bytes_out: record.bytesOut,
-    remote: record.remote,
-    ...(record.error === undefined ? {} : { error: record.error }),
-  });
+  if (!logger.isLevelEnabled('info')) return;
+  const durationMs = Math.round((performance.now() - record.startedAt) * 1000) / 1000;
+  const path = record.path;
+  const line =
+    `{"level":"info","time":"${isoTime()}",${prefixOf(logger)}` +
+    `${plain('method', record.method)}${plain('host', record.host)}${path === undefined ? '' : `,"path":${NEEDS_ESCAPE.test(path) ? JSON.stringify(path) : `"${path}"`}`}` +
+    `,"status":${record.status},"upstream":${record.upstream === undefined ? 'null' : `"${record.upstream}"`},"duration_ms":${durationMs}` +
+    `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}}\n`;
+  if (batch.length + line.length > BATCH_LIMIT_BYTES) flushBatch();
+  batch += line;
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushBatch);
+  }
 }
 
 export function logUpstreamError(logger: Logger, error: ReverseProxyError, where: { upstream: string | undefined; host: string | undefined; path: string | undefined }): void {

@@ -54,6 +54,10 @@ export interface ForwardRequest {
   readonly upgrade: string | undefined;
 }
 
+/** Body chunks up to this size are held as text with the head (onResponseBody). */
+const SMALL_CHUNK_BYTES = 2048;
+const MAX_HELD_TEXT_BYTES = 8192;
+
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -73,6 +77,8 @@ export class Exchange implements ResponseHandler, PoolWaiter {
   #headSent = false;
   #chunkedOut = false;
   #keepAlive = false;
+  /** The response head and small body chunks as latin1 text, not yet written (see onResponseBody). */
+  #heldText = '';
   /** Client writes are corked to leave together at the end of this turn. */
   #holding = false;
   #releaseScheduled = false;
@@ -191,15 +197,27 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     }
     this.#keepAlive = keepAlive;
     extra += connectionLines(keepAlive, client.keepAliveSecs);
-    const socket = client.socket;
-    if (framing !== 'none') this.#hold(socket);
-    socket.write(responseHead(head.status, head.reason, clientResponseHeaders(head.headers, request.site.via), extra), 'latin1');
+    const text = responseHead(head.status, head.reason, clientResponseHeaders(head.headers, request.site.via), extra);
+    if (framing === 'none') client.socket.write(text, 'latin1');
+    else this.#heldText = text;
   }
 
+  /**
+   * Small chunks join the held head as text: a small response then leaves as one string in one
+   * write call, cheaper than a writev of a string and a buffer. Larger ones are written as
+   * buffers, corked until the end of the turn; the text is always written before them.
+   */
   onResponseBody(chunk: Buffer): void {
     const socket = this.#client.socket;
-    this.#record.bytesOut += chunk.length;
+    const length = chunk.length;
+    this.#record.bytesOut += length;
+    if (length <= SMALL_CHUNK_BYTES && this.#heldText.length + length <= MAX_HELD_TEXT_BYTES) {
+      const data = chunk.toString('latin1');
+      this.#heldText += this.#chunkedOut ? `${chunkSizeLine(length)}${data}${CHUNK_END}` : data;
+      return;
+    }
     this.#hold(socket);
+    this.#writeHeldText(socket);
     if (this.#chunkedOut) {
       socket.write(chunkSizeLine(chunk.length), 'latin1');
       socket.write(chunk);
@@ -215,7 +233,9 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     this.#done = true;
     this.#conn = undefined;
     const socket = this.#client.socket;
-    if (this.#chunkedOut) socket.write(LAST_CHUNK, 'latin1');
+    const text = this.#chunkedOut ? this.#heldText + LAST_CHUNK : this.#heldText;
+    this.#heldText = '';
+    if (text !== '') socket.write(text, 'latin1');
     this.#unhold(socket);
     if (this.#waitingClientDrain) {
       this.#waitingClientDrain = false;
@@ -258,6 +278,11 @@ export class Exchange implements ResponseHandler, PoolWaiter {
   }
 
   readDone(): boolean {
+    if (this.#heldText !== '' && !this.#done) {
+      // The head (or small chunks) must not wait for more body: a stream may pause here.
+      this.#hold(this.#client.socket);
+      this.#writeHeldText(this.#client.socket);
+    }
     if (this.#holding && !this.#releaseScheduled) {
       this.#releaseScheduled = true;
       setImmediate(this.#releaseWrites);
@@ -303,11 +328,18 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     this.#done = true;
     if (this.#headSent) {
       // What was relayed still goes out; the close then tells the client it is incomplete.
+      this.#writeHeldText(this.#client.socket);
       this.#unhold(this.#client.socket);
       this.#client.fail();
     } else {
       this.#client.reply(replyFor(proxyError), proxyError.code);
     }
+  }
+
+  #writeHeldText(socket: Socket): void {
+    if (this.#heldText === '') return;
+    socket.write(this.#heldText, 'latin1');
+    this.#heldText = '';
   }
 
   #hold(socket: Socket): void {
