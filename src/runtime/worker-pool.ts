@@ -222,7 +222,7 @@ export class WorkerPool {
       if (result.status === 'fulfilled') return;
       const worker = live[i]!;
       const reason = (result.reason as Error).message;
-      failures.push(new WorkerApplyError(worker.slot, `${reason}; it was replaced`));
+      failures.push(new WorkerApplyError(worker.slot, `${reason}; it is replaced by a worker started with the new config`));
       if (!worker.worker.isDead()) worker.worker.process.kill('SIGKILL');
     });
     return failures;
