@@ -34,7 +34,15 @@ async function stickyDir(t: TestContext): Promise<string> {
  * master would (with `sha256` as its config hash) and anything else with {"status":"ok"}. It
  * prints each command it receives, so a test can tell whether anyone talked to it.
  */
-async function startSquatter(t: TestContext, path: string, sha256: string): Promise<{ child: ChildProcess; commands: string[] }> {
+interface Squatter {
+  child: ChildProcess;
+  /** Commands received so far, in order. */
+  commands: string[];
+  /** Resolves with `commands` once it holds `count` of them (its output is read asynchronously). */
+  received(count: number): Promise<string[]>;
+}
+
+async function startSquatter(t: TestContext, path: string, sha256: string): Promise<Squatter> {
   const info = JSON.stringify({ name: 'reverse-proxy', version: '0.1.0', pid: 1, relative_pid: 0, process_type: 'master', config_file: '/etc/reverse-proxy/config.toml', config_sha256: sha256, generation: 1 });
   const script = `
     const [path, info] = process.argv.slice(1);
@@ -58,7 +66,12 @@ async function startSquatter(t: TestContext, path: string, sha256: string): Prom
     lines.on('line', (line) => (line === 'listening' ? resolve() : commands.push(line)));
   });
   assert.equal((await lstat(path)).uid, NOBODY, 'the squatter owns the socket file');
-  return { child, commands };
+  const received = (count: number) =>
+    new Promise<string[]>((resolve) => {
+      const check = () => (commands.length >= count ? resolve(commands) : lines.once('line', check));
+      check();
+    });
+  return { child, commands, received };
 }
 
 const OWNER_MESSAGE = (path: string) => `admin socket ${path} is owned by uid ${NOBODY} (nobody), not by this user (uid 0) or root`;
@@ -94,7 +107,7 @@ describe('an admin socket squatted by another user', { skip: !isRoot && 'needs r
       const accepted = await runCli(['ctl', '--socket', path, ...args, 'reload'], { env });
       assert.deepEqual({ code: accepted.code, stdout: accepted.stdout }, { code: 0, stdout: '{"status":"ok"}\n' }, `${args.join(' ')} ${JSON.stringify(env)}`);
     }
-    assert.deepEqual(squatter.commands, ['reload', 'reload', 'reload']);
+    assert.deepEqual(await squatter.received(3), ['reload', 'reload', 'reload']);
     const unknown = await runCli(['ctl', '--socket', path, '--socket-owner', 'no-such-user-here', 'reload']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--socket-owner "no-such-user-here": no such user in \/etc\/passwd; give the uid as a number/);
@@ -121,7 +134,7 @@ describe('an admin socket squatted by another user', { skip: !isRoot && 'needs r
     const trusting = startLogged('reloader', process.execPath, args, { ...env, REVERSE_PROXY_SOCKET_OWNER: String(NOBODY) });
     t.after(() => trusting.child.kill('SIGKILL'));
     await trusting.waitForLog((l) => l.event === 'in_sync');
-    assert.deepEqual(squatter.commands, ['show info json']);
+    assert.deepEqual(await squatter.received(1), ['show info json']);
     assert.deepEqual(await trusting.stop(), { code: 0, signal: null });
   });
 });
