@@ -3,7 +3,8 @@
 // produced by a real proxy here, and every error reply produced here is a row of that table,
 // text for text. Only what depends on the machine is a placeholder: <file>, <listener>.
 import assert from 'node:assert/strict';
-import { readFile, rename, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -47,12 +48,14 @@ async function brokenFiles(t: TestContext, upstream: string, replies: string[]):
   const proxy = await startProxy({ t, config: site(upstream) });
   const good = await readFile(proxy.configPath, 'utf8');
   const values = { '<file>': proxy.configPath };
+  // Whole files of their own, so the line numbers in the replies are the ones the docs show.
+  const sites = site(upstream);
   const broken: [string, string | Buffer][] = [
     ['empty', ''],
     ['not UTF-8', Buffer.from([0x77, 0x6f, 0x72, 0x6b, 0xff, 0xfe])],
-    ['TOML syntax', `${good}[[sites]\n`],
-    ['wrong type', good.replace('workers = 1', 'workers = "many"')],
-    ['unknown key', `${good}upstrem_timeout = 3\n`],
+    ['TOML syntax', `${sites}\n[[sites]\n`],
+    ['wrong type', `workers = "many"\n\n${sites}`],
+    ['unknown key', `${sites}upstrem_timeout = 3\n`],
     ['too large', `${good}#${'x'.repeat(MAX_CONFIG_BYTES - good.length)}`],
   ];
   for (const [name, bytes] of broken) {
@@ -70,6 +73,19 @@ async function brokenFiles(t: TestContext, upstream: string, replies: string[]):
   await utimes(proxy.configPath, settled, settled);
   await rename(proxy.configPath, `${proxy.configPath}.moved`);
   replies.push(asDocumented(await proxy.admin('reload'), values));
+  // Paths that are not regular files, each refused at once by reload and restart alike.
+  const notFiles: [string, () => Promise<unknown>][] = [
+    ['a directory', () => mkdir(proxy.configPath)],
+    ['a FIFO', async () => execFileSync('mkfifo', [proxy.configPath])],
+    ['a character device', () => symlink('/dev/zero', proxy.configPath)],
+  ];
+  for (const [name, make] of notFiles) {
+    await make();
+    const reload = await proxy.admin('reload');
+    replies.push(asDocumented(reload, values));
+    assert.equal(await proxy.admin('restart'), reload, `${name}: restart answers the same`);
+    await rm(proxy.configPath, { recursive: true });
+  }
   await rename(`${proxy.configPath}.moved`, proxy.configPath);
   assert.equal(await proxy.admin('reload'), '{"status":"ok"}\n', 'the good file loads again');
 }
