@@ -35,6 +35,9 @@ function asDocumented(reply: string, values: Record<string, string>): string {
   return line;
 }
 
+/** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
+const RESTART_REPLY_MS = 60_000;
+
 const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 
 /** Replaces the config file in one rename, with exactly these bytes (no harness preamble). */
@@ -62,7 +65,7 @@ async function brokenFiles(t: TestContext, upstream: string, replies: string[]):
     await writeRaw(proxy, bytes);
     const reload = await proxy.admin('reload');
     replies.push(asDocumented(reload, values));
-    assert.equal(await proxy.admin('restart'), reload, `${name}: restart reads the file the same way and answers the same`);
+    assert.equal(await proxy.admin('restart', RESTART_REPLY_MS), reload, `${name}: restart reads the file the same way and answers the same`);
   }
   await writeRaw(proxy, good);
   // Still being written: its modification time keeps it "not quiet" for every attempt.
@@ -83,7 +86,7 @@ async function brokenFiles(t: TestContext, upstream: string, replies: string[]):
     await make();
     const reload = await proxy.admin('reload');
     replies.push(asDocumented(reload, values));
-    assert.equal(await proxy.admin('restart'), reload, `${name}: restart answers the same`);
+    assert.equal(await proxy.admin('restart', RESTART_REPLY_MS), reload, `${name}: restart answers the same`);
     await rm(proxy.configPath, { recursive: true });
   }
   await rename(`${proxy.configPath}.moved`, proxy.configPath);
@@ -98,7 +101,7 @@ async function portInUse(t: TestContext, upstream: string, replies: string[]): P
   const listener = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
   const proxy = await startProxy({ t, workers: 2, config: site(upstream) });
   await writeRaw(proxy, `${await readFile(proxy.configPath, 'utf8')}\n[[listeners]]\naddress = "127.0.0.1"\nport = ${listener.split(':')[1]}\n`);
-  replies.push(asDocumented(await proxy.admin('restart'), { '<listener>': listener }));
+  replies.push(asDocumented(await proxy.admin('restart', RESTART_REPLY_MS), { '<listener>': listener }));
 }
 
 /** A worker that cannot answer (stopped): the reload names it once the apply times out. */
@@ -132,7 +135,7 @@ async function shuttingDown(t: TestContext, replies: string[]): Promise<void> {
   await proxy.waitForLog((l) => l.event === 'draining');
   const reload = await proxy.admin('reload');
   replies.push(asDocumented(reload, {}));
-  assert.equal(await proxy.admin('restart'), reload, 'restart is refused the same way');
+  assert.equal(await proxy.admin('restart', RESTART_REPLY_MS), reload, 'restart is refused the same way');
 }
 
 test('every documented reload/restart error is the real reply, and every real one is documented', async (t) => {

@@ -13,6 +13,9 @@ import { childPids, showProc, startProxy, type ProxyProcess } from './helpers/pr
 import { hasOpenssl, httpsGet, makeCertificate } from './helpers/tls.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 
+/** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
+const RESTART_REPLY_MS = 60_000;
+
 const site = (host: string, url: string) => `[[sites]]\nhost = "${host}"\nupstream = "${url}"\n`;
 
 /** Once the failed replacement has exited, the master's children are exactly the workers show proc lists. */
@@ -48,7 +51,7 @@ describe('a restart whose workers cannot start', () => {
 
     await writeFile(`${live.cert}.tmp`, 'garbage\n');
     await rename(`${live.cert}.tmp`, live.cert);
-    const reply = await proxy.admin('restart');
+    const reply = await proxy.admin('restart', RESTART_REPLY_MS);
     assert.equal(
       reply,
       `${JSON.stringify({ status: 'error', message: `worker 1 could not start: listener 127.0.0.1:0: tls_cert ${live.cert} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block); no worker was replaced, all keep serving the previous config` })}\n`,
@@ -70,7 +73,7 @@ describe('a restart whose workers cannot start', () => {
 
     // Fixed: the next restart replaces both, and the pool holds two workers, not three.
     await copyFile(good.cert, live.cert);
-    assert.equal(await proxy.admin('restart'), '{"status":"ok"}\n');
+    assert.equal(await proxy.admin('restart', RESTART_REPLY_MS), '{"status":"ok"}\n');
     const fixed = await settledWorkers(proxy);
     assert.equal(fixed.listed.length, 2);
     assert.deepEqual(fixed.children, fixed.listed);
@@ -92,7 +95,7 @@ describe('a restart whose workers cannot start', () => {
     await writeFile(`${proxy.configPath}.tmp`, `${current}\n[[listeners]]\naddress = "127.0.0.1"\nport = ${taken}\n`);
     await rename(`${proxy.configPath}.tmp`, proxy.configPath);
     assert.equal(
-      await proxy.admin('restart'),
+      await proxy.admin('restart', RESTART_REPLY_MS),
       `${JSON.stringify({ status: 'error', message: `worker 1 could not start: listener 127.0.0.1:${taken}: cannot listen: address already in use (EADDRINUSE); no worker was replaced, all keep serving the previous config` })}\n`,
     );
     const after = await settledWorkers(proxy);

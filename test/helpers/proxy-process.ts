@@ -40,7 +40,8 @@ export interface ProxyProcess extends LoggedProcess {
   port: number;
   url: string;
   writeConfig(config: string): Promise<void>;
-  admin(command: string): Promise<string>;
+  /** One admin command; `timeoutMs` (default: the client's 5 s) for a restart, which drains workers. */
+  admin(command: string, timeoutMs?: number): Promise<string>;
   signal(signal: NodeJS.Signals): void;
 }
 
@@ -104,7 +105,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
       await writeFile(tmp, render(config));
       await rename(tmp, configPath);
     },
-    admin: (command) => sendCommand(socketPath, command),
+    admin: (command, timeoutMs) => sendCommand(socketPath, command, timeoutMs),
     signal: (signal) => child.kill(signal),
   };
 }
