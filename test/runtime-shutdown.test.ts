@@ -52,5 +52,9 @@ describe('shutdown', () => {
     assert.deepEqual(await proxy.exited, { code: 0, signal: null });
     const outcome = await inFlight;
     assert.notEqual(outcome, 200, 'the hung request did not pretend to succeed');
+    // Logged as cut by the drain deadline (nginx's 444: closed without a response), not as a client abort.
+    const line = proxy.logs.find((l) => l.event === 'access');
+    assert.equal(line?.error, 'ERR_DRAIN_CUT');
+    assert.equal(line?.status, 444);
   });
 });

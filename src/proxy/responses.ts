@@ -4,6 +4,9 @@
 /** nginx's status for "client closed the connection before the response was sent"; logged only. */
 export const CLIENT_CLOSED_STATUS = 499;
 
+/** nginx's status for "closed without a response", logged for a request the drain deadline cut. */
+export const DRAIN_CUT_STATUS = 444;
+
 export interface ProxyReply {
   status: number;
   /** Shown after the status code, e.g. `no site for host "x"`. */

@@ -144,6 +144,7 @@ export class ProxyServer implements ConnectionOwner {
     let deadlineHit = false;
     const deadline = setTimeout(() => {
       deadlineHit = true;
+      for (const connection of this.#connections) connection.cut();
       for (const socket of this.#sockets) socket.destroy();
     }, timeoutMs);
     await closed;

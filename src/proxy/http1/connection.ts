@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import { logAccess, type AccessRecord } from '../access-log.ts';
 import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
-import { CLIENT_CLOSED_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
+import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
 import { ChunkedDecoder } from './chunked.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
@@ -53,6 +53,9 @@ export class ClientConnection implements ClientSide, Ticking {
   #bodyPausedByUpstream = false;
   #decoder: ChunkedDecoder | undefined;
   #stallTimeoutMs = 0;
+  #cutByDrain = false;
+  /** A request was served on this connection before (a later silence is just idleness). */
+  #hadRequest = false;
 
   constructor(socket: Socket, context: ConnectionContext, remote: string) {
     this.socket = socket;
@@ -79,6 +82,15 @@ export class ClientConnection implements ClientSide, Ticking {
     return this.#context.owner.logger;
   }
 
+  /** The drain deadline: whatever runs on this connection is cut, and logged as such. */
+  cut(): void {
+    if (this.#record !== undefined) {
+      this.#record.error = 'ERR_DRAIN_CUT';
+      this.#cutByDrain = true;
+    }
+    this.socket.destroy();
+  }
+
   /** Closes the connection if it sits between requests (drain's idle sweep). */
   closeIfIdle(): void {
     if (this.#state === 'head' && this.#pending === undefined) this.socket.destroy();
@@ -101,8 +113,6 @@ export class ClientConnection implements ClientSide, Ticking {
       this.socket.destroy();
     }
   }
-
-  #hadRequest = false;
 
   #arm(kind: Deadline, ms: number): void {
     this.#deadlineKind = kind;
@@ -387,8 +397,9 @@ export class ClientConnection implements ClientSide, Ticking {
       record.bytesIn = this.socket.bytesRead;
       record.bytesOut = this.socket.bytesWritten;
     } else if (record !== undefined) {
-      if (this.#exchange !== undefined) this.#exchange.clientGone();
-      else if (record.status === 0) record.status = CLIENT_CLOSED_STATUS;
+      const cutStatus = this.#cutByDrain ? DRAIN_CUT_STATUS : undefined;
+      if (this.#exchange !== undefined) this.#exchange.clientGone(cutStatus);
+      else if (record.status === 0) record.status = cutStatus ?? CLIENT_CLOSED_STATUS;
     }
     this.#endRequest();
     this.#context.owner.connectionClosed(this);

@@ -294,9 +294,9 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     giveBackWhenFlushed(this.#client.socket, buffer);
   }
 
-  /** The client went away: give up on the upstream side. */
-  clientGone(): void {
-    if (!this.#headSent) this.#record.status = CLIENT_CLOSED_STATUS;
+  /** The client went away (or `cutStatus`: the proxy cut it): give up on the upstream side. */
+  clientGone(cutStatus?: number): void {
+    if (!this.#headSent) this.#record.status = cutStatus ?? CLIENT_CLOSED_STATUS;
     this.#record.error ??= 'ERR_CLIENT_CLOSED';
     this.#stop();
   }
