@@ -25,11 +25,15 @@ export interface ProcRow {
   relativePid: number;
 }
 
-/** Rows of `show proc` (`#<PID> <type> <relative PID> ...` header, then one row per process). */
+/**
+ * Rows of `show proc` (`#<PID> <type> <relative PID> ...` header, then one row per process):
+ * the master and the workers holding slots, not the old workers still draining after a restart.
+ */
 export async function showProc(socketPath: string): Promise<ProcRow[]> {
   const reply = await sendCommand(socketPath, 'show proc');
   const rows: ProcRow[] = [];
   for (const line of reply.split('\n')) {
+    if (line === '# old workers') break;
     const [pid, type, relativePid] = line.trim().split(/\s+/);
     if (!pid || line.startsWith('#') || !type || relativePid === undefined) continue;
     if (!/^\d+$/.test(pid) || !/^\d+$/.test(relativePid)) continue;
