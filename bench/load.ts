@@ -25,6 +25,8 @@ export interface LoadOptions {
   durationSecs: number;
   /** Stops wrk early (SIGINT: wrk still prints its summary). */
   signal?: AbortSignal;
+  /** `https` for a TLS listener (wrk does not verify the certificate). Default `http`. */
+  scheme?: 'http' | 'https';
 }
 
 const REPORT_LUA = `
@@ -58,7 +60,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (!wrk) throw new Error('wrk is not installed (apt-get install -y wrk)');
   const script = join(scriptDir, `${options.workload.id}-${scriptCounter++}.lua`);
   writeFileSync(script, options.workload.lua + REPORT_LUA);
-  const args = ['-t1', `-c${options.connections}`, `-d${options.durationSecs}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${options.port}${options.workload.path}`];
+  const args = ['-t1', `-c${options.connections}`, `-d${options.durationSecs}s`, '--timeout', '10s', '-s', script, `${options.scheme ?? 'http'}://127.0.0.1:${options.port}${options.workload.path}`];
   return new Promise((resolve, reject) => {
     const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -69,6 +69,7 @@ async function check(argv: string[]): Promise<number> {
     const loaded = await loadConfigFile(file);
     const { configWarnings } = await import('./config/validate.ts');
     for (const warning of configWarnings(loaded.config)) process.stderr.write(`warning: ${formatProblem(file, warning)}\n`);
+    for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
     process.stdout.write(`${file}: ok: ${summarize(loaded.config)} (sha256 ${loaded.sha256.slice(0, 12)})\n`);
     return 0;
   } catch (err) {

@@ -40,6 +40,8 @@ test('help lists exactly the commands of the socket level', async () => {
       '  show stat                             : traffic per site and server since the last reload, all workers (CSV)',
       '  show stat json                        : the same as one JSON array',
       '  show servers                          : every upstream group and server: health, admin state, weight, last check',
+      '  show certs                            : certificates in use: names, expiry, fingerprint, file',
+      '  show certs json                       : the same as one JSON array',
       '  @<relative pid>                       : send a command to the <relative pid> process',
       '  @!<pid>                               : send a command to the <pid> process',
       '  @master                               : send a command to the master process',

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { InfoFields, MasterBackend, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target, WorkerBackend } from '../src/admin/backend.ts';
+import type { CertificateRow, InfoFields, MasterBackend, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target, WorkerBackend } from '../src/admin/backend.ts';
 import { runWorkerCommand } from '../src/admin/worker-commands.ts';
 import { startAdminSocket, type AdminSocket } from '../src/admin/server.ts';
 import type { AdminLevel } from '../src/config/schema.ts';
@@ -152,6 +152,9 @@ export class TestMaster implements MasterBackend {
     if (row === undefined) return `no server ${url} in group "${group}"`;
     row.admin = state;
     return undefined;
+  }
+  certificates(): CertificateRow[] {
+    return [];
   }
   async sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {
     const worker = this.workers.find((w) => (target.kind === 'relative' ? w.relativePid === target.relativePid : w.pid === target.pid));

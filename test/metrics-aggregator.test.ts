@@ -12,7 +12,7 @@ import { configSchema, siteSchema, type SiteConfig } from '../src/config/schema.
 import { meterEnd, meterRoute, meterRouted, meterUpstream, type MeteredRequest } from '../src/metrics/tap.ts';
 
 const site = (host: string): SiteConfig => siteSchema.parse({ host, upstream: 'http://127.0.0.1:9' });
-const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), sites });
+const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), sites, certificates: [], caFiles: {} });
 
 function serve(records: GenerationRecords, count: number, status = 200, ms = 3): void {
   const { site: record, servers } = records.sites[0]!;
@@ -117,7 +117,7 @@ test('routes and group servers: a record each, in site, route, server order', ()
     { site: '(none)' },
   ]);
   const worker = new WorkerMetrics();
-  const records = worker.recordsFor({ id: 1, sha256: 'x'.repeat(64), ...config });
+  const records = worker.recordsFor({ id: 1, sha256: 'x'.repeat(64), ...config, certificates: [], caFiles: {} });
   const request: MeteredRequest = { status: 200, error: undefined, bytesIn: 0, bytesOut: 5, startedAt: 0, firstByteAt: 1, meter: undefined, routeMeter: undefined, serverMeter: undefined };
   meterRouted(request, records.sites[0]!);
   meterRoute(request, records.sites[0]!.routes[0]!);

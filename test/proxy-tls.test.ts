@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { get } from './helpers/http-client.ts';
 import { runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
-import { loadTlsFiles } from '../src/proxy/tls-files.ts';
+import { checkCertificate } from '../src/config/certificates.ts';
 import { hasOpenssl, httpsGet, makeCertificate } from './helpers/tls.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -85,19 +85,18 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     await writeFile(garbage, 'garbage\n');
     const encrypted = join(dir, 'encrypted.key');
     execFileSync('openssl', ['pkey', '-in', keyPath, '-out', encrypted, '-aes256', '-passout', 'pass:secret']);
-    const cases: [cert: string, key: string, message: string][] = [
-      [garbage, keyPath, `listener x: tls_cert ${garbage} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
-      [keyPath, keyPath, `listener x: tls_cert ${keyPath} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
-      [certPath, garbage, `listener x: tls_key ${garbage} is not a PEM private key`],
-      [certPath, encrypted, `listener x: tls_key ${encrypted} is encrypted; give the proxy an unencrypted key`],
-      [certPath, other.key, `listener x: tls_key ${other.key} is not the private key of the certificate in tls_cert ${certPath}`],
-      [join(dir, 'none.pem'), keyPath, `listener x: cannot read tls_cert ${join(dir, 'none.pem')}: no such file (ENOENT)`],
+    const cases: [cert: string, key: string, on: 'cert' | 'key', message: string][] = [
+      [garbage, keyPath, 'cert', `${garbage} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
+      [keyPath, keyPath, 'cert', `${keyPath} is not a PEM certificate (no valid "-----BEGIN CERTIFICATE-----" block)`],
+      [certPath, garbage, 'key', `${garbage} is not a PEM private key`],
+      [certPath, encrypted, 'key', `${encrypted} is encrypted; give the proxy an unencrypted key`],
+      [certPath, other.key, 'key', `${other.key} does not match the certificate in ${certPath}`],
     ];
-    for (const [cert, key, message] of cases) {
-      await assert.rejects(loadTlsFiles('x', cert, key), (err: Error) => (assert.equal(err.message, message), true));
-    }
-    assert.ok((await loadTlsFiles('x', certPath, keyPath)).cert.length > 0, 'the good pair loads');
+    const check = async (cert: string, key: string) => checkCertificate({ certFile: cert, keyFile: key, cert: await readFile(cert), key: await readFile(key), isDefault: true });
+    for (const [cert, key, on, message] of cases) assert.deepEqual(await check(cert, key), { ok: false, on, message });
+    assert.equal((await check(certPath, keyPath)).ok, true, 'the good pair loads');
   });
+
 
   it('refuses to start with a clear message when the certificate file is missing', async () => {
     const missing = join(dir, 'missing.pem');
@@ -105,6 +104,6 @@ describe('TLS listener', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     await writeFile(configPath, tlsConfig(missing, keyPath, upstream.url));
     const result = await runCli(['serve', '--config', configPath]);
     assert.notEqual(result.code, 0);
-    assert.match(result.stdout + result.stderr, /cannot read tls_cert .*missing\.pem: no such file \(ENOENT\)/);
+    assert.match(result.stdout + result.stderr, /broken\.toml:8: listeners\[0\]\.tls_cert: cannot read .*missing\.pem: no such file/);
   });
 });

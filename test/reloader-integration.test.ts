@@ -12,6 +12,7 @@ import { request } from 'undici';
 import { startApiServer } from './helpers/kube-api.ts';
 import { adoptAsConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
 import { startLogged, type LoggedProcess } from './helpers/logged-process.ts';
+import { startReloader } from './helpers/reloader-process.ts';
 import { CLI, DEFAULT_WAIT_MS, preamble, runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -21,17 +22,6 @@ const QUIET_MS = 2_500;
 
 const site = (host: string, upstream: string) => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n\n`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** Runs `reverse-proxy reloader` and collects its JSON log lines. */
-function startReloader(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): LoggedProcess {
-  // Tests must not post Events to a cluster the developer's shell happens to point at.
-  const reloader = startLogged('reloader', process.execPath, [CLI, 'reloader', ...args], { KUBECONFIG: '', POD_NAME: '', POD_NAMESPACE: '', ...env });
-  t.after(async () => {
-    if (reloader.child.exitCode === null && reloader.child.signalCode === null) reloader.child.kill('SIGKILL');
-    await reloader.exited;
-  });
-  return reloader;
-}
 
 /** A second `serve` on an existing config, as a restarted proxy container would be. */
 function startServe(t: TestContext, configPath: string): LoggedProcess {

@@ -1,6 +1,7 @@
 // What the admin socket needs from the process that owns it. The master implements
 // MasterBackend (src/runtime/); each worker implements WorkerBackend for commands routed to it
 // with `@N`. The admin code only formats and routes; it never reaches into the runtime itself.
+import type { LoadedCertificate } from '../config/certificates.ts';
 import type { AdminLevel } from '../config/schema.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
 import type { ServerAdminState } from '../config/upstream-groups.ts';
@@ -85,6 +86,9 @@ export interface ServerRow {
   lastCheckAt: Date | undefined;
 }
 
+/** One certificate in use, for `show certs` and the expiry metric: all but the PEMs. */
+export type CertificateRow = Omit<LoadedCertificate, 'cert' | 'key'>;
+
 /** How a command names the process that should answer it. */
 export type Target = { kind: 'master' } | { kind: 'relative'; relativePid: number } | { kind: 'pid'; pid: number };
 
@@ -102,6 +106,8 @@ export interface MasterBackend {
   servers(): Promise<ServerRow[]>;
   /** `set server`: an error message for the operator, or undefined once applied. */
   setServerState(group: string, url: string, state: ServerAdminState): string | undefined;
+  /** The certificates of the running generation, in config order. */
+  certificates(): CertificateRow[];
   /** Runs a worker-side command line on one worker and resolves with its text reply. */
   sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string>;
 }

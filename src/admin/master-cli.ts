@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { MasterBackend, Target } from './backend.ts';
 import { findCommand, formatCommandHelp, formatHelp, formatSuggestions, suggestCommands, type CommandSpec } from './commands.ts';
 import { formatInfo, formatInfoJson, formatProcessTable, formatSocketTable } from './format.ts';
+import { formatCertificates, formatCertificatesJson } from './format-certs.ts';
 import { levelAllows } from './levels.ts';
 import { formatStat, formatStatJson } from './stat-format.ts';
 import type { AdminLimits } from './limits.ts';
@@ -141,6 +142,14 @@ const MASTER_COMMANDS: readonly MasterCommand[] = [
     details: 'drain and maint: the server gets no new requests, those in flight finish; ready: back in.\nHolds on every worker until the next reload or restart, which set every server to ready.',
     run: (c, _s, args) => setServer(c.backend, args),
   },
+  {
+    usage: 'show certs',
+    level: 'user',
+    description: 'certificates in use: names, expiry, fingerprint, file',
+    details: 'One block per certificate of the running generation: file, key file, whether it is the\ndefault, subject, SAN names, not-after and SHA-256 fingerprint. See docs/tls.md.',
+    run: (c) => formatCertificates(c.backend.certificates()),
+  },
+  { usage: 'show certs json', level: 'user', description: 'the same as one JSON array', run: (c) => formatCertificatesJson(c.backend.certificates()) },
   {
     usage: 'reload',
     level: 'operator',

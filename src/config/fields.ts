@@ -36,3 +36,15 @@ export const rateLimitSchema = z
   .transform((r) => ({ rps: r.rps, burst: r.burst ?? Math.max(1, Math.ceil(r.rps)) }));
 
 export const bodyLimitBytes = z.number().int().nonnegative('must be 0 or more bytes');
+
+/**
+ * How the proxy talks TLS to an https:// upstream. A shape rather than a schema so that every
+ * table that names upstreams (a site, an `[[upstreams]]` group) spreads the same keys in.
+ */
+export const upstreamTlsShape = {
+  /** PEM bundle of the CAs that sign the upstream's certificate, instead of the system ones. */
+  tls_ca_file: z.string().min(1, 'must be a file path').optional(),
+  /** Name sent as SNI and checked against the upstream's certificate; default its host name. */
+  tls_servername: z.string().min(1, 'must be a host name').optional(),
+  tls_verify: z.boolean().default(true),
+};

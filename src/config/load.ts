@@ -1,132 +1,30 @@
-// Reads a config file so that a half-written or mid-swap file is never loaded: the bytes are
-// accepted only if the file (through any kubelet symlinks) had been quiet for a moment and was
-// the same before and after the read.
-import { createHash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigInvalidError, ConfigReadError, ConfigUnstableError } from '../errors.ts';
+// Loads a config file and everything it references: the file is read only once it is stable
+// (stable-read.ts), parsed and validated, then the certificate, key and CA files it names are
+// read and checked. Start-up, reload and `check` all load through loadConfigFile.
+import { ConfigInvalidError } from '../errors.ts';
+import type { LoadedCertificate } from './certificates.ts';
+import { combinedSha256, sha256Hex } from './referenced-files.ts';
 import type { Config } from './schema.ts';
+import { readStable } from './stable-read.ts';
+import { loadTlsMaterial } from './tls-material.ts';
 import { parseConfig } from './validate.ts';
 
-/** Attempts at a stable read before giving up with ConfigUnstableError. */
-export const STABLE_READ_ATTEMPTS = 5;
-/** Pause between attempts, long enough for a writer to finish a small file. */
-export const STABLE_READ_RETRY_MS = 50;
-/**
- * A file modified more recently than this may still be being written in place (a truncated,
- * empty file is valid TOML): it is read only once it has been quiet this long. Longer than the
- * kernel's coarse timestamp tick, short enough not to slow a reload noticeably.
- */
-export const CONFIG_QUIET_MS = 25;
-/** An mtime this far in the future is clock skew, not a write in progress. */
-const FUTURE_MTIME_TOLERANCE_MS = 1_000;
-/** A config larger than this is refused rather than read into memory. */
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+export { sha256Hex } from './referenced-files.ts';
+export { CONFIG_QUIET_MS, MAX_CONFIG_BYTES, readStable, STABLE_READ_ATTEMPTS, STABLE_READ_RETRY_MS } from './stable-read.ts';
 
 export interface LoadedConfig {
   file: string;
   config: Config;
-  /** Hex SHA-256 of the file's bytes: what the reloader compares with the mounted file. */
+  /**
+   * Hex SHA-256 of the config and every file it references (combinedSha256): what the reloader
+   * compares with the mounted files. Just the file's SHA-256 when it references none.
+   */
   sha256: string;
-}
-
-interface FileIdentity {
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
-
-const sameFile = (a: FileIdentity, b: FileIdentity) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
-
-function describeReadError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a regular file';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    default:
-      return `cannot be read (${err.code ?? 'unknown error'})`;
-  }
-}
-
-/** What a path that is not a regular file is, in the words of `ls -l` and find(1). */
-function kindOf(stats: Stats): string | undefined {
-  if (stats.isFile()) return undefined;
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
-
-function notRegular(file: string, kind: string): ConfigReadError {
-  return new ConfigReadError(file, `is ${kind}, not a regular file`);
-}
-
-/**
- * Opening never blocks: O_NONBLOCK makes a FIFO without a writer open at once (a plain open
- * waits for one forever, holding a libuv thread and every reload queued behind it), and a
- * terminal is never made our controlling one. The descriptor's own type is checked before a
- * byte is read, and no more than the size it had is read, so /dev/zero or a growing file cannot
- * fill memory.
- */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-
-/** The bytes if the file held still while it was read, else how long to wait before trying again. */
-async function readOnce(file: string): Promise<Buffer | number> {
-  let handle;
-  try {
-    handle = await open(file, OPEN_FLAGS);
-  } catch (err) {
-    // A socket cannot be opened at all (ENXIO); say what it is rather than why open failed.
-    const kind = await lstat(file).then((stats) => (stats.isSocket() ? kindOf(stats) : undefined), () => undefined);
-    throw kind ? notRegular(file, kind) : err;
-  }
-  try {
-    const before = await handle.stat();
-    const kind = kindOf(before);
-    if (kind) throw notRegular(file, kind);
-    if (before.size > MAX_CONFIG_BYTES) throw new ConfigReadError(file, `is ${before.size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
-    const age = Date.now() - before.mtimeMs;
-    if (age < CONFIG_QUIET_MS && age > -FUTURE_MTIME_TOLERANCE_MS) return CONFIG_QUIET_MS - Math.max(0, age);
-    // One byte more than the size: reading it means the file grew during the read.
-    const buffer = Buffer.alloc(before.size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    const after = await stat(file);
-    return sameFile(before, after) && length === before.size ? buffer.subarray(0, length) : STABLE_READ_RETRY_MS;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The file's bytes, read only once they are stable. */
-export async function readStable(file: string): Promise<Buffer> {
-  for (let attempt = 1; attempt <= STABLE_READ_ATTEMPTS; attempt++) {
-    let outcome: Buffer | number = STABLE_READ_RETRY_MS;
-    try {
-      outcome = await readOnce(file);
-    } catch (err) {
-      if (err instanceof ConfigReadError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      // A kubelet swap can remove the old target between open and stat: that is instability.
-      if (code !== 'ENOENT' || attempt === 1) throw new ConfigReadError(file, describeReadError(err as NodeJS.ErrnoException), { cause: err });
-    }
-    if (typeof outcome !== 'number') return outcome;
-    await sleep(outcome);
-  }
-  throw new ConfigUnstableError(file);
+  certificates: LoadedCertificate[];
+  /** PEM text of each upstream `tls_ca_file`, keyed by the path as written. */
+  caFiles: Record<string, string>;
+  /** Legal but probably wrong, each as `file:line: key: message`. */
+  warnings: string[];
 }
 
 export function decodeConfigText(bytes: Buffer, file: string): string {
@@ -137,11 +35,11 @@ export function decodeConfigText(bytes: Buffer, file: string): string {
   }
 }
 
-export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** Reads, parses and validates `file`. Throws a ReverseProxyError subclass on any failure. */
+/** Reads, parses and validates `file` and the files it references. Throws a ReverseProxyError subclass on any failure. */
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const bytes = await readStable(file);
-  const config = parseConfig(decodeConfigText(bytes, file), file);
-  return { file, config, sha256: sha256Hex(bytes) };
+  const source = decodeConfigText(bytes, file);
+  const config = parseConfig(source, file);
+  const tls = await loadTlsMaterial(file, source, config);
+  return { file, config, sha256: combinedSha256(bytes, tls.files), certificates: tls.certificates, caFiles: tls.caFiles, warnings: tls.warnings };
 }

@@ -2,7 +2,7 @@
 // (duplicate hosts, two defaults, a socket used twice) can run even when some field elsewhere
 // is wrong, and `check` reports every problem of a file in one pass, as `nginx -t` does.
 import type * as z from 'zod';
-import { adminSocketSchema, configSchema, listenerSchema, siteSchema, type Config } from './schema.ts';
+import { adminSocketSchema, configObject, listenerSchema, siteSchema, type Config } from './schema.ts';
 import { upstreamGroupSchema } from './routes-schema.ts';
 
 /** List keys whose entries are checked one by one: a broken entry leaves a hole, not a gap. */
@@ -17,7 +17,7 @@ const ENTRY_SCHEMAS = { sites: siteSchema, listeners: listenerSchema, admin_sock
  */
 export function validParts(document: Record<string, unknown>): Config {
   const parts: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(configSchema.shape)) {
+  for (const [key, schema] of Object.entries(configObject.shape)) {
     const value = document[key];
     const entrySchema = ENTRY_SCHEMAS[key as keyof typeof ENTRY_SCHEMAS];
     if (entrySchema !== undefined && Array.isArray(value)) {

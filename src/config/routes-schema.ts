@@ -2,7 +2,7 @@
 // one group are checked here; rules across entries (unknown group, duplicate names) live in
 // routes-validate.ts, which runs on a file that already has the right shape.
 import * as z from 'zod';
-import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema, upstreamUrl } from './fields.ts';
+import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema, upstreamTlsShape, upstreamUrl } from './fields.ts';
 import { compileLinearRegex } from './linear-regex.ts';
 import { HEADER_NAME, headerRuleProblem } from './managed-headers.ts';
 
@@ -112,6 +112,7 @@ export const upstreamGroupSchema = z
     hash_key: hashKey.optional(),
     health_check: healthCheckSchema.optional(),
     retries: retriesSchema.default(DEFAULT_RETRIES),
+    ...upstreamTlsShape,
   })
   .strict()
   .superRefine((group, ctx) => {

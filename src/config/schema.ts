@@ -1,5 +1,5 @@
 // The config file's shape. Keys are snake_case as written in TOML; defaults live here (the
-// default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites` and `upstreams` are the dynamic part
+// default paths in defaults.ts, which light commands import without zod). Static keys need a restart to change; `sites`, `upstreams` and `certificates` are the dynamic part
 // that `reload` swaps in.
 import * as z from 'zod';
 import {
@@ -9,7 +9,7 @@ import {
   DEFAULT_KEEPALIVE_TIMEOUT_SECS,
   DEFAULT_MAX_UPSTREAM_CONNECTIONS,
 } from './defaults.ts';
-import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema } from './fields.ts';
+import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema, upstreamTlsShape } from './fields.ts';
 import { routeSchema, upstreamGroupSchema, upstreamTarget } from './routes-schema.ts';
 import { socketPathProblem } from './socket-path.ts';
 
@@ -53,6 +53,7 @@ export const siteSchema = z
     https_redirect: z.boolean().default(false),
     routes: z.array(routeSchema).default([]),
     max_connections: z.number().int().positive('must be a whole number of connections greater than 0').default(DEFAULT_MAX_UPSTREAM_CONNECTIONS),
+    ...upstreamTlsShape,
   })
   .strict()
   .refine((s) => s.default || (s.host?.length ?? 0) > 0, { message: 'needs a "host", or "default = true" to catch every other host' });
@@ -61,6 +62,9 @@ export const listenerSchema = z
   .object({
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535, 'must be a port between 0 and 65535'),
+    /** Serve HTTPS with the `[[certificates]]` of the running generation. */
+    tls: z.boolean().default(false),
+    /** Shorthand for one `[[certificates]]` entry (and `tls = true`); see tlsShorthand. */
     tls_cert: z.string().min(1).optional(),
     tls_key: z.string().min(1).optional(),
   })
@@ -68,6 +72,16 @@ export const listenerSchema = z
   .refine((l) => (l.tls_cert === undefined) === (l.tls_key === undefined), {
     message: 'TLS needs both "tls_cert" and "tls_key"',
   });
+
+export const certificateSchema = z
+  .object({
+    /** PEM file: the certificate first, then any intermediates (a kubernetes.io/tls `tls.crt`). */
+    cert: z.string().min(1, 'must be a file path'),
+    key: z.string().min(1, 'must be a file path'),
+    /** Served to clients that send no SNI name, or one no certificate covers. */
+    default: z.boolean().default(false),
+  })
+  .strict();
 
 export const ADMIN_LEVELS = ['user', 'operator', 'admin'] as const;
 export type AdminLevel = (typeof ADMIN_LEVELS)[number];
@@ -91,7 +105,8 @@ export const metricsSchema = z
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const configSchema = z
+/** The document's tables and keys; configSchema adds the rules across them and the TLS shorthand. */
+export const configObject = z
   .object({
     admin_socket_path: socketPath.default(DEFAULT_ADMIN_SOCKET_PATH),
     admin_socket_mode: fileMode.default(0o660),
@@ -103,7 +118,7 @@ export const configSchema = z
     client_header_timeout_secs: positiveSeconds.default(DEFAULT_CLIENT_HEADER_TIMEOUT_SECS),
     client_body_timeout_secs: positiveSeconds.default(DEFAULT_CLIENT_BODY_TIMEOUT_SECS),
     keepalive_timeout_secs: positiveSeconds.default(DEFAULT_KEEPALIVE_TIMEOUT_SECS),
-    listeners: z.array(listenerSchema).min(1, 'needs at least one [[listeners]] entry').default([{ address: '0.0.0.0', port: 8080 }]),
+    listeners: z.array(listenerSchema).min(1, 'needs at least one [[listeners]] entry').default([{ address: '0.0.0.0', port: 8080, tls: false }]),
     logging: z
       .object({
         level: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
@@ -120,13 +135,57 @@ export const configSchema = z
       .transform((h) => h.toLowerCase())
       .default('x-request-id'),
     sites: z.array(siteSchema).default([]),
+    certificates: z.array(certificateSchema).default([]),
   })
   .strict();
+
+export const configSchema = configObject
+  .superRefine((config, ctx) => {
+    const defaults = config.certificates.flatMap((c, i) => (c.default ? [i] : []));
+    for (const i of defaults.slice(1)) ctx.addIssue({ code: 'custom', path: ['certificates', i, 'default'], message: `only one certificate can be the default; certificates[${defaults[0]}] already is` });
+    config.listeners.forEach((l, i) => {
+      if (l.tls && l.tls_cert === undefined && config.certificates.length === 0 && !config.listeners.some((other) => other.tls_cert !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: 'a TLS listener needs at least one [[certificates]] entry (cert and key files)' });
+      }
+    });
+  })
+  .transform(tlsShorthand);
+
+/** Where a certificate's two files were written in the config, for messages that name the key. */
+export interface CertificateOrigin {
+  cert: readonly (string | number)[];
+  key: readonly (string | number)[];
+}
+
+/**
+ * Turns a listener's `tls_cert`/`tls_key` into `tls = true` plus a certificate entry after the
+ * `[[certificates]]` ones, so certificates are one dynamic list whatever way they were written,
+ * and `listeners` (a static key) never holds file paths a reload re-reads. Without a
+ * `default = true` entry the first certificate is the default, as nginx's first server is.
+ */
+function tlsShorthand(config: z.output<typeof configObject>) {
+  const certificates = config.certificates.map((c, i) => ({ ...c, origin: { cert: ['certificates', i, 'cert'], key: ['certificates', i, 'key'] } as CertificateOrigin }));
+  const listeners = config.listeners.map(({ tls_cert, tls_key, ...listener }, i) => {
+    if (tls_cert !== undefined && tls_key !== undefined && !certificates.some((c) => c.cert === tls_cert && c.key === tls_key)) {
+      certificates.push({ cert: tls_cert, key: tls_key, default: false, origin: { cert: ['listeners', i, 'tls_cert'], key: ['listeners', i, 'tls_key'] } });
+    }
+    const plain: ListenerConfig = { ...listener, tls: listener.tls || tls_cert !== undefined };
+    return plain;
+  });
+  if (certificates.length > 0 && !certificates.some((c) => c.default)) certificates[0] = { ...certificates[0]!, default: true };
+  return { ...config, listeners, certificates };
+}
 
 export type Config = z.output<typeof configSchema>;
 export type SiteConfig = z.output<typeof siteSchema>;
 export type { RouteConfig, UpstreamGroupConfig } from './routes-schema.ts';
-export type ListenerConfig = z.output<typeof listenerSchema>;
+/** A listener after tlsShorthand: no file paths. `tls` absent means plain HTTP. */
+export interface ListenerConfig {
+  address: string;
+  port: number;
+  tls?: boolean;
+}
+export type CertificateConfig = Config['certificates'][number];
 export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
 export type LoggingConfig = Config['logging'];
 export type MetricsConfig = z.output<typeof metricsSchema>;

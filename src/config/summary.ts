@@ -4,7 +4,7 @@ import type { Config } from './schema.ts';
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function summarize(config: Config): string {
-  const listeners = config.listeners.map((l) => `${l.tls_cert ? 'https' : 'http'}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`);
+  const listeners = config.listeners.map((l) => `${l.tls ? 'https' : 'http'}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`);
   const sockets = (config.admin_socket_path === '' ? 0 : 1) + config.admin_sockets.length;
   const routes = config.sites.reduce((n, site) => n + site.routes.length, 0);
   // Groups and routes are named only when the file has them, so a plain config reads as before.

@@ -30,16 +30,18 @@ export function groupNameOf(upstream: readonly string[], site: SiteConfig, route
   return isGroupReference(upstream) ? (upstream[0] as string) : implicitGroupName(site, routeName);
 }
 
-function implicitGroup(name: string, urls: readonly string[]): NamedGroup {
-  return { name, servers: urls.map((url) => ({ url, weight: 1, backup: false })), balance: 'round_robin', hash_key: undefined, health_check: undefined, retries: DEFAULT_RETRIES, implicit: true };
+/** A site's own URL list talks TLS the way the site says (its `tls_*` keys). */
+function implicitGroup(name: string, urls: readonly string[], site: SiteConfig): NamedGroup {
+  const tls = { tls_ca_file: site.tls_ca_file, tls_servername: site.tls_servername, tls_verify: site.tls_verify };
+  return { name, servers: urls.map((url) => ({ url, weight: 1, backup: false })), balance: 'round_robin', hash_key: undefined, health_check: undefined, retries: DEFAULT_RETRIES, ...tls, implicit: true };
 }
 
 export function namedGroups(config: { upstreams: readonly UpstreamGroupConfig[]; sites: readonly SiteConfig[] }): NamedGroup[] {
   const groups: NamedGroup[] = config.upstreams.map((g) => ({ ...g, implicit: false }));
   for (const site of config.sites) {
-    if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream));
+    if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream, site));
     site.routes.forEach((route, i) => {
-      if (route.upstream !== undefined && !isGroupReference(route.upstream)) groups.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream));
+      if (route.upstream !== undefined && !isGroupReference(route.upstream)) groups.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream, site));
     });
   }
   return groups;

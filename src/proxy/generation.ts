@@ -40,7 +40,8 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
   const sites = generation.sites.map((config): CompiledSite => {
     const connectTimeoutMs = secondsToMs(config.connect_timeout_secs);
     const requestTimeoutMs = secondsToMs(config.request_timeout_secs);
-    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs, config.max_connections));
+    const tls = { ca: config.tls_ca_file === undefined ? undefined : generation.caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify };
+    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs, config.max_connections, tls));
     for (const upstream of upstreams) used.add(upstream);
     const hosts = config.host ?? [];
     return {

@@ -1,11 +1,12 @@
-// The listening sockets: plain `net` servers, and `tls` servers for listeners with a certificate.
+// The listening sockets: plain `net` servers, and `tls` servers for `tls = true` listeners, which
+// take their certificates from the worker's TlsTerminator (the current generation's, by SNI).
 // Both hand over raw sockets; HTTP is spoken by src/proxy/http1/. In a worker, listen() goes
 // through node:cluster, so the master holds the listening socket (docs/architecture.md).
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/schema.ts';
 import { describeErrno, ListenerError } from '../errors.ts';
-import { loadTlsFiles, type TlsFiles } from './tls-files.ts';
+import type { TlsTerminator } from './tls-terminator.ts';
 
 export interface ListenerHooks {
   /** Every accepted TCP connection (for counting and the drain deadline). */
@@ -18,23 +19,24 @@ export interface ListenerHooks {
 // still gets its response; the connection closes after it.
 const SOCKET_OPTIONS = { allowHalfOpen: true, noDelay: true } as const;
 
-export async function createListener(listener: ListenerConfig, handshakeTimeoutMs: number, hooks: ListenerHooks): Promise<NetServer> {
-  if (listener.tls_cert === undefined || listener.tls_key === undefined) {
+export function createListener(listener: ListenerConfig, handshakeTimeoutMs: number, tls: TlsTerminator, hooks: ListenerHooks): NetServer {
+  if (!listener.tls) {
     return createNetServer(SOCKET_OPTIONS, (socket) => {
       hooks.accepted(socket);
       hooks.ready(socket);
     });
   }
-  const server = tlsServer(await loadTlsFiles(listenerName(listener), listener.tls_cert, listener.tls_key), handshakeTimeoutMs);
+  const server = tlsServer(tls, handshakeTimeoutMs);
+  tls.track(server);
   server.on('connection', (socket: Socket) => hooks.accepted(socket));
   server.on('secureConnection', (socket: TLSSocket) => hooks.ready(socket));
   return server;
 }
 
-/** The TLS server of one listener: the one place its certificate and options are set. */
-function tlsServer(files: TlsFiles, handshakeTimeoutMs: number): TlsServer {
+/** The TLS server of one listener: the one place its options are set (certificates, TLS 1.2+ and ALPN come from the terminator). */
+function tlsServer(tls: TlsTerminator, handshakeTimeoutMs: number): TlsServer {
   // A handshake is part of the request head's time budget (client_header_timeout_secs).
-  return createTlsServer({ ...SOCKET_OPTIONS, ...files, ALPNProtocols: ['http/1.1'], handshakeTimeout: handshakeTimeoutMs });
+  return createTlsServer({ ...SOCKET_OPTIONS, ...tls.serverOptions(), handshakeTimeout: handshakeTimeoutMs });
 }
 
 function listenerName(listener: ListenerConfig): string {

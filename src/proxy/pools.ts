@@ -1,11 +1,21 @@
 // The upstream pools of a worker, shared across generations. A pool is keyed by origin, connect
-// timeout and connection cap (the pool-level settings a site controls), so a reload that keeps
+// timeout, connection cap and TLS settings (the pool-level settings a site controls), so a reload that keeps
 // an upstream keeps its warm connections; pools no generation uses any more are closed
 // gracefully, which lets the requests already queued or running on them finish first.
+import { createHash } from 'node:crypto';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from './limits.ts';
-import { UpstreamPool } from './http1/upstream-pool.ts';
+import { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
 
-export { UpstreamPool } from './http1/upstream-pool.ts';
+export { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
+
+export const DEFAULT_UPSTREAM_TLS: UpstreamTls = { ca: undefined, servername: undefined, verify: true };
+
+function poolKey(origin: string, connectTimeoutMs: number, maxConnections: number, tls: UpstreamTls): string {
+  const plain = `${origin} ${connectTimeoutMs} ${maxConnections}`;
+  if (!origin.startsWith('https:')) return plain;
+  const ca = tls.ca === undefined ? '-' : createHash('sha256').update(tls.ca).digest('hex');
+  return `${plain} ${tls.verify} ${tls.servername ?? '-'} ${ca}`;
+}
 
 /**
  * Takes an upstream out of round-robin for UPSTREAM_FAIL_TIMEOUT_MS after a failed connect, like
@@ -21,11 +31,11 @@ export class UpstreamPools {
   readonly #pools = new Map<string, UpstreamPool>();
 
   /** The pool for these settings, creating it if no generation had one. */
-  get(origin: string, connectTimeoutMs: number, maxConnections: number): UpstreamPool {
-    const key = `${origin} ${connectTimeoutMs} ${maxConnections}`;
+  get(origin: string, connectTimeoutMs: number, maxConnections: number, tls: UpstreamTls = DEFAULT_UPSTREAM_TLS): UpstreamPool {
+    const key = poolKey(origin, connectTimeoutMs, maxConnections, tls);
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new UpstreamPool(origin, connectTimeoutMs, maxConnections);
+      pool = new UpstreamPool(origin, connectTimeoutMs, maxConnections, tls);
       this.#pools.set(key, pool);
     }
     return pool;

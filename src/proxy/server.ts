@@ -11,6 +11,7 @@ import { ClientConnection } from './http1/connection.ts';
 import type { ClientTimeouts, ConnectionContext, ConnectionOwner } from './http1/route.ts';
 import { DRAIN_IDLE_GRACE_MS } from './limits.ts';
 import { createListener, listenOn } from './listeners.ts';
+import { TlsTerminator } from './tls-terminator.ts';
 import { UpstreamPools } from './pools.ts';
 
 export type { Generation } from './generation.ts';
@@ -54,6 +55,7 @@ export class ProxyServer implements ConnectionOwner {
   readonly #sockets = new Set<Socket>();
   readonly #connections = new Set<ClientConnection>();
   readonly #pools = new UpstreamPools();
+  readonly #tls = new TlsTerminator();
   #compiled: CompiledGeneration | undefined;
   #activeRequests = 0;
   #draining = false;
@@ -95,8 +97,8 @@ export class ProxyServer implements ConnectionOwner {
   async listen(): Promise<string[]> {
     const bound: string[] = [];
     for (const listener of this.#listeners) {
-      const context: ConnectionContext = { owner: this, proto: listener.tls_cert !== undefined ? 'https' : 'http' };
-      const server = await createListener(listener, this.timeouts.headerMs, {
+      const context: ConnectionContext = { owner: this, proto: listener.tls ? 'https' : 'http' };
+      const server = createListener(listener, this.timeouts.headerMs, this.#tls, {
         accepted: (socket) => this.#track(socket),
         ready: (socket) => this.#connections.add(new ClientConnection(socket, context, clientAddress(socket))),
       });
@@ -109,6 +111,8 @@ export class ProxyServer implements ConnectionOwner {
   /** Compiles a generation and makes it the one new requests use. */
   apply(generation: Generation): void {
     const compiled = compileGeneration(generation, this.#pools, this.#compiled);
+    // New handshakes get this generation's certificates; open connections keep their session.
+    this.#tls.use(generation.certificates);
     this.#compiled = compiled;
     // Pools only the previous generation used finish their in-flight requests, then close.
     this.#pools.retainOnly(compiled.pools).catch((error: unknown) => {

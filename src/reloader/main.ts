@@ -51,6 +51,8 @@ async function run(options: ReloaderOptions, logger: Logger): Promise<number> {
     socketRetryMaxMs: options.socketRetryMaxMs,
     onReload: (report) => events.report(report),
     onRefused: refuse,
+    // The certificates' directories are watched too; a Secret volume swaps `..data` there.
+    onReferencedDirs: (dirs) => watcher.follow(dirs).catch((err: Error) => logger.error({ event: 'watcher_error', err: err.message }, `cannot watch ${dirs.join(', ')}: ${err.message}`)),
   });
   const watcher = new MountWatcher({ dirs: options.watchDirs, debounceMs: options.debounceMs, logger, metrics, onChange: (reason) => reconciler.trigger(reason) });
 

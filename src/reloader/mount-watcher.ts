@@ -51,9 +51,32 @@ export class MountWatcher {
   readonly #restartBackoff = new Backoff(WATCHER_RESTART_DELAY_MS, WATCHER_RESTART_MAX_DELAY_MS);
   #startedAt = 0;
   #closed = false;
+  /** The configured dirs plus those of the files the config references (follow()). */
+  #dirs: readonly string[];
 
   constructor(options: MountWatcherOptions) {
     this.#options = options;
+    this.#dirs = options.dirs;
+  }
+
+  /** Every directory being watched. */
+  get dirs(): readonly string[] {
+    return this.#dirs;
+  }
+
+  /**
+   * Also watches these directories (where the config's certificates and keys live: a Secret
+   * volume swaps `..data` there), recreating the watcher when the set changes.
+   */
+  async follow(extra: readonly string[]): Promise<void> {
+    const dirs = [...new Set([...this.#options.dirs, ...extra])];
+    if (this.#closed || (dirs.length === this.#dirs.length && dirs.every((d, i) => d === this.#dirs[i]))) return;
+    this.#dirs = dirs;
+    this.#options.logger.info({ event: 'watch_dirs', dirs }, `watching ${dirs.join(', ')}`);
+    const old = this.#watcher;
+    this.#watcher = undefined;
+    await old?.close().catch(() => {});
+    if (!this.#closed) await this.start();
   }
 
   /** True while a watcher is running (false between a failure and its replacement). */
@@ -64,8 +87,8 @@ export class MountWatcher {
   /** Starts watching; resolves once the initial scan is done, so later changes are seen. */
   async start(): Promise<void> {
     this.#startedAt = Date.now();
-    this.#identities = await identitiesOf(this.#options.dirs);
-    const watcher = watch([...this.#options.dirs], { ignoreInitial: true, depth: 0, followSymlinks: false, persistent: true });
+    this.#identities = await identitiesOf(this.#dirs);
+    const watcher = watch([...this.#dirs], { ignoreInitial: true, depth: 0, followSymlinks: false, persistent: true });
     this.#watcher = watcher;
     watcher.on('all', (event, path) => this.#changed(`${event} ${path}`));
     // Raw fs events too: cheap insurance if chokidar's own diffing ever drops one.
@@ -78,8 +101,8 @@ export class MountWatcher {
   async recheck(): Promise<void> {
     // Without a watcher, a restart is already scheduled.
     if (this.#closed || !this.#watcher) return;
-    const now = await identitiesOf(this.#options.dirs);
-    const moved = this.#options.dirs.filter((_, i) => now[i] !== this.#identities[i]);
+    const now = await identitiesOf(this.#dirs);
+    const moved = this.#dirs.filter((_, i) => now[i] !== this.#identities[i]);
     if (moved.length === 0) return;
     this.#options.logger.warn({ event: 'watcher_stale', dirs: moved }, 'a watched directory was replaced; recreating the watcher');
     await this.#restart();
@@ -140,7 +163,7 @@ export class MountWatcher {
     try {
       await this.start();
       this.#options.metrics.watcherRestarts++;
-      this.#options.logger.info({ event: 'watcher_restarted', dirs: this.#options.dirs }, 'filesystem watcher recreated');
+      this.#options.logger.info({ event: 'watcher_restarted', dirs: this.#dirs }, 'filesystem watcher recreated');
     } catch (err) {
       this.#options.metrics.watcherErrors++;
       this.#options.logger.error({ event: 'watcher_error', err: (err as Error).message }, 'cannot recreate the filesystem watcher; trying again');

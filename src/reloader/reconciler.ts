@@ -1,10 +1,11 @@
-// Brings the proxy to the mounted config: hash the file, compare with what the proxy runs, send
+// Brings the proxy to the mounted config: hash the file and the certificates and keys it names
+// (the same content hash the proxy reports), compare with what the proxy runs, send
 // `reload` only when they differ, then confirm. Exactly one comparison runs at a time; a
 // trigger that arrives meanwhile is remembered and runs right after, so no change is lost and
 // never more than one reload is in flight. A config whose reload failed is remembered by hash
 // and not sent again until it changes (or, if asked, after a capped exponential backoff).
 import { performance } from 'node:perf_hooks';
-import { readStable, sha256Hex } from '../config/load.ts';
+import { mountedContent } from '../config/content-hash.ts';
 import { AdminReplyError, AdminSocketOwnerError, ReverseProxyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Backoff } from './backoff.ts';
@@ -41,6 +42,8 @@ export interface ReconcilerOptions {
   onReload: (report: ReloadReport) => void;
   /** Called when the socket belongs to a user we do not trust; the reconciler has stopped. */
   onRefused: (err: AdminSocketOwnerError) => void;
+  /** Called with the directories of the files the mounted config references, before each comparison. */
+  onReferencedDirs?: (dirs: string[]) => Promise<void>;
 }
 
 interface FailedConfig {
@@ -124,7 +127,8 @@ export class Reconciler {
   async #readMountedHash(): Promise<string | undefined> {
     const { configFile, logger, metrics } = this.#options;
     try {
-      const sha = sha256Hex(await readStable(configFile));
+      const { sha256: sha, dirs } = await mountedContent(configFile);
+      await this.#options.onReferencedDirs?.(dirs);
       if (this.#readProblem !== undefined) logger.info({ event: 'config_readable', file: configFile }, 'config file is readable again');
       this.#readProblem = undefined;
       return sha;

@@ -1,11 +1,11 @@
 // The master process: owns the config file, the reload queue (shared by SIGHUP and the admin
 // sockets), the admin sockets and the worker pool. It serves no traffic itself.
-import type { MasterBackend, InfoFields, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
+import type { CertificateRow, MasterBackend, InfoFields, ProcessRow, ReloadOutcome, ServerRow, SocketRow, StatusOutcome, Target } from '../admin/backend.ts';
 import { describeFailure } from '../admin/reply.ts';
 import { startAdminSocket, type AdminSocket } from '../admin/server.ts';
 import { changedStaticKeys } from '../config/diff.ts';
 import { generationOf, type Generation } from '../config/generation.ts';
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfigFile, type LoadedConfig } from '../config/load.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
 import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts';
 import { ReloadTimeoutError, ReverseProxyError, StartupError } from '../errors.ts';
@@ -74,11 +74,11 @@ export class Master implements MasterBackend {
   /** Addresses the workers listen on, as `address:port` with any port 0 resolved. */
   listeners: string[] = [];
 
-  private constructor(file: string, config: Config, sha256: string) {
+  private constructor(file: string, loaded: LoadedConfig) {
     this.#file = file;
-    this.#config = config;
-    this.#generation = generationOf(1, sha256, config);
-    this.#logger = createLogger({ level: config.logging.level, component: 'master' });
+    this.#config = loaded.config;
+    this.#generation = generationOf(1, loaded);
+    this.#logger = createLogger({ level: loaded.config.logging.level, component: 'master' });
     this.#health = new HealthChecker(this.#logger);
     this.#reload = new CoalescingTask(
       this.#queue,
@@ -111,7 +111,8 @@ export class Master implements MasterBackend {
   /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */
   static async start(file: string): Promise<Master> {
     const loaded = await loadConfigFile(file);
-    const master = new Master(file, loaded.config, loaded.sha256);
+    const master = new Master(file, loaded);
+    master.#logWarnings(loaded.warnings);
     await master.#start();
     return master;
   }
@@ -140,6 +141,11 @@ export class Master implements MasterBackend {
         generation: this.#generation.id, sha256: this.#generation.sha256 },
       `ready: ${workers} worker(s) listening on ${listeners.join(', ')}`,
     );
+  }
+
+  /** Problems the config may have without being refused (a certificate close to expiry...). */
+  #logWarnings(warnings: readonly string[]): void {
+    for (const warning of warnings) this.#logger.warn({ event: 'config_warning', message: warning }, warning);
   }
 
   #workerCount(config: Config): number {
@@ -221,13 +227,14 @@ export class Master implements MasterBackend {
     try {
       const loaded = await loadConfigFile(this.#file);
       const staticChanges = changedStaticKeys(this.#config, loaded.config);
-      this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+      this.#generation = generationOf(this.#generation.id + 1, loaded);
       this.#health.reconcile(namedGroups(loaded.config));
       const failures = await this.#pool.applyAll(this.#generation);
       this.#metrics.reloaded();
+      this.#logWarnings(loaded.warnings);
       outcome = failures.length
         ? { ok: false, message: failures.map((f) => f.message).join('; ') }
-        : { ok: true, warnings: staticChanges.map((key) => `${key} changed: restart required to apply it (use the restart command)`) };
+        : { ok: true, warnings: [...staticChanges.map((key) => `${key} changed: restart required to apply it (use the restart command)`), ...loaded.warnings] };
     } catch (err) {
       outcome = { ok: false, message: publicMessage(err, this.#logger) };
     }
@@ -258,7 +265,8 @@ export class Master implements MasterBackend {
     // The master keeps its admin sockets; everything else is what the new workers start with.
     const { admin_socket_path, admin_socket_mode, admin_sockets, metrics: metricsBefore } = this.#config;
     this.#config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
-    this.#generation = generationOf(this.#generation.id + 1, loaded.sha256, loaded.config);
+    this.#generation = generationOf(this.#generation.id + 1, loaded);
+    this.#logWarnings(loaded.warnings);
     const { replaced, failure } = await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
     if (replaced > 0) {
       this.#metrics.reloaded();
@@ -405,6 +413,10 @@ export class Master implements MasterBackend {
 
   setServerState(group: string, url: string, state: ServerAdminState): string | undefined {
     return this.#health.setAdminState(group, url, state);
+  }
+
+  certificates(): CertificateRow[] {
+    return this.#generation.certificates.map(({ cert: _cert, key: _key, ...row }) => row);
   }
 
   sendToWorker(target: Exclude<Target, { kind: 'master' }>, command: string): Promise<string> {

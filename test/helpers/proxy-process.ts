@@ -24,8 +24,8 @@ export interface ProxyOptions {
   /** More top-level (static) keys for the preamble, e.g. `client_body_timeout_secs = 1`. */
   staticKeys?: string;
   raw?: boolean;
-  /** PEM files for the harness listener, which then serves https. */
-  tls?: { cert: string; key: string };
+  /** The harness listener serves https: `true` says `tls = true` (the config brings [[certificates]]), PEM files use the tls_cert/tls_key shorthand. */
+  tls?: true | { cert: string; key: string };
   env?: NodeJS.ProcessEnv;
   /** Registers cleanup (kill + temp dir removal) on this test. */
   t?: TestContext;
@@ -45,7 +45,7 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function preamble(dir: string, workers: number, accessLog = true, tls?: { cert: string; key: string }, shutdownTimeoutSecs = 5, staticKeys = ''): string {
+export function preamble(dir: string, workers: number, accessLog = true, tls?: true | { cert: string; key: string }, shutdownTimeoutSecs = 5, staticKeys = ''): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
 shutdown_timeout_secs = ${shutdownTimeoutSecs}
@@ -58,7 +58,7 @@ access_log = ${accessLog}
 [[listeners]]
 address = "127.0.0.1"
 port = 0
-${tls ? `tls_cert = "${tls.cert}"\ntls_key = "${tls.key}"\n` : ''}
+${tls === true ? 'tls = true\n' : tls ? `tls_cert = "${tls.cert}"\ntls_key = "${tls.key}"\n` : ''}
 `;
 }
 

@@ -28,6 +28,12 @@ every number in values as a float; whole ones are turned back into integers so t
   "logging" (dict "level" $c.logging.level "access_log" $c.logging.accessLog)
   "sites" $sites
 -}}
+{{- if .Values.tls.secretName -}}
+{{- if eq (int .Values.tls.port) (int $c.port) }}{{ fail (printf "tls.port %d is config.port too: the https listener needs a port of its own" (int .Values.tls.port)) }}{{ end -}}
+{{- $_ := set $doc "listeners" (append $doc.listeners (dict "address" "0.0.0.0" "port" (int64 .Values.tls.port) "tls" true)) -}}
+{{- $dir := include "reverse-proxy.tlsDir" . -}}
+{{- $_ := set $doc "certificates" (list (dict "cert" (printf "%s/tls.crt" $dir) "key" (printf "%s/tls.key" $dir) "default" true)) -}}
+{{- end -}}
 {{- if .Values.metrics.enabled -}}
 {{- $_ := set $doc "metrics" (dict "address" "0.0.0.0" "port" (int64 .Values.metrics.port)) -}}
 {{- end -}}
@@ -55,3 +61,5 @@ every number in values as a float; whole ones are turned back into integers so t
 {{/* The ConfigMap is mounted as a directory: kubelet only updates directory mounts, never subPath ones. */}}
 {{- define "reverse-proxy.configDir" -}}/etc/reverse-proxy{{- end -}}
 {{- define "reverse-proxy.configFile" -}}config.toml{{- end -}}
+{{/* The TLS Secret, also a directory mount, so its `..data` swap on renewal reaches the pod. */}}
+{{- define "reverse-proxy.tlsDir" -}}/etc/reverse-proxy-tls{{- end -}}

@@ -22,6 +22,11 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     - name: http
       containerPort: {{ .Values.config.port }}
       protocol: TCP
+    {{- if .Values.tls.secretName }}
+    - name: https
+      containerPort: {{ .Values.tls.port }}
+      protocol: TCP
+    {{- end }}
     {{- if .Values.metrics.enabled }}
     - name: metrics
       containerPort: {{ .Values.metrics.port }}
@@ -88,6 +93,9 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
   args:
     - reloader
     - --watch={{ include "reverse-proxy.configDir" . }}
+    {{- if .Values.tls.secretName }}
+    - --watch={{ include "reverse-proxy.tlsDir" . }}
+    {{- end }}
     - --file={{ include "reverse-proxy.configFile" . }}
     - --socket={{ include "reverse-proxy.socketPath" . }}
     - --listen=0.0.0.0:{{ .Values.reloader.healthPort }}
@@ -133,13 +141,18 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
     {{- end }}
 {{- end -}}
 
-{{/* The same two mounts in both containers: the socket directory and the config directory. */}}
+{{/* The same mounts in both containers: the socket directory, the config directory and the TLS Secret (the reloader hashes the certificate too). */}}
 {{- define "reverse-proxy.sidecar.volumeMounts" -}}
 - name: reverse-proxy-socket
   mountPath: {{ include "reverse-proxy.socketDir" . }}
 - name: reverse-proxy-config
   mountPath: {{ include "reverse-proxy.configDir" . }}
   readOnly: true
+{{- if .Values.tls.secretName }}
+- name: reverse-proxy-tls
+  mountPath: {{ include "reverse-proxy.tlsDir" . }}
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "reverse-proxy.sidecar.initContainers" -}}
@@ -167,6 +180,11 @@ The reloader goes to initContainers when `reloader.nativeSidecar` is true, to co
 - name: reverse-proxy-config
   configMap:
     name: {{ include "reverse-proxy.fullname" . }}
+{{- if .Values.tls.secretName }}
+- name: reverse-proxy-tls
+  secret:
+    secretName: {{ .Values.tls.secretName }}
+{{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
 {{- end }}

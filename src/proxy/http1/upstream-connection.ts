@@ -20,6 +20,10 @@ export interface UpstreamTarget {
   /** TLS server name (SNI and the name the certificate is checked against); undefined for an IP. */
   readonly servername: string | undefined;
   readonly connectTimeoutMs: number;
+  /** CAs trusted instead of the system ones (`tls_ca_file`). */
+  readonly ca: string | undefined;
+  /** false only with `tls_verify = false`. */
+  readonly rejectUnauthorized: boolean;
 }
 
 /** Who hears about one request's response (an exchange, later a tunnel). */
@@ -96,7 +100,7 @@ export class UpstreamConnection implements Ticking {
     // which the published type does not admit; tls.connect passes `onread` on to its socket.
     const onread = { buffer: this.#nextBuffer as () => Uint8Array, callback: this.#onRead };
     this.socket = target.tls
-      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername, ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
+      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername, ca: target.ca, rejectUnauthorized: target.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
       : netConnect({ host: target.host, port: target.port, onread });
     this.socket.setNoDelay(true);
     this.#deadline = performance.now() + target.connectTimeoutMs;

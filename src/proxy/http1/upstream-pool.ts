@@ -19,6 +19,15 @@ interface Queued {
   readonly since: number;
 }
 
+/** How to talk TLS to an https:// upstream (a site's `tls_*` keys, with the CA file's text). */
+export interface UpstreamTls {
+  /** PEM bundle trusted instead of the system CAs. */
+  ca: string | undefined;
+  /** Replaces the upstream's host name for SNI and the certificate check (`tls_servername`). */
+  servername: string | undefined;
+  verify: boolean;
+}
+
 export class UpstreamPool implements ConnectionOwner, Ticking {
   readonly origin: string;
   /** `host:port` as the upstream's own Host header (sites with preserve_host = false). */
@@ -36,17 +45,19 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
   #closing = false;
   #closed: (() => void) | undefined;
 
-  constructor(origin: string, connectTimeoutMs: number, maxConnections: number) {
+  constructor(origin: string, connectTimeoutMs: number, maxConnections: number, upstreamTls: UpstreamTls) {
     this.origin = origin;
     const url = new URL(origin);
     this.authority = url.host;
     const tls = url.protocol === 'https:';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // The certificate is checked against the upstream's own name, like nginx's default
-    // `proxy_ssl_name $proxy_host`; an IP address gets no SNI and is checked against the IP.
-    const servername = tls && isIP(host) === 0 ? host : undefined;
+    // `proxy_ssl_name $proxy_host`, or against tls_servername; an IP address gets no SNI and is
+    // checked against the IP.
+    const name = upstreamTls.servername ?? host;
+    const servername = tls && isIP(name) === 0 ? name : undefined;
     const port = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
-    this.#target = { host, port, tls, servername, connectTimeoutMs };
+    this.#target = { host, port, tls, servername, connectTimeoutMs, ca: upstreamTls.ca, rejectUnauthorized: upstreamTls.verify };
     this.#max = maxConnections;
     watch(this);
   }
