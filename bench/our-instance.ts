@@ -31,6 +31,8 @@ export interface OurConfig {
   metricsPort?: number;
   /** TOML written under every named site, such as its `[[sites.routes]]` tables. */
   siteTables?: string;
+  /** Serve HTTPS with these certificates (the first is the default) instead of plain HTTP. */
+  certificates?: readonly { certPath: string; keyPath: string }[];
 }
 
 export function ourConfigToml(c: OurConfig): string {
@@ -48,6 +50,8 @@ access_log = ${c.accessLog}
 [[listeners]]
 address = "127.0.0.1"
 port = ${c.port}
+tls = ${c.certificates !== undefined}
+${(c.certificates ?? []).map((p) => `\n[[certificates]]\ncert = "${p.certPath}"\nkey = "${p.keyPath}"\n`).join('')}
 ${c.metricsPort === undefined ? '' : `\n[metrics]\naddress = "127.0.0.1"\nport = ${c.metricsPort}\n`}
 ${c.defaultSite === false ? '' : `[[sites]]\ndefault = true\nupstream = ${upstream}\n`}
 ${sites.join('\n')}`;

@@ -10,14 +10,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, issue, type KeyPair } from '../test/helpers/tls.ts';
-import { timedCommand } from './admin.ts';
-import { spawnLogged, waitForPort, waitUntilReady } from './child.ts';
+import { createCa, issue } from '../test/helpers/tls.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { CLI_SOURCES, PUBLISHED_NODE_FLAGS, REPO_ROOT } from './our-instance.ts';
-import { freePort } from './ports.ts';
+import { REPO_ROOT, startOurInstance } from './our-instance.ts';
 import { distribution, round } from './stats.ts';
-import { findProgram, NGINX, requireTools, WRK } from './tools.ts';
+import { nginxPeer } from './peers/nginx.ts';
+import { NGINX, requireTools, WRK } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 import type { Workload } from './workloads.ts';
 
@@ -43,68 +41,8 @@ interface System {
   stop(): Promise<void>;
 }
 
-const certificateToml = (pairs: readonly KeyPair[]) => pairs.map((p, i) => `[[certificates]]\ncert = "${p.certPath}"\nkey = "${p.keyPath}"\ndefault = ${i === 0}\n`).join('\n');
-
-async function startOurs(dir: string, upstreamPort: number, pairs: readonly KeyPair[], variant = 0): Promise<System & { socket: string; rewrite(variant: number): void }> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const socket = join(dir, 'admin.sock');
-  const configPath = join(dir, 'config.toml');
-  const write = (v: number) =>
-    writeFileSync(
-      configPath,
-      `admin_socket_path = "${socket}"\nworkers = 1\n[logging]\nlevel = "warn"\naccess_log = false\n[[listeners]]\naddress = "127.0.0.1"\nport = ${port}\ntls = true\n\n${certificateToml(pairs)}\n[[sites]]\nhost = "${HOST}"\nupstream = "http://127.0.0.1:${upstreamPort}"\nvia = ${v % 2 === 1}\n`,
-    );
-  write(variant);
-  const child = spawnLogged(process.execPath, [...PUBLISHED_NODE_FLAGS, CLI_SOURCES, 'serve', '--config', configPath], join(dir, 'stdout.log'));
-  await waitUntilReady(child, 'reverse-proxy status ok', 30_000, async () => (await timedCommand(socket, 'status', 1_000)).ok);
-  await waitForPort(child, port);
-  return { name: 'reverse-proxy', port, socket, rewrite: write, stop: () => child.stop(10_000) };
-}
-
-async function startNginx(dir: string, upstreamPort: number, pair: KeyPair): Promise<System> {
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const port = await freePort();
-  const configPath = join(dir, 'nginx.conf');
-  writeFileSync(
-    configPath,
-    `worker_processes 1;
-user root;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  keepalive_requests 1000000;
-  upstream upstream_pool { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port} ssl;
-    server_name ${HOST};
-    ssl_certificate ${pair.certPath};
-    ssl_certificate_key ${pair.keyPath};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      proxy_pass http://upstream_pool;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
-  }
-}
-`,
-  );
-  const child = spawnLogged(findProgram('nginx') ?? 'nginx', ['-p', dir, '-c', configPath], join(dir, 'stdout.log'));
-  await waitForPort(child, port);
-  return { name: 'nginx', port, stop: () => child.stop() };
-}
+/** Our side: one worker, no access log, the one site. */
+const OURS = { workers: 1, hosts: [HOST], accessLog: false, defaultSite: false } as const;
 
 const summary = (r: LoadResult) => ({ rps: r.rps, p99_ms: r.latencyMs.p99, socket_errors: r.socketErrors, non2xx: r.non2xx });
 
@@ -131,8 +69,10 @@ const ca = await createCa(certDir);
 const served = await issue(certDir, ca, { names: [HOST] });
 const upstream = await startUpstream(workDir);
 try {
-  const ours = await startOurs(join(workDir, 'ours'), upstream.port, [served]);
-  const nginx = await startNginx(join(workDir, 'nginx'), upstream.port, served);
+  const ours = { name: 'reverse-proxy', ...(await startOurInstance(join(workDir, 'ours'), { ...OURS, upstreamPort: upstream.port, certificates: [served] })).system };
+  const nginxDir = join(workDir, 'nginx');
+  mkdirSync(nginxDir);
+  const nginx = { name: 'nginx', ...(await nginxPeer.start({ workers: 1, upstreamPort: upstream.port, hosts: [HOST], workDir: nginxDir, accessLog: false, tls: served })) };
   let smallGet: Awaited<ReturnType<typeof measure>>;
   let handshakes: Awaited<ReturnType<typeof measure>>;
   try {
@@ -146,14 +86,11 @@ try {
   log(`reload with ${RELOAD_CERTIFICATES} certificates:`);
   const many = [served];
   for (let i = 1; i < RELOAD_CERTIFICATES; i++) many.push(await issue(certDir, ca, { names: [`site-${i}.${HOST}`] }));
-  const reloading = await startOurs(join(workDir, 'reload'), upstream.port, many);
+  const reloading = await startOurInstance(join(workDir, 'reload'), { ...OURS, upstreamPort: upstream.port, certificates: many });
   const reloadMs: number[] = [];
   try {
     for (let i = 1; i <= RELOADS; i++) {
-      reloading.rewrite(i);
-      // The proxy waits for a file to be 25 ms quiet (CONFIG_QUIET_MS); that wait is not the reload.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const reply = await timedCommand(reloading.socket, 'reload', 60_000);
+      const reply = await reloading.reloadChanged();
       if (!reply.ok) throw new Error(`reload ${i} failed: ${reply.reply}`);
       reloadMs.push(reply.ms);
     }

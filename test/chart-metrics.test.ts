@@ -4,10 +4,7 @@
 // that exist. Strict values: unknown keys and monitors without metrics are refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { Service } from 'kubernetes-models/v1';
-import { parseConfig } from '../src/config/validate.ts';
-import { CHART_DIR, type Manifest, helm, helmTemplate, renderManifests } from './helpers/helm.ts';
+import { CHART_DIR, type Manifest, chartParts, helm, helmTemplate, renderManifests } from './helpers/helm.ts';
 
 const ON = { metrics: { enabled: true, port: 9300 } };
 const MONITORS = { metrics: { enabled: true, port: 9300, serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prom' } }, podMonitor: { enabled: true } } };
@@ -19,14 +16,8 @@ function find(manifests: Manifest[], kind: string): Manifest {
 }
 
 function parts(manifests: Manifest[]) {
-  const deployment = new Deployment(find(manifests, 'Deployment') as never);
-  deployment.validate();
-  const service = new Service(find(manifests, 'Service') as never);
-  service.validate();
-  const pod = deployment.spec!.template.spec!;
-  const containers = [...(pod.initContainers ?? []), ...pod.containers];
-  const portsOf = (name: string) => containers.find((c) => c.name === name)?.ports?.map((p) => [p.name, p.containerPort]) ?? [];
-  const config = parseConfig((find(manifests, 'ConfigMap') as unknown as { data: Record<string, string> }).data['config.toml']!, 'config.toml');
+  const { deployment, container, service, config } = chartParts(manifests);
+  const portsOf = (name: string) => container(name)?.ports?.map((p) => [p.name, p.containerPort]) ?? [];
   return { service, portsOf, config, podLabels: deployment.spec!.template.metadata!.labels! };
 }
 

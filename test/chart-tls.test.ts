@@ -5,10 +5,8 @@
 // optional cert-manager Certificate writes that Secret. Strict values refuse mistakes.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { Service, type IVolumeMount } from 'kubernetes-models/v1';
-import { parseConfig } from '../src/config/validate.ts';
-import { CHART_DIR, type Manifest, helm, helmTemplate, renderManifests } from './helpers/helm.ts';
+import type { IVolumeMount } from 'kubernetes-models/v1';
+import { CHART_DIR, type Manifest, chartParts, helm, helmTemplate, renderManifests } from './helpers/helm.ts';
 
 const SITES = [{ host: ['shop.example.com', 'www.shop.example.com'], upstream: 'http://127.0.0.1:8081' }, { host: 'api.example.com', upstream: 'http://127.0.0.1:8082' }];
 const TLS = { tls: { secretName: 'shop-tls' }, config: { sites: SITES } };
@@ -19,15 +17,8 @@ function find(manifests: Manifest[], kind: string): Manifest | undefined {
 }
 
 function parts(manifests: Manifest[]) {
-  const deployment = new Deployment(find(manifests, 'Deployment') as never);
-  deployment.validate();
-  const service = new Service(find(manifests, 'Service') as never);
-  service.validate();
-  const pod = deployment.spec!.template.spec!;
-  const containers = [...(pod.initContainers ?? []), ...pod.containers];
-  const named = (name: string) => containers.find((c) => c.name === name)!;
-  const config = parseConfig((find(manifests, 'ConfigMap') as unknown as { data: Record<string, string> }).data['config.toml']!, 'config.toml');
-  return { pod, named, service, config };
+  const { pod, container, service, config } = chartParts(manifests);
+  return { pod, named: (name: string) => container(name)!, service, config };
 }
 
 describe('chart: tls', () => {

@@ -23,9 +23,10 @@ function nginxConfig(o: StartOptions, port: number): string {
       proxy_max_temp_file_size 0;
       proxy_request_buffering off;
     }`;
+  const tls = o.tls ? `\n    ssl_certificate ${o.tls.certPath};\n    ssl_certificate_key ${o.tls.keyPath};\n    ssl_protocols TLSv1.2 TLSv1.3;` : '';
   const server = (names: string, extra: string) => `  server {
-    listen 127.0.0.1:${port}${extra};
-    server_name ${names};
+    listen 127.0.0.1:${port}${o.tls ? ' ssl' : ''}${extra};
+    server_name ${names};${tls}
 ${location}
   }`;
   return `worker_processes ${o.workers};

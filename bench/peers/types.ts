@@ -11,6 +11,8 @@ export interface StartOptions {
   /** A fresh directory this system may write its config, logs and temp files into. */
   workDir: string;
   accessLog: boolean;
+  /** Serve HTTPS with this certificate instead of plain HTTP (bench/tls.ts). */
+  tls?: { certPath: string; keyPath: string };
 }
 
 export interface RunningSystem {

@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
+import { parseConfig } from '../../src/config/validate.ts';
 
 const run = promisify(execFile);
 
@@ -105,4 +108,26 @@ export async function renderManifests(values: Record<string, unknown> = {}): Pro
   return parseAllDocuments(await helmTemplate(values))
     .map((doc) => doc.toJS() as Manifest | null)
     .filter((m): m is Manifest => m !== null);
+}
+
+/**
+ * What chart tests look at in a rendered chart, each piece checked against the Kubernetes
+ * schema: the Deployment and its pod, a container by name (init containers included), the
+ * Service, and the proxy config as the real config parser reads it.
+ */
+export function chartParts(manifests: Manifest[]) {
+  const find = (kind: string) => {
+    const found = manifests.find((m) => m.kind === kind);
+    if (found === undefined) throw new Error(`no ${kind} was rendered`);
+    return found;
+  };
+  const deployment = new Deployment(find('Deployment') as never);
+  deployment.validate();
+  const service = new Service(find('Service') as never);
+  service.validate();
+  const pod = deployment.spec!.template.spec!;
+  const containers = [...(pod.initContainers ?? []), ...pod.containers];
+  const container = (name: string) => containers.find((c) => c.name === name);
+  const config = parseConfig((find('ConfigMap') as unknown as { data: Record<string, string> }).data['config.toml']!, 'config.toml');
+  return { deployment, pod, container, service, config };
 }
