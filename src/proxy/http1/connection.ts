@@ -8,12 +8,11 @@ import type { Logger } from '../../log.ts';
 import { logAccess, type AccessRecord } from '../access-log.ts';
 import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
-import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
-import { ChunkedDecoder } from './chunked.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import { Exchange, type ClientSide } from './exchange.ts';
-import type { BodyFraming, ParseError, RequestHead } from './message.ts';
-import { findHeadEnd, parseRequestHead, requestBodyFraming } from './parser.ts';
+import type { ParseError, RequestHead } from './message.ts';
+import { findHeadEnd, parseRequestHead } from './parser.ts';
+import { RequestBody } from './request-body.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
 import { CONTINUE_HEAD, connectionLines, proxyResponseHead, writeMessage } from './writer.ts';
@@ -44,14 +43,9 @@ export class ClientConnection implements ClientSide, Ticking {
   #record: AccessRecord | undefined;
   #exchange: Exchange | undefined;
   #tunnel: Tunnel | undefined;
-  #bodyFraming: BodyFraming = 'none';
+  readonly #body = new RequestBody();
   #bodyStarted = false;
-  #bodyDone = true;
-  #bodyRemaining = 0;
-  #bodySeen = 0;
-  #bodyLimit: number | undefined;
   #bodyPausedByUpstream = false;
-  #decoder: ChunkedDecoder | undefined;
   #stallTimeoutMs = 0;
   #cutByDrain = false;
   /** A request was served on this connection before (a later silence is just idleness). */
@@ -132,7 +126,7 @@ export class ClientConnection implements ClientSide, Ticking {
       case 'closed':
         return;
       case 'request':
-        if (this.#bodyStarted && !this.#bodyDone) {
+        if (this.#bodyStarted && !this.#body.done) {
           this.#arm('body', this.#context.owner.timeouts.bodyMs);
           const stop = this.#feedBody(chunk, 0, chunk.length);
           if (stop < chunk.length) this.#stash(chunk, stop);
@@ -202,33 +196,30 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#head = head;
     this.#context.owner.requestStarted();
     this.#record = { method: head.method, host: undefined, path: head.target, status: 0, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
-    const framing = requestBodyFraming(head);
-    this.#bodyFraming = framing;
-    this.#bodyDone = framing === 'none' || (framing === 'length' && head.contentLength === 0);
+    const body = this.#body;
+    body.start(head);
     this.#bodyStarted = false;
-    this.#bodyRemaining = head.contentLength;
-    this.#bodySeen = 0;
     this.#bodyPausedByUpstream = false;
-    const routed = route(head, this.#record, this.#context, this.#remote, this.#bodyDone);
+    const routed = route(head, this.#record, this.#context, this.#remote, body.done);
     if (!routed.ok) return this.reply(routed.reply, routed.code);
-    this.#bodyLimit = routed.site.bodyLimitBytes;
     this.#stallTimeoutMs = routed.site.clientIdleTimeoutMs;
     if (routed.sendContinue) this.socket.write(CONTINUE_HEAD, 'latin1');
     this.#exchange = new Exchange(this, this.#record, routed.request);
+    body.attach(this.#exchange, routed.site.bodyLimitBytes);
     // The body waits in the socket until the upstream is ready for it.
-    if (!this.#bodyDone) this.#pauseReading();
+    if (!body.done) this.#pauseReading();
     this.#exchange.start();
   }
 
   keepAliveAfterResponse(): boolean {
     const head = this.#head as RequestHead;
-    return head.keepAlive && this.#bodyDone && !this.#clientEnded && !this.#context.owner.draining;
+    return head.keepAlive && this.#body.done && !this.#clientEnded && !this.#context.owner.draining;
   }
 
   startBody(): void {
     this.#bodyStarted = true;
     if (this.#pending !== undefined) this.#consumePending(this.#feedBody(this.#pending, this.#pendingStart, this.#pending.length));
-    if (!this.#bodyDone && !this.#bodyPausedByUpstream) {
+    if (!this.#body.done && !this.#bodyPausedByUpstream) {
       this.#arm('body', this.#context.owner.timeouts.bodyMs);
       this.#resumeReading();
     }
@@ -242,7 +233,7 @@ export class ClientConnection implements ClientSide, Ticking {
 
   resumeBody(): void {
     this.#bodyPausedByUpstream = false;
-    if (this.#bodyDone || this.#state !== 'request') return;
+    if (this.#body.done || this.#state !== 'request') return;
     this.#arm('body', this.#context.owner.timeouts.bodyMs);
     this.#resumeReading();
   }
@@ -254,41 +245,9 @@ export class ClientConnection implements ClientSide, Ticking {
 
   /** Hands body bytes in buffer[start, end) to the exchange; returns where the body ended. */
   #feedBody(buffer: Buffer, start: number, end: number): number {
-    const exchange = this.#exchange as Exchange;
-    if (this.#bodyDone) return start;
-    if (this.#bodyFraming === 'length') {
-      const take = Math.min(this.#bodyRemaining, end - start);
-      this.#bodyRemaining -= take;
-      if (take > 0) exchange.bodyData(buffer.subarray(start, start + take));
-      if (this.#bodyRemaining === 0) this.#endBody();
-      return start + take;
-    }
-    const decoder = (this.#decoder ??= new ChunkedDecoder());
-    const stop = decoder.decode(buffer, start, end, this.#onChunk);
-    if (typeof stop !== 'number') {
-      exchange.abandon({ status: stop.status, message: stop.reason }, stop.code);
-      return end;
-    }
-    if (decoder.done && !this.#bodyDone) this.#endBody();
+    const stop = this.#body.feed(buffer, start, end);
+    if (this.#body.done && this.#deadlineKind === 'body') this.#disarm();
     return stop;
-  }
-
-  readonly #onChunk = (chunk: Buffer): void => {
-    if (this.#bodyDone || this.#state !== 'request') return;
-    this.#bodySeen += chunk.length;
-    if (this.#bodyLimit !== undefined && this.#bodySeen > this.#bodyLimit) {
-      this.#bodyDone = true;
-      (this.#exchange as Exchange).abandon(BODY_TOO_LARGE_REPLY, 'ERR_BODY_LIMIT');
-      return;
-    }
-    (this.#exchange as Exchange).bodyData(chunk);
-  };
-
-  #endBody(): void {
-    this.#bodyDone = true;
-    this.#decoder?.reset();
-    if (this.#deadlineKind === 'body') this.#disarm();
-    (this.#exchange as Exchange).bodyEnd();
   }
 
   finish(keepAlive: boolean): void {
@@ -376,7 +335,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#clientEnded = true;
     if (this.#state === 'tunnel') {
       (this.#tunnel as Tunnel).clientEnded();
-    } else if (this.#state === 'request' && !this.#bodyDone) {
+    } else if (this.#state === 'request' && !this.#body.done) {
       this.socket.destroy(); // the body will never be complete
     } else if (this.#state === 'head') {
       this.#state = 'closed';

@@ -8,7 +8,7 @@ import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
 import { pickUpstream, type CompiledSite } from '../generation.ts';
 import { clientResponseHeaders } from '../headers.ts';
-import { MAX_HELD_RESPONSE_BYTES, UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
+import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 import { ejectUpstream, type UpstreamPool } from '../pools.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
@@ -17,6 +17,7 @@ import { giveBackWhenFlushed } from './read-buffers.ts';
 import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
+import { ResponseRelay } from './response-relay.ts';
 import { CHUNK_END, LAST_CHUNK, chunkSizeLine, connectionLines, requestHead, responseHead, writeMessage } from './writer.ts';
 
 /** What the exchange needs from the client connection it serves. */
@@ -54,10 +55,6 @@ export interface ForwardRequest {
   readonly upgrade: string | undefined;
 }
 
-/** Body chunks up to this size are held as text with the head (onResponseBody). */
-const SMALL_CHUNK_BYTES = 2048;
-const MAX_HELD_TEXT_BYTES = 8192;
-
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
@@ -75,20 +72,19 @@ export class Exchange implements ResponseHandler, PoolWaiter {
   #bodySent = 0;
   #waitingUpstreamDrain = false;
   #headSent = false;
-  #chunkedOut = false;
   #keepAlive = false;
-  /** The response head and small body chunks as latin1 text, not yet written (see onResponseBody). */
-  #heldText = '';
-  /** Client writes are corked to leave together at the end of this turn. */
-  #holding = false;
-  #releaseScheduled = false;
-  #waitingClientDrain = false;
+  readonly #relay: ResponseRelay;
   #done = false;
 
   constructor(client: ClientSide, record: AccessRecord, request: ForwardRequest) {
     this.#client = client;
     this.#record = record;
     this.#request = request;
+    this.#relay = new ResponseRelay(client.socket, {
+      pauseUpstream: () => this.#conn?.pause(),
+      resumeUpstream: () => this.#conn?.resume(),
+      sendStalled: (stalled) => client.sendStalled(stalled),
+    });
   }
 
   /** True once the response head went to the client (from then on failures close the connection). */
@@ -187,61 +183,30 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     // bytes of the new protocol already.
     let keepAlive = request.upgrade === undefined && client.keepAliveAfterResponse();
     let extra = '';
+    let chunked = false;
     if (framing === 'chunked' || framing === 'close') {
       if (client.versionMinor === 1) {
         extra = 'transfer-encoding: chunked\r\n';
-        this.#chunkedOut = true;
+        chunked = true;
       } else {
         keepAlive = false; // HTTP/1.0 has no chunked coding: the close ends the body
       }
     }
     this.#keepAlive = keepAlive;
     extra += connectionLines(keepAlive, client.keepAliveSecs);
-    const text = responseHead(head.status, head.reason, clientResponseHeaders(head.headers, request.site.via), extra);
-    if (framing === 'none') client.socket.write(text, 'latin1');
-    else this.#heldText = text;
+    this.#relay.head(responseHead(head.status, head.reason, clientResponseHeaders(head.headers, request.site.via), extra), framing === 'none', chunked);
   }
 
-  /**
-   * Small chunks join the held head as text: a small response then leaves as one string in one
-   * write call, cheaper than a writev of a string and a buffer. Larger ones are written as
-   * buffers, corked until the end of the turn; the text is always written before them.
-   */
   onResponseBody(chunk: Buffer): void {
-    const socket = this.#client.socket;
-    const length = chunk.length;
-    this.#record.bytesOut += length;
-    if (length <= SMALL_CHUNK_BYTES && this.#heldText.length + length <= MAX_HELD_TEXT_BYTES) {
-      const data = chunk.toString('latin1');
-      this.#heldText += this.#chunkedOut ? `${chunkSizeLine(length)}${data}${CHUNK_END}` : data;
-      return;
-    }
-    this.#hold(socket);
-    this.#writeHeldText(socket);
-    if (this.#chunkedOut) {
-      socket.write(chunkSizeLine(chunk.length), 'latin1');
-      socket.write(chunk);
-      socket.write(CHUNK_END, 'latin1');
-    } else {
-      socket.write(chunk);
-    }
-    if (socket.writableLength > MAX_HELD_RESPONSE_BYTES) this.#waitForClient(socket);
+    this.#record.bytesOut += chunk.length;
+    this.#relay.body(chunk);
   }
 
   onResponseEnd(): void {
     if (this.#done) return;
     this.#done = true;
     this.#conn = undefined;
-    const socket = this.#client.socket;
-    const text = this.#chunkedOut ? this.#heldText + LAST_CHUNK : this.#heldText;
-    this.#heldText = '';
-    if (text !== '') socket.write(text, 'latin1');
-    this.#unhold(socket);
-    if (this.#waitingClientDrain) {
-      this.#waitingClientDrain = false;
-      socket.off('drain', this.#onClientDrain);
-      this.#client.sendStalled(false);
-    }
+    this.#relay.end();
     this.#client.finish(this.#keepAlive);
   }
 
@@ -278,16 +243,7 @@ export class Exchange implements ResponseHandler, PoolWaiter {
   }
 
   readDone(): boolean {
-    if (this.#heldText !== '' && !this.#done) {
-      // The head (or small chunks) must not wait for more body: a stream may pause here.
-      this.#hold(this.#client.socket);
-      this.#writeHeldText(this.#client.socket);
-    }
-    if (this.#holding && !this.#releaseScheduled) {
-      this.#releaseScheduled = true;
-      setImmediate(this.#releaseWrites);
-    }
-    return this.#client.socket.writableLength > 0;
+    return this.#relay.readDone();
   }
 
   adoptReadBuffer(buffer: Buffer): void {
@@ -315,6 +271,7 @@ export class Exchange implements ResponseHandler, PoolWaiter {
   #stop(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#relay.stop();
     if (this.#conn !== undefined) this.#conn.abort();
     else this.#pool?.cancel(this);
     this.#conn = undefined;
@@ -327,55 +284,12 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     logUpstreamError(this.#client.logger, proxyError, { upstream: pool.origin, host: this.#record.host, path: this.#record.path });
     this.#done = true;
     if (this.#headSent) {
-      // What was relayed still goes out; the close then tells the client it is incomplete.
-      this.#writeHeldText(this.#client.socket);
-      this.#unhold(this.#client.socket);
+      this.#relay.abort();
       this.#client.fail();
     } else {
       this.#client.reply(replyFor(proxyError), proxyError.code);
     }
   }
-
-  #writeHeldText(socket: Socket): void {
-    if (this.#heldText === '') return;
-    socket.write(this.#heldText, 'latin1');
-    this.#heldText = '';
-  }
-
-  #hold(socket: Socket): void {
-    if (this.#holding) return;
-    this.#holding = true;
-    socket.cork();
-  }
-
-  #unhold(socket: Socket): void {
-    if (!this.#holding) return;
-    this.#holding = false;
-    socket.uncork();
-  }
-
-  readonly #releaseWrites = (): void => {
-    this.#releaseScheduled = false;
-    if (this.#done) return;
-    const socket = this.#client.socket;
-    this.#unhold(socket);
-    if (socket.writableNeedDrain) this.#waitForClient(socket);
-  };
-
-  /** The client reads slower than the upstream sends: stop reading the upstream until it drains. */
-  #waitForClient(socket: Socket): void {
-    if (this.#waitingClientDrain || this.#conn === undefined) return;
-    this.#waitingClientDrain = true;
-    this.#conn.pause();
-    this.#client.sendStalled(true);
-    socket.once('drain', this.#onClientDrain);
-  }
-
-  readonly #onClientDrain = (): void => {
-    this.#waitingClientDrain = false;
-    this.#client.sendStalled(false);
-    this.#conn?.resume();
-  };
 
   #startTunnel(head: ResponseHead): void {
     const conn = this.#conn as UpstreamConnection;
