@@ -15,6 +15,9 @@ export interface LoggerOptions {
   bindings?: Record<string, unknown>;
 }
 
+/** How long a process about to exit lets its last log lines wait for a slow stdout. */
+export const EXIT_LOG_FLUSH_MS = 250;
+
 const writers = new Map<1 | 2, LogWriter>();
 
 /** This process's writer for stdout (1) or stderr (2); the master relays its workers' output through them. */

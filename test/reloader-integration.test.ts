@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { request } from 'undici';
@@ -110,6 +111,22 @@ describe('reloader with a real proxy', () => {
     reloader.child.kill('SIGTERM');
     assert.equal((await reloader.exited).code, 0);
     assert.ok(reloader.logs.some((l) => l.event === 'reloader_stopped'));
+  });
+
+  test('SIGTERMs that keep coming while it exits never end it by signal: exit 0, every time', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rp-reloader-stop-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'config.toml'), '');
+    for (let round = 0; round < 3; round++) {
+      const reloader = startReloader(t, ['--watch', dir, '--socket', join(dir, 'none.sock'), '--socket-retry-max-ms', '200']);
+      await reloader.waitForLog((l) => l.event === 'reloader_started');
+      // podman stop repeats SIGTERM; one may land while Node is tearing the process down.
+      reloader.child.kill('SIGTERM');
+      const repeat = setInterval(() => reloader.child.kill('SIGTERM'), 1);
+      const exit = await reloader.exited;
+      clearInterval(repeat);
+      assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}\n${reloader.tail(5)}`);
+    }
   });
 
   test('ten swaps in a burst: one or two reloads, ending on the last content', async (t) => {

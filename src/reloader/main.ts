@@ -3,7 +3,7 @@
 // runs until SIGTERM/SIGINT.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, type AdminSocketOwnerError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, EXIT_LOG_FLUSH_MS, flushLogs, type Logger } from '../log.ts';
 import { createEventSink } from './kube-events.ts';
 import { ReloaderMetrics } from './metrics.ts';
 import { MountWatcher } from './mount-watcher.ts';
@@ -95,7 +95,11 @@ async function run(options: ReloaderOptions, logger: Logger): Promise<number> {
   await withinGrace(events.idle());
   await status?.close();
   logger.info({ event: 'reloader_stopped' }, 'stopped');
-  return typeof stop === 'string' ? EXIT_OK : EXIT_SOCKET_REFUSED;
+  // Exit here rather than let the event loop run dry: on that natural exit Node closes its
+  // signal handlers during teardown, and a SIGTERM arriving then (runtimes repeat it; podman
+  // stop does) ends the process by signal instead of with this code (issue 12 item 5).
+  await flushLogs(EXIT_LOG_FLUSH_MS);
+  process.exit(typeof stop === 'string' ? EXIT_OK : EXIT_SOCKET_REFUSED);
 }
 
 /** Entry point of `reverse-proxy reloader`; resolves with the process exit code. */

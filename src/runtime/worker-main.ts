@@ -4,14 +4,14 @@
 import cluster from 'node:cluster';
 import { runWorkerCommand } from '../admin/worker-commands.ts';
 import type { InfoFields, StatusOutcome, WorkerBackend } from '../admin/backend.ts';
-import { createLogger, flushLogs, type Logger } from '../log.ts';
+import { createLogger, EXIT_LOG_FLUSH_MS, flushLogs, type Logger } from '../log.ts';
 import { FiguresAggregator, type AggregatedView } from '../metrics/aggregator.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
 import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
-import { EXIT_LOG_FLUSH_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
+import { WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 
 /** How long a worker whose master died keeps serving the requests it already has (at most its own drain deadline). */
