@@ -189,6 +189,44 @@ describe('check: like nginx -t, every problem in one pass', () => {
     );
   });
 
+  test('referenced files are opened and checked in the same pass as the field errors', async () => {
+    await writeFile(join(dir, 'garbage.crt'), 'not a certificate\n');
+    await writeFile(join(dir, 'garbage.key'), 'not a key\n');
+    const r = await check(
+      'files.toml',
+      [
+        'workers = 0', // 1
+        '',
+        '[[listeners]]',
+        'address = "127.0.0.1"',
+        'port = 8443',
+        'tls_cert = "missing.crt"', // 6: no such file, relative to the config's directory
+        'tls_key = "missing.key"', // 7
+        '',
+        '[[certificates]]',
+        'cert = "garbage.crt"', // 10: not PEM
+        'key = "garbage.key"',
+        '',
+        '[[sites]]',
+        'host = "a.example.com"',
+        'upstream = "ftp://127.0.0.1:1"', // 15
+        '',
+      ].join('\n'),
+    );
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trimEnd().split('\n').map((l) => l.slice(r.file.length));
+    assert.deepEqual(lines.map((l) => /^:(\d+): ([^:]+):/.exec(l)?.slice(1, 3).join(' ') ?? l), [
+      '1 workers',
+      '6 listeners[0].tls_cert',
+      '7 listeners[0].tls_key',
+      '10 certificates[0].cert',
+      '15 sites[0].upstream[0]',
+      ': config is invalid',
+    ]);
+    assert.match(lines[1]!, /cannot read .*missing\.crt: no such file/);
+    assert.match(lines[3]!, /garbage\.crt/);
+  });
+
   test('no [[sites]] is legal but warned about; the file still checks ok', async () => {
     const r = await check('nosites.toml', '[[listeners]]\naddress = "127.0.0.1"\nport = 8080\n');
     assert.equal(r.code, 0, r.stderr);

@@ -7,6 +7,7 @@ import { combinedSha256, sha256Hex } from './referenced-files.ts';
 import type { Config } from './schema.ts';
 import { readStable } from './stable-read.ts';
 import { loadTlsMaterial } from './tls-material.ts';
+import { validPartsOfSource } from './partial.ts';
 import { parseConfig } from './validate.ts';
 
 export { sha256Hex } from './referenced-files.ts';
@@ -39,7 +40,31 @@ export function decodeConfigText(bytes: Buffer, file: string): string {
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const bytes = await readStable(file);
   const source = decodeConfigText(bytes, file);
-  const config = parseConfig(source, file);
+  let config: Config;
+  try {
+    config = parseConfig(source, file);
+  } catch (err) {
+    throw await withReferencedFileProblems(err, file, source);
+  }
   const tls = await loadTlsMaterial(file, source, config);
   return { file, config, sha256: combinedSha256(bytes, tls.files), certificates: tls.certificates, caFiles: tls.caFiles, warnings: tls.warnings };
+}
+
+/**
+ * A file with field errors may name certificate or CA files that are broken too: report those in
+ * the same pass (as nginx -t does), read from the parts of the config that are valid, sorted in
+ * with the others by line.
+ */
+async function withReferencedFileProblems(err: unknown, file: string, source: string): Promise<unknown> {
+  if (!(err instanceof ConfigInvalidError)) return err;
+  const partial = validPartsOfSource(source);
+  if (partial === undefined) return err;
+  try {
+    await loadTlsMaterial(file, source, partial);
+  } catch (fileErr) {
+    if (fileErr instanceof ConfigInvalidError) return new ConfigInvalidError(file, [...err.problems, ...fileErr.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+    // A check written for a whole config that meets a hole in a partial one: the field errors stand alone.
+    if (!(fileErr instanceof TypeError)) throw fileErr;
+  }
+  return err;
 }

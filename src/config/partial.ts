@@ -2,11 +2,12 @@
 // (duplicate hosts, two defaults, a socket used twice) can run even when some field elsewhere
 // is wrong, and `check` reports every problem of a file in one pass, as `nginx -t` does.
 import type * as z from 'zod';
-import { adminSocketSchema, configObject, listenerSchema, siteSchema, type Config } from './schema.ts';
+import { parse } from 'smol-toml';
+import { adminSocketSchema, certificateSchema, configObject, listenerSchema, siteSchema, tlsShorthand, type Config } from './schema.ts';
 import { upstreamGroupSchema } from './routes-schema.ts';
 
 /** List keys whose entries are checked one by one: a broken entry leaves a hole, not a gap. */
-const ENTRY_SCHEMAS = { sites: siteSchema, listeners: listenerSchema, admin_sockets: adminSocketSchema, upstreams: upstreamGroupSchema } as const;
+const ENTRY_SCHEMAS = { sites: siteSchema, listeners: listenerSchema, admin_sockets: adminSocketSchema, upstreams: upstreamGroupSchema, certificates: certificateSchema } as const;
 
 /**
  * A Config made of the valid parts of `document`: each top-level key as written when it is
@@ -48,4 +49,21 @@ function validEntry(schema: z.ZodType, entry: unknown): unknown {
   if (wrong.size === 0) return undefined;
   const rest = schema.safeParse(Object.fromEntries(Object.entries(entry).filter(([key]) => !wrong.has(key))));
   return rest.success ? rest.data : undefined;
+}
+
+/**
+ * The valid parts of a config's text shaped as the full schema shapes them (a listener's
+ * tls_cert/tls_key become a certificate entry that knows its key path), for the checks of the
+ * files it references; undefined when the text is not TOML at all.
+ */
+export function validPartsOfSource(source: string): Config | undefined {
+  let document: unknown;
+  try {
+    document = parse(source);
+  } catch {
+    return undefined;
+  }
+  const shaped = tlsShorthand(validParts(document as Record<string, unknown>) as Parameters<typeof tlsShorthand>[0]);
+  // Certificates are found by the key path each carries, not by index: broken ones are dropped.
+  return { ...shaped, certificates: shaped.certificates.filter((c) => c?.cert !== undefined) } as Config;
 }

@@ -163,7 +163,7 @@ export interface CertificateOrigin {
  * and `listeners` (a static key) never holds file paths a reload re-reads. Without a
  * `default = true` entry the first certificate is the default, as nginx's first server is.
  */
-function tlsShorthand(config: z.output<typeof configObject>) {
+export function tlsShorthand(config: z.output<typeof configObject>) {
   const certificates = config.certificates.map((c, i) => ({ ...c, origin: { cert: ['certificates', i, 'cert'], key: ['certificates', i, 'key'] } as CertificateOrigin }));
   const listeners = config.listeners.map(({ tls_cert, tls_key, ...listener }, i) => {
     if (tls_cert !== undefined && tls_key !== undefined && !certificates.some((c) => c.cert === tls_cert && c.key === tls_key)) {
