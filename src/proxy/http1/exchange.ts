@@ -17,7 +17,7 @@ import { giveBackWhenFlushed } from './read-buffers.ts';
 import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
-import { ResponseRelay } from './response-relay.ts';
+import { ResponseRelay, type RelayControl } from './response-relay.ts';
 import { CHUNK_END, LAST_CHUNK, chunkSizeLine, connectionLines, requestHead, responseHead, writeMessage } from './writer.ts';
 
 /** What the exchange needs from the client connection it serves. */
@@ -58,7 +58,7 @@ export interface ForwardRequest {
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-export class Exchange implements ResponseHandler, PoolWaiter {
+export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   readonly #client: ClientSide;
   readonly #record: AccessRecord;
   readonly #request: ForwardRequest;
@@ -80,11 +80,19 @@ export class Exchange implements ResponseHandler, PoolWaiter {
     this.#client = client;
     this.#record = record;
     this.#request = request;
-    this.#relay = new ResponseRelay(client.socket, {
-      pauseUpstream: () => this.#conn?.pause(),
-      resumeUpstream: () => this.#conn?.resume(),
-      sendStalled: (stalled) => client.sendStalled(stalled),
-    });
+    this.#relay = new ResponseRelay(client.socket, this);
+  }
+
+  pauseUpstream(): void {
+    this.#conn?.pause();
+  }
+
+  resumeUpstream(): void {
+    this.#conn?.resume();
+  }
+
+  sendStalled(stalled: boolean): void {
+    this.#client.sendStalled(stalled);
   }
 
   /** True once the response head went to the client (from then on failures close the connection). */
