@@ -12,7 +12,7 @@ import { sendCommand } from '../src/admin/client.ts';
 import { MAX_CONFIG_BYTES } from '../src/config/load.ts';
 import { APPLY_TIMEOUT_MS } from '../src/runtime/worker-pool.ts';
 import { get } from './helpers/http-client.ts';
-import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { startProxy, type ProxyProcess, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';
 
 const DOCS = join(import.meta.dirname, '..', 'docs', 'admin-socket.md');
@@ -34,9 +34,6 @@ function asDocumented(reply: string, values: Record<string, string>): string {
   for (const [placeholder, value] of Object.entries(values)) line = line.replaceAll(value, placeholder);
   return line;
 }
-
-/** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
-const RESTART_REPLY_MS = 60_000;
 
 const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 

@@ -9,12 +9,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { get } from './helpers/http-client.ts';
-import { childPids, showProc, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { childPids, showProc, startProxy, type ProxyProcess, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
 import { hasOpenssl, httpsGet, makeCertificate } from './helpers/tls.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
-
-/** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
-const RESTART_REPLY_MS = 60_000;
 
 const site = (host: string, url: string) => `[[sites]]\nhost = "${host}"\nupstream = "${url}"\n`;
 

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
-import { alive, showProc, startProxy } from './helpers/proxy-process.ts';
+import { alive, showProc, startProxy, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
 
@@ -108,7 +108,7 @@ describe('workers', () => {
       // writeConfig would add the harness preamble again; change the worker count in place.
       await writeFile(`${proxy.configPath}.tmp`, current.replace('workers = 2', 'workers = 3'));
       await rename(`${proxy.configPath}.tmp`, proxy.configPath);
-      const reply = await proxy.admin('restart');
+      const reply = await proxy.admin('restart', RESTART_REPLY_MS);
       await sleep(300);
       return reply;
     })();
@@ -150,7 +150,7 @@ describe('restart and the master-held settings', () => {
     await writeFile(`${proxy.configPath}.tmp`, `admin_socket_mode = "0600"\n${current}`);
     await rename(`${proxy.configPath}.tmp`, proxy.configPath);
     assert.equal(
-      await proxy.admin('restart'),
+      await proxy.admin('restart', RESTART_REPLY_MS),
       '{"status":"ok","warnings":["admin_socket_mode changed: the admin sockets change only when the proxy process restarts"]}\n',
     );
     assert.match(await proxy.admin('show cli sockets'), /0660/, 'the socket keeps the mode it was bound with');

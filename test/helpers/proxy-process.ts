@@ -10,6 +10,9 @@ import { startLogged, type LoggedProcess } from './logged-process.ts';
 
 export { DEFAULT_WAIT_MS, type LogLine } from './logged-process.ts';
 
+/** How long a test waits for `restart`: it forks each worker in turn and waits for it to listen, seconds on a busy machine (ctl waits 30 s). */
+export const RESTART_REPLY_MS = 60_000;
+
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
 
