@@ -7,9 +7,10 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createCa, handshake, hasOpenssl, httpsGet, issue, type KeyPair } from './helpers/tls.ts';
+import { createCa, handshake, hasOpenssl, httpsGet, issue, OLD_TLS_CLIENT, type KeyPair } from './helpers/tls.ts';
 import { get } from './helpers/http-client.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
@@ -56,6 +57,12 @@ describe('certificates', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     const negotiated = await handshake(proxy.port, 'app.test');
     assert.equal(negotiated.alpn, 'http/1.1', 'h2 is not offered, http/1.1 is');
     assert.match(negotiated.protocol ?? '', /^TLSv1\.[23]$/);
+    // The old client can do TLS 1.1 where a server allows it; the proxy does not.
+    const lenient = createTlsServer({ cert: exact.cert, key: exact.key, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }, (socket) => socket.end());
+    await new Promise<void>((resolve) => lenient.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => lenient.close(resolve)));
+    assert.equal((await handshake((lenient.address() as AddressInfo).port, 'app.test', OLD_TLS_CLIENT)).protocol, 'TLSv1.1');
+    await assert.rejects(handshake(proxy.port, 'app.test', OLD_TLS_CLIENT), 'TLS 1.1 is refused: the minimum is 1.2');
 
     const reply = await httpsGet(proxy.port, 'x.wild.test', ca.certPath, '/through');
     assert.equal(reply.status, 200);
@@ -92,7 +99,11 @@ describe('certificates', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     const renewed = await issue(dir, ca, { names: ['app.test'], file: 'app-renewed' });
     await proxy.writeConfig(certificate(renewed) + site('app.test', upstream.url));
     assert.deepEqual(JSON.parse(await proxy.admin('reload')), { status: 'ok' });
-    assert.equal((await handshake(proxy.port, 'app.test')).fingerprint256, renewed.fingerprint256);
+    const swapped = await handshake(proxy.port, 'app.test');
+    assert.equal(swapped.fingerprint256, renewed.fingerprint256);
+    assert.equal(swapped.alpn, 'http/1.1', 'the swapped context still offers http/1.1 only');
+    assert.equal((await handshake(proxy.port, undefined)).fingerprint256, renewed.fingerprint256, 'without SNI too: the default was swapped');
+    await assert.rejects(handshake(proxy.port, 'app.test', OLD_TLS_CLIENT), 'TLS 1.1 is still refused after the swap');
     const afterReload = JSON.parse(await proxy.admin('show info json')) as { config_sha256: string };
     assert.notEqual(afterReload.config_sha256, before.config_sha256);
 

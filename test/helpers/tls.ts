@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -88,13 +88,16 @@ export interface Handshake {
   protocol: string | null;
 }
 
+/** A client that offers TLS 1.0 and 1.1 only (and would complete them: OpenSSL's security level 0). */
+export const OLD_TLS_CLIENT: ConnectionOptions = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' };
+
 /**
  * Completes one handshake sending `servername` as SNI (none when undefined) and reports what
  * the server presented. The chain is not verified: the tests compare fingerprints.
  */
-export function handshake(port: number, servername: string | undefined): Promise<Handshake> {
+export function handshake(port: number, servername: string | undefined, options: ConnectionOptions = {}): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername: servername ?? '', rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+    const socket = connect({ host: '127.0.0.1', port, servername: servername ?? '', rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'], ...options }, () => {
       const result = { fingerprint256: socket.getPeerCertificate().fingerprint256, alpn: socket.alpnProtocol, protocol: socket.getProtocol() };
       socket.end();
       resolve(result);
