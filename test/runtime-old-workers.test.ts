@@ -12,8 +12,12 @@ import { VERSION } from '../src/version.ts';
 
 const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 
+/** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
+const RESTART_REPLY_MS = 60_000;
+
 async function waitForProc(proxy: ProxyProcess, ready: (text: string) => boolean): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + RESTART_REPLY_MS;
+  while (Date.now() < deadline) {
     const text = await proxy.admin('show proc');
     if (ready(text)) return text;
     await sleep(25);
@@ -36,7 +40,7 @@ test('show proc during a restart: the draining worker under # old workers, reach
   const slow = get(proxy.port, 'app.test', '/slow');
   while (!up.requests.some((r) => r.url === '/slow')) await sleep(10);
 
-  const restart = proxy.admin('restart');
+  const restart = proxy.admin('restart', RESTART_REPLY_MS);
   const during = await waitForProc(proxy, (text) => /draining for/.test(text));
   const lines = during.split('\n');
   assert.equal(lines[3], '# old workers', during);
@@ -79,7 +83,7 @@ test('show proc counts the workers of a slot that failed to start', async (t) =>
   t.after(() => squatter.close());
   const busyPort = (squatter.address() as AddressInfo).port;
   await proxy.writeConfig(`[[listeners]]\naddress = "127.0.0.1"\nport = ${busyPort}\n\n${site(up.url)}`);
-  assert.match(await proxy.admin('restart'), /^\{"status":"error","message":"worker 1 could not start: /);
+  assert.match(await proxy.admin('restart', RESTART_REPLY_MS), /^\{"status":"error","message":"worker 1 could not start: /);
   const text = await waitForProc(proxy, (t) => !/# old workers/.test(t));
   assert.match(text.split('\n')[2]!, /^\d+ +worker +1 +.*\[failed starts: 1\]$/, text);
 });
