@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createCa, handshake, hasOpenssl, httpsGet, issue, OLD_TLS_CLIENT, type KeyPair } from './helpers/tls.ts';
 import { get } from './helpers/http-client.ts';
+import { METRICS_TABLE, scrape } from './helpers/metrics.ts';
+import { sampleValue } from './helpers/prom-text.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -89,6 +91,14 @@ describe('certificates', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     // openssl was asked for 30 days.
     const days = (Date.parse(rows[0]!.not_after) - Date.now()) / 86_400_000;
     assert.ok(days > 29 && days <= 30, `not_after ${rows[0]!.not_after}`);
+  });
+
+  test('reverse_proxy_certificate_expiry_seconds carries each certificate\'s notAfter, by file', async (t) => {
+    const proxy = await startProxy({ t, tls: true, config: METRICS_TABLE + certificate(exact) + certificate(wildcard, true) + site('app.test', upstream.url) });
+    const families = await scrape(proxy);
+    const rows = JSON.parse(await proxy.admin('show certs json')) as { file: string; not_after: string }[];
+    assert.equal(families.get('reverse_proxy_certificate_expiry_seconds')?.samples.length, 2);
+    for (const row of rows) assert.equal(sampleValue(families, 'reverse_proxy_certificate_expiry_seconds', { file: row.file }), Date.parse(row.not_after) / 1000, row.file);
   });
 
   test('reload swaps the certificate for new handshakes; a mismatched key is refused by file and the old one keeps serving', async (t) => {

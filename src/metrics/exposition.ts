@@ -92,6 +92,12 @@ function gauge(name: string, help: string, samples: Sample[]): Family {
   return { name: `${PREFIX}${name}`, help, type: 'gauge', samples };
 }
 
+/** When each certificate in use expires (its notAfter, Unix time), by file: alert on it minus time(). */
+export function certificateExpiryFamily(certificates: readonly { certFile: string; notAfter: string }[]): Family {
+  const samples = certificates.map((c) => ({ labels: { file: c.certFile }, value: Date.parse(c.notAfter) / 1000 }));
+  return gauge('certificate_expiry_seconds', 'Unix time at which each certificate in use expires (its notAfter), by file.', samples);
+}
+
 function counter(name: string, help: string, samples: Sample[]): Family {
   return { name: `${PREFIX}${name}`, help, type: 'counter', samples };
 }

@@ -11,7 +11,7 @@ import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts
 import { ReloadTimeoutError, ReverseProxyError, StartupError } from '../errors.ts';
 import { createLogger, EXIT_LOG_FLUSH_MS, flushLogs, processWriter, type Logger } from '../log.ts';
 import type { AggregatedView } from '../metrics/aggregator.ts';
-import { renderScrape } from '../metrics/exposition.ts';
+import { certificateExpiryFamily, renderScrape } from '../metrics/exposition.ts';
 import { ProcessSampler } from '../metrics/figures.ts';
 import { MetricsHub } from '../metrics/hub.ts';
 import { startMetricsListener, type MetricsListener } from '../metrics/listener.ts';
@@ -201,6 +201,7 @@ export class Master implements MasterBackend {
       staleWorkers: stale,
       startTimeSecs: this.#startedAt / 1000,
       master: this.#processSampler.take(),
+      extra: [certificateExpiryFamily(this.certificates())],
     });
   }
 
