@@ -173,4 +173,31 @@ describe('certificates', { skip: !hasOpenssl() && 'openssl not installed' }, () 
     const warning = proxy.logs.find((l) => l.event === 'config_warning');
     assert.match(String(warning?.message), /sites\[3\]\.tls_verify: is false: the upstream certificate is not checked/);
   });
+
+  test('health checks of an https group reach it the way traffic does: its tls_ca_file and tls_servername', async (t) => {
+    const upstreamCert = await issue(dir, ca, { names: ['checked.test'], file: 'checked' });
+    const server = createHttpsServer({ cert: upstreamCert.cert, key: upstreamCert.key }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const check = 'health_check = { path = "/healthz", interval_secs = 0.2, timeout_secs = 1, fall = 1 }';
+    const group = (name: string, tls: string) => `[[upstreams]]\nname = "${name}"\nservers = ["${origin}"]\n${tls}${check}\n\n`;
+    const proxy = await startProxy({
+      t,
+      config: group('private', `tls_ca_file = "${ca.certPath}"\ntls_servername = "checked.test"\n`) + group('untrusted', '') + site('app.test', upstream.url),
+    });
+    // `# group server health admin weight backup active last_check last_check_at`, one row per server.
+    const checked = async () => {
+      const [header, ...lines] = (await proxy.admin('show servers')).trim().split('\n');
+      const columns = header!.replace(/^# /, '').split(' ');
+      const rows = lines.map((line) => Object.fromEntries(line.split(' ').map((value, i) => [columns[i], value])));
+      return rows.filter((r) => r.group !== 'site:app.test').map((r) => [r.group, r.health, r.last_check]);
+    };
+    let rows = await checked();
+    for (let i = 0; i < 100 && !(rows[0]?.[2] === 'ok:200' && rows[1]?.[1] === 'down'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rows = await checked();
+    }
+    assert.deepEqual(rows, [['private', 'up', 'ok:200'], ['untrusted', 'down', 'fail:error']], 'without the private CA the check fails the certificate');
+  });
 });

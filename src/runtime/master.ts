@@ -126,7 +126,7 @@ export class Master implements MasterBackend {
       throw new StartupError((err as Error).message);
     }
     const listeners = this.listeners;
-    this.#health.reconcile(namedGroups(this.#config));
+    this.#health.reconcile(namedGroups(this.#config), this.#generation.caFiles);
     this.#adminSockets = await this.#startAdminSockets();
     this.#metricsListener = await this.#startMetricsListener();
     process.on('SIGHUP', () => void this.#reloadFrom('sighup'));
@@ -229,7 +229,7 @@ export class Master implements MasterBackend {
       const loaded = await loadConfigFile(this.#file);
       const staticChanges = changedStaticKeys(this.#config, loaded.config);
       this.#generation = generationOf(this.#generation.id + 1, loaded);
-      this.#health.reconcile(namedGroups(loaded.config));
+      this.#health.reconcile(namedGroups(loaded.config), loaded.caFiles);
       const failures = await this.#pool.applyAll(this.#generation);
       this.#metrics.reloaded();
       this.#logWarnings(loaded.warnings);
@@ -271,7 +271,7 @@ export class Master implements MasterBackend {
     const { replaced, failure } = await this.#pool.replaceAll(this.#workerCount(this.#config), this.#config.shutdown_timeout_secs * 1000);
     if (replaced > 0) {
       this.#metrics.reloaded();
-      this.#health.reconcile(namedGroups(loaded.config));
+      this.#health.reconcile(namedGroups(loaded.config), loaded.caFiles);
     }
     if (failure === undefined) {
       if (JSON.stringify(metricsBefore) !== JSON.stringify(this.#config.metrics)) await this.#restartMetricsListener();

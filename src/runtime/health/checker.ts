@@ -4,6 +4,7 @@
 import type { ServerRow } from '../../admin/backend.ts';
 import type { NamedGroup, ServerAdminState } from '../../config/upstream-groups.ts';
 import type { Logger } from '../../log.ts';
+import type { UpstreamTls } from '../../proxy/pools.ts';
 import { HealthProbe } from './probe.ts';
 
 const keyOf = (group: string, url: string) => `${group} ${url}`;
@@ -30,16 +31,17 @@ export class HealthChecker {
    * its probe and its health; every `set server` state is back to ready, as after an HAProxy
    * reload without a state file.
    */
-  reconcile(groups: readonly NamedGroup[]): void {
+  reconcile(groups: readonly NamedGroup[], caFiles: Readonly<Record<string, string>>): void {
     const next = new Map<string, Entry>();
     for (const group of groups) {
+      const tls: UpstreamTls = { ca: group.tls_ca_file === undefined ? undefined : caFiles[group.tls_ca_file], servername: group.tls_servername, verify: group.tls_verify };
       for (const server of group.servers) {
         const key = keyOf(group.name, server.url);
         const previous = this.#entries.get(key);
         let probe: HealthProbe | undefined;
         if (group.health_check !== undefined) {
-          const same = previous?.probe !== undefined && JSON.stringify(previous.probe.check) === JSON.stringify(group.health_check);
-          probe = same ? previous.probe : this.#startProbe(group.name, server.url, group.health_check);
+          const same = previous?.probe !== undefined && JSON.stringify([previous.probe.check, previous.probe.tls]) === JSON.stringify([group.health_check, tls]);
+          probe = same ? previous.probe : this.#startProbe(group.name, server.url, group.health_check, tls);
         }
         next.set(key, { group: group.name, url: server.url, weight: server.weight, backup: server.backup, admin: 'ready', probe });
       }
@@ -48,8 +50,8 @@ export class HealthChecker {
     this.#entries = next;
   }
 
-  #startProbe(group: string, url: string, check: NonNullable<NamedGroup['health_check']>): HealthProbe {
-    const probe = new HealthProbe(url, check, ({ state, result, streak }) => {
+  #startProbe(group: string, url: string, check: NonNullable<NamedGroup['health_check']>, tls: UpstreamTls): HealthProbe {
+    const probe = new HealthProbe(url, check, tls, ({ state, result, streak }) => {
       const fields = { event: 'server_health', group, server: url, state, check: result.detail, streak };
       if (state === 'down') this.#logger.warn(fields, `server ${group}/${url} is down after ${streak} failed checks (last: ${result.detail})`);
       else this.#logger.info(fields, `server ${group}/${url} is up after ${streak} passed checks`);

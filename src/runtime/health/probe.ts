@@ -1,7 +1,9 @@
 // One server's active health check: `GET <path>` every interval, a verdict per answer, and the
 // rise/fall counting that turns verdicts into the server's state (HAProxy's model: `fall`
 // failures in a row take it out, `rise` successes in a row bring it back; it starts in).
+import { isIP } from 'node:net';
 import type { HealthCheckConfig } from '../../config/routes-schema.ts';
+import type { UpstreamTls } from '../../proxy/pools.ts';
 import type { Pool } from 'undici';
 
 export interface CheckResult {
@@ -44,6 +46,8 @@ function describeFailure(err: unknown): string {
 export class HealthProbe {
   readonly url: string;
   readonly check: HealthCheckConfig;
+  /** The group's `tls_*` settings: a check reaches an https server the way traffic does. */
+  readonly tls: UpstreamTls;
   state: 'up' | 'down' = 'up';
   last: CheckResult | undefined;
   #streak = 0;
@@ -52,9 +56,10 @@ export class HealthProbe {
   #stopped = false;
   readonly #onTransition: (t: ProbeTransition) => void;
 
-  constructor(url: string, check: HealthCheckConfig, onTransition: (t: ProbeTransition) => void) {
+  constructor(url: string, check: HealthCheckConfig, tls: UpstreamTls, onTransition: (t: ProbeTransition) => void) {
     this.url = url;
     this.check = check;
+    this.tls = tls;
     this.#onTransition = onTransition;
   }
 
@@ -83,7 +88,7 @@ export class HealthProbe {
     const timeoutMs = this.check.timeout_secs * 1000;
     try {
       const PoolClass = await loadPool();
-      this.#pool ??= new PoolClass(this.url, { connections: 1, connectTimeout: timeoutMs, keepAliveTimeout: this.check.interval_secs * 2000 });
+      this.#pool ??= new PoolClass(this.url, { connections: 1, keepAliveTimeout: this.check.interval_secs * 2000, connect: this.#connectOptions(timeoutMs) });
       const response = await this.#pool.request({
         path: this.check.path,
         method: 'GET',
@@ -98,6 +103,12 @@ export class HealthProbe {
     } catch (err) {
       return { ok: false, detail: describeFailure(err), at: new Date() };
     }
+  }
+
+  /** As the workers connect (http1/upstream-pool.ts): the CA, name and verification the group sets. */
+  #connectOptions(timeoutMs: number) {
+    const name = this.tls.servername ?? new URL(this.url).hostname.replace(/^\[|\]$/g, '');
+    return { timeout: timeoutMs, ca: this.tls.ca, rejectUnauthorized: this.tls.verify, servername: isIP(name) === 0 ? name : undefined };
   }
 
   #count(result: CheckResult): void {
