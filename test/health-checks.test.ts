@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { sendCommand } from '../src/admin/client.ts';
+import { send } from './helpers/http-client.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { startUpstream, type Upstream } from './helpers/upstream.ts';
 
@@ -122,4 +123,54 @@ upstream = ["${a.upstream.url}", "${b.upstream.url}"]
   assert.equal(rowOf(reloaded, a.upstream.url)[3], 'ready');
   assert.ok(reloaded.includes(`site:plain.test ${b.upstream.url} up ready`), reloaded);
   assert.deepEqual(rowOf(reloaded, b.upstream.url).slice(0, 4), ['api', b.upstream.url, 'down', 'ready']);
+});
+
+test('traffic follows the checks: a server that is down gets no requests; with none up, 503', async (t) => {
+  const a = await flippable();
+  const b = await flippable();
+  t.after(() => Promise.all([a.upstream.close(), b.upstream.close()]));
+  const proxy = await startProxy({
+    t,
+    workers: 2,
+    config: `
+[[upstreams]]
+name = "api"
+servers = ["${a.upstream.url}", "${b.upstream.url}"]
+health_check = { path = "/healthz", interval_secs = 0.1, timeout_secs = 0.5, rise = 1, fall = 1 }
+
+[[sites]]
+host = "app.test"
+upstream = "api"
+`,
+  });
+  const appRequests = (u: Upstream) => u.requests.filter((r) => r.url === '/app').length;
+  const burst = async (n: number) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) statuses.push((await send(proxy.port, { path: '/app', headers: { host: 'app.test' } })).status);
+    return statuses;
+  };
+  assert.deepEqual(await burst(10), Array(10).fill(200));
+  assert.ok(appRequests(a.upstream) > 0 && appRequests(b.upstream) > 0, 'both servers serve while both are up');
+
+  b.setHealthy(false);
+  await proxy.waitForLog((l) => l.event === 'server_health' && l.server === b.upstream.url && l.state === 'down');
+  await sleep(50); // the master's word reaches both workers over IPC
+  const before = appRequests(b.upstream);
+  assert.deepEqual(await burst(10), Array(10).fill(200));
+  assert.equal(appRequests(b.upstream), before, 'a server down by its check gets nothing');
+
+  a.setHealthy(false);
+  await proxy.waitForLog((l) => l.event === 'server_health' && l.server === a.upstream.url && l.state === 'down');
+  await sleep(50);
+  const down = await send(proxy.port, { path: '/app', headers: { host: 'app.test' } });
+  assert.equal(down.status, 503);
+  assert.equal(down.body, '503 no healthy server in upstream group "api"\n');
+  const line = await proxy.waitForLog((l) => l.event === 'access' && l.status === 503);
+  assert.equal(line.error, 'ERR_NO_HEALTHY_SERVER');
+  assert.equal(line.attempts, 0);
+
+  b.setHealthy(true);
+  await proxy.waitForLog((l) => l.event === 'server_health' && l.server === b.upstream.url && l.state === 'up');
+  await sleep(50);
+  assert.deepEqual(await burst(4), Array(4).fill(200), 'back in once its check passes again');
 });

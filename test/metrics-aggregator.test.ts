@@ -12,7 +12,7 @@ import { configSchema, siteSchema, type SiteConfig } from '../src/config/schema.
 import { meterEnd, meterRoute, meterRouted, meterUpstream, type MeteredRequest } from '../src/metrics/tap.ts';
 
 const site = (host: string): SiteConfig => siteSchema.parse({ host, upstream: 'http://127.0.0.1:9' });
-const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), sites, certificates: [], caFiles: {} });
+const generation = (id: number, sites: SiteConfig[]) => ({ id, sha256: 'x'.repeat(64), upstreams: [], sites, certificates: [], caFiles: {} });
 
 function serve(records: GenerationRecords, count: number, status = 200, ms = 3): void {
   const { site: record, servers } = records.sites[0]!;

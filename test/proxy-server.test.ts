@@ -11,7 +11,7 @@ import { ProxyServer, type Generation } from '../src/proxy/server.ts';
 import { send } from './helpers/http-client.ts';
 
 function generation(id: number, sites: unknown[]): Generation {
-  return { id, sha256: `sha-${id}`, sites: sites.map((site) => siteSchema.parse(site)), certificates: [], caFiles: {} };
+  return { id, sha256: `sha-${id}`, upstreams: [], sites: sites.map((site) => siteSchema.parse(site)), certificates: [], caFiles: {} };
 }
 
 async function startProxyServer(gen: Generation): Promise<{ server: ProxyServer; port: number }> {

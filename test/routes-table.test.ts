@@ -3,22 +3,19 @@
 // The proxy drives the same table end to end in proxy-routes.test.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { routeSchema } from '../src/config/routes-schema.ts';
+import { routeSchema, type RouteConfig } from '../src/config/routes-schema.ts';
 import { applyHeaderRules, compileHeaderRules } from '../src/proxy/routes/header-rules.ts';
 import { normalizePath } from '../src/proxy/routes/normalize.ts';
 import { httpsLocation, redirectLocation, rewriteTarget } from '../src/proxy/routes/rewrite.ts';
 import { RouteTable, type RouteMatch } from '../src/proxy/routes/route-table.ts';
 
-type Settings = { timeout: number };
-const compiler = {
-  group: (upstream: readonly string[]) => upstream.join(','),
-  settings: (route: { request_timeout_secs?: number | undefined }) => ({ timeout: route.request_timeout_secs ?? 60 }),
-};
-const table = (...routes: Record<string, unknown>[]) => new RouteTable<string, Settings>(routes.map((r) => routeSchema.parse(r)), compiler);
-const nameOf = (m: RouteMatch<string, Settings> | undefined) => m?.route.name;
+type Settings = { timeout: number; upstream: string | undefined };
+const settings = (route: RouteConfig) => ({ timeout: route.request_timeout_secs ?? 60, upstream: route.upstream?.join(',') });
+const table = (...routes: Record<string, unknown>[]) => new RouteTable<Settings>(routes.map((r) => routeSchema.parse(r)), settings);
+const nameOf = (m: RouteMatch<Settings> | undefined) => m?.route.name;
 
 /** The target a forwarded match sends, or the Location a redirect answers with. */
-function outcome(m: RouteMatch<string, Settings> | undefined, target: string): string | undefined {
+function outcome(m: RouteMatch<Settings> | undefined, target: string): string | undefined {
   if (m === undefined) return undefined;
   const action = m.route.action;
   if (action.kind === 'redirect') return redirectLocation(action.to, action.keepPath, m.remainder, m.query);
@@ -103,11 +100,11 @@ describe('matching', () => {
     assert.deepEqual(t.routes.map((r) => r.name), ['routes[0]', 'b', 'routes[2]']);
   });
 
-  test('overridden settings and route groups come from the compiler', () => {
+  test("a route's settings (overrides, its group) come from the caller's compiler", () => {
     const t = table({ name: 'slow', path_prefix: '/slow/', request_timeout_secs: 5, upstream: 'api' });
     const m = t.match('GET', '/slow/x', [])!;
-    assert.deepEqual(m.route.settings, { timeout: 5 });
-    assert.deepEqual(m.route.action, { kind: 'forward', group: 'api', rewrite: undefined });
+    assert.deepEqual(m.route.settings, { timeout: 5, upstream: 'api' });
+    assert.deepEqual(m.route.action, { kind: 'forward', rewrite: undefined });
   });
 });
 

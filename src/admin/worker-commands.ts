@@ -15,8 +15,10 @@ interface WorkerCommand extends CommandSpec {
 
 function formatSites(backend: WorkerBackend): string {
   const { generation } = backend.info();
-  const sites = backend.sites();
-  return [`# generation ${generation}, ${sites.length} site(s)\n`, ...sites.map((s) => `${s}\n`)].join('');
+  const lines = backend.sites();
+  // A site's routes follow it on indented lines; only the host lines are counted.
+  const hosts = lines.filter((l) => !l.startsWith(' ')).length;
+  return [`# generation ${generation}, ${hosts} site(s)\n`, ...lines.map((s) => `${s}\n`)].join('');
 }
 
 export const WORKER_COMMANDS: readonly WorkerCommand[] = [

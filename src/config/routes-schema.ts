@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema, upstreamTlsShape, upstreamUrl } from './fields.ts';
 import { compileLinearRegex } from './linear-regex.ts';
 import { HEADER_NAME, headerRuleProblem } from './managed-headers.ts';
+import { DEFAULT_RETRIES } from './upstream-groups.ts';
 
 /** Longest `path_regex` accepted; a route pattern longer than this is a mistake, not a need. */
 export const MAX_PATH_REGEX_LENGTH = 1_024;
@@ -21,11 +22,6 @@ export const MAX_RETRY_ATTEMPTS = 10;
 const NAME = /^[A-Za-z0-9_-]+$/;
 const NAME_RULE = 'letters, digits, "_" and "-"';
 const name = z.string().regex(NAME, `must be made of ${NAME_RULE}`);
-
-/** True when an `upstream` value names a group rather than listing URLs. */
-export function isGroupReference(upstream: readonly string[]): boolean {
-  return upstream.length === 1 && !upstream[0]!.includes('://');
-}
 
 const upstreamEntry = z.string().transform((raw, ctx) => {
   if (!raw.includes('://')) {
@@ -101,8 +97,6 @@ const retriesSchema = z
     budget_percent: z.number().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100').default(20),
   })
   .strict();
-
-export const DEFAULT_RETRIES: z.output<typeof retriesSchema> = { attempts: 2, on: ['connect_failure'], budget_percent: 20 };
 
 export const upstreamGroupSchema = z
   .object({

@@ -1,7 +1,7 @@
 // Rules across `[[upstreams]]` and `[[sites.routes]]` entries, run on a file whose every entry
 // already has the right shape: names are unique, and every group a site or route names exists.
 import type { KeyPath } from './locate.ts';
-import { isGroupReference } from './routes-schema.ts';
+import { isGroupReference } from './upstream-groups.ts';
 import type { Config } from './schema.ts';
 
 export interface RouteProblem {

@@ -2,12 +2,29 @@
 // site or route that lists its own URLs (round-robin, equal weights, no health check, default
 // retries). The master (health checks, `show servers`, `set server`) and the workers (balancing)
 // derive the same list from the same config, so a name means the same servers on both sides.
-import { DEFAULT_RETRIES, isGroupReference, type RouteConfig, type UpstreamGroupConfig } from './routes-schema.ts';
+// Workers load this module: it must not load zod (the schema's types are erased).
+import type { RetryCondition, RouteConfig, UpstreamGroupConfig } from './routes-schema.ts';
 import type { SiteConfig } from './schema.ts';
+
+/** What a group retries when its config says nothing (`retries` in docs/config.md). */
+export const DEFAULT_RETRIES: { attempts: number; on: RetryCondition[]; budget_percent: number } = { attempts: 2, on: ['connect_failure'], budget_percent: 20 };
+
+/** True when an `upstream` value names a group rather than listing URLs. */
+export function isGroupReference(upstream: readonly string[]): boolean {
+  return upstream.length === 1 && !upstream[0]!.includes('://');
+}
 
 /** `set server … state`: ready takes traffic; drain and maint take no new requests. */
 export const SERVER_ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
 export type ServerAdminState = (typeof SERVER_ADMIN_STATES)[number];
+
+/** A server's state as the master's checks and `set server` have it; sent to every worker. */
+export interface ServerState {
+  group: string;
+  url: string;
+  health: 'up' | 'down';
+  admin: ServerAdminState;
+}
 
 export interface NamedGroup extends UpstreamGroupConfig {
   /** A site's or route's own URL list rather than an `[[upstreams]]` entry. */
@@ -36,7 +53,7 @@ function implicitGroup(name: string, urls: readonly string[], site: SiteConfig):
   return { name, servers: urls.map((url) => ({ url, weight: 1, backup: false })), balance: 'round_robin', hash_key: undefined, health_check: undefined, retries: DEFAULT_RETRIES, ...tls, implicit: true };
 }
 
-export function namedGroups(config: { upstreams: readonly UpstreamGroupConfig[]; sites: readonly SiteConfig[] }): NamedGroup[] {
+export function namedGroups(config: { readonly upstreams: readonly UpstreamGroupConfig[]; readonly sites: readonly SiteConfig[] }): NamedGroup[] {
   const groups: NamedGroup[] = config.upstreams.map((g) => ({ ...g, implicit: false }));
   for (const site of config.sites) {
     if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream, site));

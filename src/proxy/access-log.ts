@@ -9,6 +9,10 @@ export interface AccessRecord {
   path: string | undefined;
   status: number;
   upstream: string | undefined;
+  /** The route that matched, or undefined when the site's own settings applied. */
+  route: string | undefined;
+  /** Sends to upstream servers: 1, plus one per retry (0 when the proxy answered itself). */
+  attempts: number;
   /** performance.now() when the request head arrived. */
   startedAt: number;
   bytesIn: number;
@@ -79,7 +83,9 @@ export function logAccess(logger: Logger, record: AccessRecord): void {
   const line =
     `{"level":"info","time":"${isoTime()}",${prefixOf(logger)}` +
     `${plain('method', record.method)}${plain('host', record.host)}${path === undefined ? '' : `,"path":${NEEDS_ESCAPE.test(path) ? JSON.stringify(path) : `"${path}"`}`}` +
-    `,"status":${record.status},"upstream":${record.upstream === undefined ? 'null' : `"${record.upstream}"`},"duration_ms":${durationMs}` +
+    `,"status":${record.status},"upstream":${record.upstream === undefined ? 'null' : `"${record.upstream}"`}` +
+    // Route names are letters, digits, "_", "-" (or routes[N]): nothing to escape.
+    `,"route":${record.route === undefined ? 'null' : `"${record.route}"`},"attempts":${record.attempts},"duration_ms":${durationMs}` +
     `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}}\n`;
   if (batch.length + line.length > BATCH_LIMIT_BYTES) flushBatch();
   batch += line;

@@ -1,14 +1,21 @@
 // The checks every request passes before it is forwarded, shared by plain requests and
-// upgrades: a usable target and Host, a site for that host, and the site's rate limit.
+// upgrades: a usable target and Host, a site for that host, the route of that site it takes,
+// and the rate limit of that route (the site's own, unless the route has one).
 import type { CompiledGeneration, CompiledSite } from './generation.ts';
 import type { ClientHead } from './headers.ts';
 import { normalizeHost } from './host.ts';
 import type { ProxyReply } from './responses.ts';
+import type { Handling } from './routes/handling.ts';
+import type { RouteMatch } from './routes/route-table.ts';
 
 export type Admission =
   | {
       ok: true;
       site: CompiledSite;
+      /** The route's handling, or the site's own when no route matched. */
+      handling: Handling;
+      /** The route that matched, with what followed its match; undefined: the site's own settings. */
+      match: RouteMatch<Handling> | undefined;
       /** Normalized host the request was routed on. */
       host: string;
       /** The Host as the client gave it (from the absolute-form target if it used one). */
@@ -21,7 +28,7 @@ function refuse(status: number, message: string, code: string, host?: string, he
   return { ok: false, reply: { status, message, ...(headers ? { headers } : {}) }, code, host };
 }
 
-export function admit(compiled: CompiledGeneration | undefined, url: string, httpVersion: string, head: ClientHead, remote: string): Admission {
+export function admit(compiled: CompiledGeneration | undefined, method: string, url: string, httpVersion: string, head: ClientHead, remote: string): Admission {
   let path = url;
   let rawHost = head.host;
   if (url.charCodeAt(0) !== 0x2f /* / */) {
@@ -36,7 +43,7 @@ export function admit(compiled: CompiledGeneration | undefined, url: string, htt
     // HTTP/1.0 predates Host: such a request goes to the default site, as in nginx.
     const fallback = httpVersion === '1.0' ? compiled?.router.match('') : undefined;
     if (fallback === undefined) return refuse(400, 'missing Host header', 'ERR_MISSING_HOST');
-    return withinRate(fallback, '', undefined, path, remote);
+    return routed(fallback, method, head, '', undefined, path, remote);
   }
   const host = normalizeHost(rawHost);
   if (host === undefined) return refuse(400, 'invalid Host header', 'ERR_INVALID_HOST');
@@ -44,13 +51,16 @@ export function admit(compiled: CompiledGeneration | undefined, url: string, htt
   const site = compiled.router.match(host);
   // The host is normalized to [a-z0-9._-] (or an IPv6 literal), so echoing it is safe.
   if (site === undefined) return refuse(404, `no site for host "${host}"`, 'ERR_NO_SITE', host);
-  return withinRate(site, host, rawHost, path, remote);
+  return routed(site, method, head, host, rawHost, path, remote);
 }
 
-function withinRate(site: CompiledSite, host: string, authority: string | undefined, path: string, remote: string): Admission {
-  const retryAfter = site.rateLimiter?.take(remote) ?? 0;
+function routed(site: CompiledSite, method: string, head: ClientHead, host: string, authority: string | undefined, path: string, remote: string): Admission {
+  // match_headers look at the end-to-end headers: the ones the proxy owns cannot be matched on.
+  const match = site.routes.match(method, path, head.forwarded);
+  const handling = match?.route.settings ?? site.handling;
+  const retryAfter = handling.rateLimiter?.take(remote) ?? 0;
   if (retryAfter > 0) return refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]);
-  return { ok: true, site, host, authority, path };
+  return { ok: true, site, handling, match, host, authority, path };
 }
 
 function parseAbsoluteTarget(url: string): { path: string; host: string } | undefined {

@@ -1,26 +1,24 @@
 // A config generation and its compiled form: everything a request needs that can be worked out
-// at reload time (routing table, pools, timeouts in ms, limiters) is computed here, once.
+// at reload time (host router, route tables, upstream groups and their pools, timeouts in ms,
+// limiters, header rules) is computed here, once.
 import type { Generation } from '../config/generation.ts';
 import type { SiteConfig } from '../config/schema.ts';
-import { CLIENT_IDLE_GRACE_MS } from './limits.ts';
-import { RateLimiter } from './rate-limit.ts';
-import { HostRouter, type Routable } from './router.ts';
+import { namedGroups } from '../config/upstream-groups.ts';
+import { compileGroups, type CompiledGroup, type ServerStates } from './balance/upstream-group.ts';
 import type { UpstreamPool, UpstreamPools } from './pools.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { HostRouter, type Routable } from './router.ts';
+import { routeHandling, siteHandling, type Handling, type HandlingContext } from './routes/handling.ts';
+import { RouteTable, type CompiledRoute } from './routes/route-table.ts';
 
 export type { Generation } from '../config/generation.ts';
 
 export interface CompiledSite extends Routable {
-  readonly upstreams: readonly UpstreamPool[];
-  /** Round-robin cursor over `upstreams`. */
-  nextUpstream: number;
-  readonly connectTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  /** Client connection idle limit while a request of this site is in progress. */
-  readonly clientIdleTimeoutMs: number;
-  readonly bodyLimitBytes: number | undefined;
-  readonly rateLimiter: RateLimiter | undefined;
-  readonly preserveHost: boolean;
-  readonly via: boolean;
+  /** The site's own settings: what a request no route takes is handled with. */
+  readonly handling: Handling;
+  readonly routes: RouteTable<Handling>;
+  /** Plain-HTTP requests are answered with 308 to https. */
+  readonly httpsRedirect: boolean;
   readonly config: SiteConfig;
 }
 
@@ -28,81 +26,63 @@ export interface CompiledGeneration {
   readonly generation: Generation;
   readonly router: HostRouter<CompiledSite>;
   readonly sites: readonly CompiledSite[];
+  readonly groups: ReadonlyMap<string, CompiledGroup>;
   readonly pools: ReadonlySet<UpstreamPool>;
+  readonly limiters: ReadonlyMap<string, RateLimiter>;
 }
 
-export function compileGeneration(generation: Generation, pools: UpstreamPools, previous?: CompiledGeneration): CompiledGeneration {
-  const previousLimiters = new Map<string, RateLimiter>();
-  for (const site of previous?.sites ?? []) {
-    if (site.rateLimiter) previousLimiters.set(limiterKey(site.config), site.rateLimiter);
-  }
-  const used = new Set<UpstreamPool>();
+export function compileGeneration(generation: Generation, pools: UpstreamPools, previous: CompiledGeneration | undefined, states: ServerStates): CompiledGeneration {
+  const groups = compileGroups(namedGroups(generation), previous?.groups, states);
+  const context: HandlingContext = { groups, pools, caFiles: generation.caFiles, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map() };
   const sites = generation.sites.map((config): CompiledSite => {
-    const connectTimeoutMs = secondsToMs(config.connect_timeout_secs);
-    const requestTimeoutMs = secondsToMs(config.request_timeout_secs);
-    const tls = { ca: config.tls_ca_file === undefined ? undefined : generation.caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify };
-    const upstreams = config.upstream.map((origin) => pools.get(origin, connectTimeoutMs, config.max_connections, tls));
-    for (const upstream of upstreams) used.add(upstream);
-    const hosts = config.host ?? [];
+    const handling = siteHandling(config, context);
     return {
-      hosts,
+      hosts: config.host ?? [],
       isDefault: config.default,
-      upstreams,
-      nextUpstream: 0,
-      connectTimeoutMs,
-      requestTimeoutMs,
-      clientIdleTimeoutMs: requestTimeoutMs + CLIENT_IDLE_GRACE_MS,
-      bodyLimitBytes: config.body_limit_bytes,
-      // A reload that leaves a site's limit as it was keeps its buckets: reloading must not
-      // hand every client a fresh burst.
-      rateLimiter: config.rate_limit ? (previousLimiters.get(limiterKey(config)) ?? new RateLimiter(config.rate_limit)) : undefined,
-      preserveHost: config.preserve_host,
-      via: config.via,
+      handling,
+      routes: new RouteTable(config.routes, (route, name) => routeHandling(config, handling, route, name, context)),
+      httpsRedirect: config.https_redirect,
       config,
     };
   });
-  return { generation, router: new HostRouter(sites), sites, pools: used };
+  return { generation, router: new HostRouter(sites), sites, groups, pools: context.used, limiters: context.limiters };
 }
 
-/** Round-robin over the site's upstreams, skipping ones ejected after a failed connect. */
-export function pickUpstream(site: CompiledSite): UpstreamPool {
-  const upstreams = site.upstreams;
-  const count = upstreams.length;
-  const start = site.nextUpstream;
-  if (count > 1) {
-    const now = performance.now();
-    for (let step = 0; step < count; step++) {
-      const index = (start + step) % count;
-      const candidate = upstreams[index] as UpstreamPool;
-      if (candidate.downUntil <= now) {
-        site.nextUpstream = (index + 1) % count;
-        return candidate;
-      }
-    }
-  }
-  // One upstream, or all ejected: plain rotation (a down upstream beats no upstream).
-  site.nextUpstream = (start + 1) % count;
-  return upstreams[start] as UpstreamPool;
+function groupLabel(handling: Handling): string {
+  const group = handling.target.group;
+  // A site's or route's own URL list reads as the URLs, as it is written in the config.
+  if (group.name.startsWith('site:')) return group.balancer.servers.map((s) => s.origin).join(', ');
+  return `upstream group ${group.name}`;
 }
 
-function secondsToMs(seconds: number): number {
-  return Math.round(seconds * 1000);
+function describeRoute(route: CompiledRoute<Handling>): string {
+  const m = route.matcher;
+  const match = m.kind === 'exact' ? `path ${m.path}` : m.kind === 'prefix' ? `prefix ${m.base || '/'}` : m.kind === 'regex' ? `regex ${m.regex.source}` : 'any path';
+  const conditions = [match];
+  if (route.methods !== undefined) conditions.push(`methods ${[...route.methods].join(',')}`);
+  for (const [name, value] of route.headers) conditions.push(`header ${name}=${value}`);
+  const a = route.action;
+  let action: string;
+  if (a.kind === 'redirect') action = `redirect ${a.status} ${a.to}${a.keepPath ? ' (keep path)' : ''}`;
+  else if (a.kind === 'respond') action = `respond ${a.status}`;
+  else action = groupLabel(route.settings) + (a.rewrite === undefined ? '' : a.rewrite.kind === 'strip' ? ' (strip prefix)' : ` (rewrite prefix to ${a.rewrite.prefix})`);
+  return `  route ${route.name}: ${conditions.join(', ')} -> ${action}`;
 }
 
-function limiterKey(config: SiteConfig): string {
-  return JSON.stringify([config.host ?? [], config.default, config.rate_limit?.rps, config.rate_limit?.burst]);
-}
-
-/** One line per host pattern, for the worker's `show sites`. */
+/** One line per host pattern, for the worker's `show sites`; the site's routes follow its first, indented. */
 export function describeSites(compiled: CompiledGeneration): string[] {
   const lines: string[] = [];
   for (const site of compiled.sites) {
     const patterns = site.isDefault ? [...site.hosts, '(default)'] : site.hosts;
+    const h = site.handling;
     const details = [`connect ${site.config.connect_timeout_secs}s`, `request ${site.config.request_timeout_secs}s`];
-    if (site.bodyLimitBytes !== undefined) details.push(`body ${site.bodyLimitBytes}`);
-    if (site.rateLimiter) details.push(`rate ${site.rateLimiter.rps}/s burst ${site.rateLimiter.burst}`);
-    const upstreams = site.upstreams.map((u) => u.origin).join(', ');
-    for (const pattern of patterns) lines.push(`${pattern} -> ${upstreams} (${details.join(', ')})`);
+    if (h.bodyLimitBytes !== undefined) details.push(`body ${h.bodyLimitBytes}`);
+    if (h.rateLimiter) details.push(`rate ${h.rateLimiter.rps}/s burst ${h.rateLimiter.burst}`);
+    if (site.httpsRedirect) details.push('https redirect');
+    patterns.forEach((pattern, i) => {
+      lines.push(`${pattern} -> ${groupLabel(h)} (${details.join(', ')})`);
+      if (i === 0) for (const route of site.routes.routes) lines.push(describeRoute(route));
+    });
   }
   return lines;
 }

@@ -86,3 +86,10 @@ export const REQUEST_HEAD_LIMITS: HeadLimits = { maxStartLineBytes: MAX_REQUEST_
 
 /** The response-side limits above, in the shape the parser takes. */
 export const RESPONSE_HEAD_LIMITS: HeadLimits = { maxStartLineBytes: MAX_RESPONSE_STATUS_LINE_BYTES, maxHeadBytes: MAX_RESPONSE_HEADER_BYTES, maxHeaderCount: MAX_RESPONSE_HEADER_COUNT };
+
+/**
+ * Retries in flight a group always allows, whatever its `budget_percent` of the requests in
+ * flight says (Envoy's min_retry_concurrency): without a floor, a group with one request in
+ * flight could never retry it.
+ */
+export const RETRY_BUDGET_FLOOR = 3;

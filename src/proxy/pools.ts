@@ -3,7 +3,6 @@
 // an upstream keeps its warm connections; pools no generation uses any more are closed
 // gracefully, which lets the requests already queued or running on them finish first.
 import { createHash } from 'node:crypto';
-import { UPSTREAM_FAIL_TIMEOUT_MS } from './limits.ts';
 import { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
 
 export { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
@@ -15,16 +14,6 @@ function poolKey(origin: string, connectTimeoutMs: number, maxConnections: numbe
   if (!origin.startsWith('https:')) return plain;
   const ca = tls.ca === undefined ? '-' : createHash('sha256').update(tls.ca).digest('hex');
   return `${plain} ${tls.verify} ${tls.servername ?? '-'} ${ca}`;
-}
-
-/**
- * Takes an upstream out of round-robin for UPSTREAM_FAIL_TIMEOUT_MS after a failed connect, like
- * nginx's max_fails=1 fail_timeout=10s. Returns true when it was in rotation until now.
- */
-export function ejectUpstream(upstream: UpstreamPool, now: number = performance.now()): boolean {
-  const wasUp = upstream.downUntil <= now;
-  upstream.downUntil = now + UPSTREAM_FAIL_TIMEOUT_MS;
-  return wasUp;
 }
 
 export class UpstreamPools {

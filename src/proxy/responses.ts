@@ -15,16 +15,20 @@ export interface ProxyReply {
   headers?: readonly string[];
   /** Close the client connection afterwards (an unread request body is still on the wire). */
   close?: boolean;
+  /** A route's `respond`: this body and type instead of the plain-text status line. */
+  body?: Buffer;
+  contentType?: string;
 }
 
 /** The plain-text body of a reply. */
 export function replyBody(reply: ProxyReply): Buffer {
-  return Buffer.from(`${reply.status} ${reply.message}\n`);
+  return reply.body ?? Buffer.from(`${reply.status} ${reply.message}\n`);
 }
 
 /** The reply's own fields (the writer adds Date and the connection lines). */
 export function replyFields(reply: ProxyReply, length: number): string[] {
-  const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(length), 'cache-control', 'no-store'];
+  // The proxy's own answers are never cached; a route's fixed response is the operator's to mark.
+  const headers = reply.body === undefined ? ['content-type', 'text/plain; charset=utf-8', 'content-length', String(length), 'cache-control', 'no-store'] : ['content-type', reply.contentType ?? 'text/plain; charset=utf-8', 'content-length', String(length)];
   if (reply.headers) headers.push(...reply.headers);
   return headers;
 }

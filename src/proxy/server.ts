@@ -5,7 +5,9 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { ClientTimeoutConfig, ListenerConfig } from '../config/schema.ts';
 import { DEFAULT_CLIENT_BODY_TIMEOUT_SECS, DEFAULT_CLIENT_HEADER_TIMEOUT_SECS, DEFAULT_KEEPALIVE_TIMEOUT_SECS } from '../config/defaults.ts';
+import type { ServerState } from '../config/upstream-groups.ts';
 import type { Logger } from '../log.ts';
+import { applyServerStates, serverStates, type ServerStates } from './balance/upstream-group.ts';
 import { compileGeneration, describeSites, type CompiledGeneration, type Generation } from './generation.ts';
 import { ClientConnection } from './http1/connection.ts';
 import type { ClientTimeouts, ConnectionContext, ConnectionOwner } from './http1/route.ts';
@@ -57,6 +59,7 @@ export class ProxyServer implements ConnectionOwner {
   readonly #pools = new UpstreamPools();
   readonly #tls = new TlsTerminator();
   #compiled: CompiledGeneration | undefined;
+  #serverStates: ServerStates = new Map();
   #activeRequests = 0;
   #draining = false;
   /** Set by drain() while it waits for the last connection to close. */
@@ -110,7 +113,7 @@ export class ProxyServer implements ConnectionOwner {
 
   /** Compiles a generation and makes it the one new requests use. */
   apply(generation: Generation): void {
-    const compiled = compileGeneration(generation, this.#pools, this.#compiled);
+    const compiled = compileGeneration(generation, this.#pools, this.#compiled, this.#serverStates);
     // New handshakes get this generation's certificates; open connections keep their session.
     this.#tls.use(generation.certificates);
     this.#compiled = compiled;
@@ -118,6 +121,12 @@ export class ProxyServer implements ConnectionOwner {
     this.#pools.retainOnly(compiled.pools).catch((error: unknown) => {
       this.logger.warn({ event: 'pool_close_failed', err: error }, 'closing unused upstream pools failed');
     });
+  }
+
+  /** The master's latest word on server health and admin states; applies to this and later generations. */
+  applyServerStates(states: readonly ServerState[]): void {
+    this.#serverStates = serverStates(states);
+    if (this.#compiled !== undefined) applyServerStates(this.#compiled.groups.values(), this.#serverStates);
   }
 
   stats(): ProxyStats {

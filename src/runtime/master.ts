@@ -79,7 +79,7 @@ export class Master implements MasterBackend {
     this.#config = loaded.config;
     this.#generation = generationOf(1, loaded);
     this.#logger = createLogger({ level: loaded.config.logging.level, component: 'master' });
-    this.#health = new HealthChecker(this.#logger);
+    this.#health = new HealthChecker(this.#logger, () => this.#pool.broadcast({ type: 'servers', states: this.#health.snapshot() }));
     this.#reload = new CoalescingTask(
       this.#queue,
       () => {
@@ -102,6 +102,7 @@ export class Master implements MasterBackend {
           keepalive_timeout_secs: this.#config.keepalive_timeout_secs,
         },
         generation: this.#generation,
+        servers: this.#health.snapshot(),
         shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
       }),
     });

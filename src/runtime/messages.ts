@@ -1,6 +1,7 @@
 // The messages master and workers exchange over the node:cluster IPC channel.
 import type { Generation } from '../config/generation.ts';
 import type { ClientTimeoutConfig, ListenerConfig, LoggingConfig } from '../config/schema.ts';
+import type { ServerState } from '../config/upstream-groups.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 
 export interface WorkerInit {
@@ -9,6 +10,8 @@ export interface WorkerInit {
   logging: LoggingConfig;
   clientTimeouts: ClientTimeoutConfig;
   generation: Generation;
+  /** Servers the master's health checks or `set server` have out of rotation. */
+  servers: ServerState[];
   /** How long the worker drains when it is signalled directly. */
   shutdownTimeoutMs: number;
 }
@@ -16,6 +19,8 @@ export interface WorkerInit {
 export type MasterToWorker =
   | { type: 'init'; init: WorkerInit }
   | { type: 'apply'; generation: Generation }
+  /** Every server not up and ready, after any change; the others are up and ready. */
+  | { type: 'servers'; states: ServerState[] }
   | { type: 'command'; requestId: number; line: string }
   | { type: 'drain'; timeoutMs: number }
   | { type: 'collect_figures'; requestId: number };

@@ -40,6 +40,7 @@ class Worker implements WorkerBackend {
     this.#init = init;
     this.#logger = createLogger({ level: init.logging.level, component: 'worker', bindings: { relative_pid: init.relativePid } });
     this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log, clientTimeouts: init.clientTimeouts });
+    this.#server.applyServerStates(init.servers);
     this.#server.apply(init.generation);
     this.#metrics.recordsFor(init.generation);
   }
@@ -61,6 +62,9 @@ class Worker implements WorkerBackend {
           this.#reloadsFailed++;
           send({ type: 'apply_failed', generationId: message.generation.id, message: (err as Error).message });
         }
+        return;
+      case 'servers':
+        this.#server.applyServerStates(message.states);
         return;
       case 'command':
         send({ type: 'command_reply', requestId: message.requestId, text: runWorkerCommand(message.line, this) });

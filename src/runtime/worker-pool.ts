@@ -228,6 +228,11 @@ export class WorkerPool {
     return failures;
   }
 
+  /** Sends `message` to every worker that serves or is starting, without waiting for an answer. */
+  broadcast(message: MasterToWorker): void {
+    for (const slot of this.#slots) slot.current?.send(message);
+  }
+
   /**
    * Runs a command on one worker. During a restart a slot has a new worker that is not
    * listening yet and an old one still draining; the old one answers until the new one can.

@@ -195,17 +195,17 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#disarm();
     this.#head = head;
     this.#context.owner.requestStarted();
-    this.#record = { method: head.method, host: undefined, path: head.target, status: 0, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    this.#record = { method: head.method, host: undefined, path: head.target, status: 0, upstream: undefined, route: undefined, attempts: 0, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
     const body = this.#body;
     body.start(head);
     this.#bodyStarted = false;
     this.#bodyPausedByUpstream = false;
     const routed = route(head, this.#record, this.#context, this.#remote, body.done);
     if (!routed.ok) return this.reply(routed.reply, routed.code);
-    this.#stallTimeoutMs = routed.site.clientIdleTimeoutMs;
+    this.#stallTimeoutMs = routed.handling.clientIdleTimeoutMs;
     if (routed.sendContinue) this.socket.write(CONTINUE_HEAD, 'latin1');
     this.#exchange = new Exchange(this, this.#record, routed.request);
-    body.attach(this.#exchange, routed.site.bodyLimitBytes);
+    body.attach(this.#exchange, routed.handling.bodyLimitBytes);
     // The body waits in the socket until the upstream is ready for it.
     if (!body.done) this.#pauseReading();
     this.#exchange.start();
@@ -269,7 +269,8 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#resumeReading();
   }
 
-  reply(reply: ProxyReply, code: string): void {
+  /** `code`: why the proxy answered itself, or undefined for a route's redirect or fixed response. */
+  reply(reply: ProxyReply, code: string | undefined): void {
     const record = this.#record as AccessRecord;
     record.status = reply.status;
     record.error = code;
@@ -304,7 +305,7 @@ export class ClientConnection implements ClientSide, Ticking {
   #refuse(reply: ProxyReply, code: string): void {
     this.#state = 'request';
     this.#context.owner.requestStarted();
-    this.#record ??= { method: undefined, host: undefined, path: undefined, status: 0, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    this.#record ??= { method: undefined, host: undefined, path: undefined, status: 0, upstream: undefined, route: undefined, attempts: 0, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
     this.reply(reply, code);
   }
 

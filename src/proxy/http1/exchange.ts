@@ -1,16 +1,20 @@
-// One request forwarded upstream: picks an upstream, gets a pooled connection, writes the request
-// (head and first body bytes in one writev, chunked bodies re-framed), relays the response with
-// backpressure both ways, resends once when a reused connection turns out to be closed (the
-// keep-alive race), fails over on a refused connect, and answers failures itself.
+// One request forwarded upstream: picks a server of its group, gets a pooled connection, writes
+// the request (head and first body bytes in one writev, chunked bodies re-framed), relays the
+// response with backpressure both ways (with the route's response header rules), resends once
+// when a reused connection turns out to be closed (the keep-alive race), retries on another
+// server as the group's retry policy allows (attempts.ts), and answers failures itself.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
-import { pickUpstream, type CompiledSite } from '../generation.ts';
+import type { UpstreamServer } from '../balance/server.ts';
 import { clientResponseHeaders } from '../headers.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
-import { ejectUpstream, type UpstreamPool } from '../pools.ts';
+import type { UpstreamPool } from '../pools.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
+import { applyHeaderRules } from '../routes/header-rules.ts';
+import type { Handling } from '../routes/handling.ts';
+import { Attempts, IDEMPOTENT, type SendFailure } from './attempts.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
 import { giveBackWhenFlushed } from './read-buffers.ts';
@@ -44,10 +48,12 @@ export interface ClientSide {
 }
 
 export interface ForwardRequest {
-  readonly site: CompiledSite;
+  readonly handling: Handling;
   readonly method: string;
   readonly target: string;
   readonly headers: readonly string[];
+  /** The client's address (hash balancing on client_ip). */
+  readonly remote: string;
   /** No Host among `headers`: send the upstream's own host:port. */
   readonly upstreamHost: boolean;
   readonly bodyFraming: BodyFraming;
@@ -55,17 +61,20 @@ export interface ForwardRequest {
   readonly upgrade: string | undefined;
 }
 
-/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Why no server was tried: every server of the group is down, drained or in maintenance. */
+const NO_SERVER_CODE = 'ERR_NO_HEALTHY_SERVER';
 
 export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   readonly #client: ClientSide;
   readonly #record: AccessRecord;
   readonly #request: ForwardRequest;
+  readonly #attempts: Attempts;
+  #server: UpstreamServer | undefined;
   #pool: UpstreamPool | undefined;
   #conn: UpstreamConnection | undefined;
-  #attempts = 0;
   #resent = false;
+  /** A response is being thrown away for a retry: its remaining callbacks are ignored. */
+  #discarding = false;
   /** The request head, until it is written together with the first body bytes. */
   #unsentHead: string | undefined;
   #bodyAsked = false;
@@ -81,6 +90,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     this.#record = record;
     this.#request = request;
     this.#relay = new ResponseRelay(client.socket, this);
+    this.#attempts = new Attempts(request.handling.target, { method: request.method, hasBody: request.bodyFraming !== 'none', remote: request.remote, headers: request.headers });
   }
 
   pauseUpstream(): void {
@@ -101,11 +111,32 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   }
 
   start(): void {
-    const pool = pickUpstream(this.#request.site);
+    const next = this.#attempts.next();
+    if (next === undefined) {
+      this.#done = true;
+      this.#attempts.settle();
+      this.#client.reply({ status: 503, message: `no healthy server in upstream group "${this.#attempts.groupName}"` }, NO_SERVER_CODE);
+      return;
+    }
+    this.#sendTo(next.server, next.pool);
+  }
+
+  #sendTo(server: UpstreamServer, pool: UpstreamPool): void {
+    this.#server = server;
     this.#pool = pool;
-    this.#attempts++;
-    this.#record.upstream = pool.origin;
+    this.#resent = false;
+    this.#record.upstream = server.origin;
+    this.#record.attempts = this.#attempts.count;
     pool.acquire(this);
+  }
+
+  /** Tries another server after `failure`, if the policy allows it and one is left; false otherwise. */
+  #retried(failure: SendFailure): boolean {
+    if (this.#headSent || !this.#attempts.mayRetry(failure, this.#bodySent)) return false;
+    const next = this.#attempts.next();
+    if (next === undefined) return false;
+    this.#sendTo(next.server, next.pool);
+    return true;
   }
 
   onUpstreamConnection(conn: UpstreamConnection): void {
@@ -116,7 +147,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
       return;
     }
     this.#conn = conn;
-    conn.start(this, request.method, request.upgrade !== undefined, request.site.requestTimeoutMs);
+    conn.start(this, request.method, request.upgrade !== undefined, request.handling.requestTimeoutMs);
     let extra = request.upstreamHost ? `host: ${pool.authority}\r\n` : '';
     extra += request.upgrade === undefined ? 'connection: keep-alive\r\n' : `connection: upgrade\r\nupgrade: ${request.upgrade}\r\n`;
     if (request.bodyFraming === 'chunked') extra += 'transfer-encoding: chunked\r\n';
@@ -181,6 +212,19 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   onResponseHead(head: ResponseHead, framing: BodyFraming): void {
     const client = this.#client;
     const request = this.#request;
+    const next = head.status !== 101 && this.#attempts.mayRetry(head.status, this.#bodySent) ? this.#attempts.next() : undefined;
+    if (next !== undefined) {
+      // Nothing of this response reaches the client: drop the connection (the rest of the
+      // response is still arriving on it) and, once this read is unwound, send to the next server.
+      this.#discarding = true;
+      (this.#conn as UpstreamConnection).abort();
+      this.#conn = undefined;
+      process.nextTick(() => {
+        this.#discarding = false;
+        if (!this.#done) this.#sendTo(next.server, next.pool);
+      });
+      return;
+    }
     this.#headSent = true;
     this.#record.status = head.status;
     if (head.status === 101) {
@@ -202,17 +246,21 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     this.#keepAlive = keepAlive;
     extra += connectionLines(keepAlive, client.keepAliveSecs);
-    this.#relay.head(responseHead(head.status, head.reason, clientResponseHeaders(head.headers, request.site.via), extra), framing === 'none', chunked);
+    const rules = request.handling.responseRules;
+    const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via);
+    this.#relay.head(responseHead(head.status, head.reason, headers, extra), framing === 'none', chunked);
   }
 
   onResponseBody(chunk: Buffer): void {
+    if (this.#discarding) return;
     this.#record.bytesOut += chunk.length;
     this.#relay.body(chunk);
   }
 
   onResponseEnd(): void {
-    if (this.#done) return;
+    if (this.#done || this.#discarding) return;
     this.#done = true;
+    this.#attempts.settle();
     this.#conn = undefined;
     this.#relay.end();
     this.#client.finish(this.#keepAlive);
@@ -220,7 +268,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
 
   onResponseError(error: Error, resendable: boolean): void {
     this.#conn = undefined;
-    if (this.#done) return;
+    if (this.#done || this.#discarding) return;
     if (resendable && !this.#resent && IDEMPOTENT.has(this.#request.method) && this.#bodySent === 0) {
       // The keep-alive race: the upstream closed this idle connection as the request went
       // out, and nothing it could have acted on was sent. Once, on a new connection.
@@ -228,25 +276,23 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
       (this.#pool as UpstreamPool).acquire(this, true);
       return;
     }
+    if (this.#retried((error as { code?: string }).code === 'ERR_RESPONSE_TIMEOUT' ? 'timeout' : 'broken')) return;
     this.#failed(error);
   }
 
   onUpstreamFailure(error: Error): void {
     if (this.#done) return;
-    const pool = this.#pool as UpstreamPool;
-    const site = this.#request.site;
+    const server = this.#server as UpstreamServer;
     const connectFailed = isConnectFailure(error);
-    if (connectFailed && site.upstreams.length > 1 && ejectUpstream(pool)) {
+    if (connectFailed && this.#request.handling.target.group.balancer.servers.length > 1 && server.eject()) {
+      const reason = toProxyError(error, server.origin).message;
       this.#client.logger.warn(
-        { event: 'upstream_down', upstream: pool.origin, reason: toProxyError(error, pool.origin).message, for_ms: UPSTREAM_FAIL_TIMEOUT_MS },
-        `upstream ${pool.origin} taken out of rotation for ${UPSTREAM_FAIL_TIMEOUT_MS} ms after a failed connect`,
+        { event: 'upstream_down', upstream: server.origin, group: this.#attempts.groupName, reason, for_ms: UPSTREAM_FAIL_TIMEOUT_MS },
+        `upstream ${server.origin} taken out of rotation for ${UPSTREAM_FAIL_TIMEOUT_MS} ms after a failed connect`,
       );
     }
-    // Nothing of the request left the proxy: the next upstream may be tried.
-    if (connectFailed && this.#attempts < site.upstreams.length && this.#bodySent === 0) {
-      this.start();
-      return;
-    }
+    // Nothing of the request left the proxy: another server may be tried.
+    if (connectFailed && this.#retried('connect')) return;
     this.#failed(error);
   }
 
@@ -279,6 +325,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   #stop(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#attempts.settle();
     this.#relay.stop();
     if (this.#conn !== undefined) this.#conn.abort();
     else this.#pool?.cancel(this);
@@ -287,10 +334,11 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
 
   #failed(error: Error): void {
     const pool = this.#pool as UpstreamPool;
+    this.#done = true;
+    this.#attempts.settle();
     const proxyError = toProxyError(error, pool.origin);
     this.#record.error = proxyError.code;
     logUpstreamError(this.#client.logger, proxyError, { upstream: pool.origin, host: this.#record.host, path: this.#record.path });
-    this.#done = true;
     if (this.#headSent) {
       this.#relay.abort();
       this.#client.fail();
@@ -303,8 +351,9 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     const conn = this.#conn as UpstreamConnection;
     const upgrade = head.upgrade ?? this.#request.upgrade;
     const socket = this.#client.socket;
-    socket.write(responseHead(101, head.reason, clientResponseHeaders(head.headers, this.#request.site.via), `connection: upgrade\r\nupgrade: ${upgrade}\r\n`), 'latin1');
+    socket.write(responseHead(101, head.reason, clientResponseHeaders(head.headers, this.#request.handling.via), `connection: upgrade\r\nupgrade: ${upgrade}\r\n`), 'latin1');
     this.#done = true;
+    this.#attempts.settle();
     this.#conn = undefined;
     const tunnel = new Tunnel(socket, conn);
     conn.handOver(tunnel);

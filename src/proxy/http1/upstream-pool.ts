@@ -32,8 +32,6 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
   readonly origin: string;
   /** `host:port` as the upstream's own Host header (sites with preserve_host = false). */
   readonly authority: string;
-  /** performance.now() until which round-robin skips this upstream after a failed connect. */
-  downUntil = 0;
   readonly #target: UpstreamTarget;
   readonly #max: number;
   readonly #idle: UpstreamConnection[] = [];

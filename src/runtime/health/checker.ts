@@ -1,8 +1,9 @@
 // The pod's one set of active health checks, run by the master: a probe per server of every
 // group with a `health_check`, the operator's `set server` states, and the table `show servers`
-// prints. A pod with N workers still sends one check per interval to each server, not N.
+// prints. Workers are told of every change (the master broadcasts `snapshot()`), so a pod with
+// N workers still sends one check per interval to each server, not N.
 import type { ServerRow } from '../../admin/backend.ts';
-import type { NamedGroup, ServerAdminState } from '../../config/upstream-groups.ts';
+import type { NamedGroup, ServerAdminState, ServerState } from '../../config/upstream-groups.ts';
 import type { Logger } from '../../log.ts';
 import type { UpstreamTls } from '../../proxy/pools.ts';
 import { HealthProbe } from './probe.ts';
@@ -20,10 +21,13 @@ interface Entry {
 
 export class HealthChecker {
   readonly #logger: Logger;
+  readonly #onChange: () => void;
   #entries = new Map<string, Entry>();
 
-  constructor(logger: Logger) {
+  /** `onChange`: a server's health or admin state changed, or a reconcile reset them. */
+  constructor(logger: Logger, onChange: () => void) {
     this.#logger = logger;
+    this.#onChange = onChange;
   }
 
   /**
@@ -48,6 +52,8 @@ export class HealthChecker {
     }
     for (const [key, entry] of this.#entries) if (entry.probe !== undefined && next.get(key)?.probe !== entry.probe) entry.probe.stop();
     this.#entries = next;
+    // Admin states are back to ready: workers hear it before they get the new generation.
+    this.#onChange();
   }
 
   #startProbe(group: string, url: string, check: NonNullable<NamedGroup['health_check']>, tls: UpstreamTls): HealthProbe {
@@ -55,6 +61,7 @@ export class HealthChecker {
       const fields = { event: 'server_health', group, server: url, state, check: result.detail, streak };
       if (state === 'down') this.#logger.warn(fields, `server ${group}/${url} is down after ${streak} failed checks (last: ${result.detail})`);
       else this.#logger.info(fields, `server ${group}/${url} is up after ${streak} passed checks`);
+      this.#onChange();
     });
     probe.start();
     return probe;
@@ -70,6 +77,7 @@ export class HealthChecker {
     if (entry.admin === state) return undefined;
     this.#logger.info({ event: 'server_admin_state', group, server: url, state, previous: entry.admin }, `server ${group}/${url} set to ${state}`);
     entry.admin = state;
+    this.#onChange();
     return undefined;
   }
 
@@ -88,6 +96,16 @@ export class HealthChecker {
         lastCheckAt: last?.at,
       };
     });
+  }
+
+  /** Every server that is not plainly up and ready: what workers need to balance. */
+  snapshot(): ServerState[] {
+    const states: ServerState[] = [];
+    for (const e of this.#entries.values()) {
+      const health = e.probe?.state ?? 'up';
+      if (health !== 'up' || e.admin !== 'ready') states.push({ group: e.group, url: e.url, health, admin: e.admin });
+    }
+    return states;
   }
 
   stop(): void {
