@@ -9,13 +9,13 @@ import { createLogger } from ${JSON.stringify(new URL('../src/log.ts', import.me
 import { logAccess } from ${JSON.stringify(new URL('../src/proxy/access-log.ts', import.meta.url).href)};
 const logger = createLogger({ level: 'info', component: 'worker', bindings: { relative_pid: 3 } });
 const records = [
-  { method: 'GET', host: 'a.example', path: '/q?x="1"&y=\\\\n\\u00e9', status: 200, upstream: 'http://127.0.0.1:9', startedAt: performance.now(), bytesIn: 0, bytesOut: 6, remote: '127.0.0.1', error: undefined },
-  { method: undefined, host: undefined, path: undefined, status: 408, upstream: undefined, startedAt: performance.now(), bytesIn: 0, bytesOut: 40, remote: '::1', error: 'ERR_CLIENT_HEADER_TIMEOUT' },
+  { method: 'GET', host: 'a.example', path: '/q?x="1"&y=\\\\n\\u00e9', status: 200, upstream: 'http://127.0.0.1:9', route: 'routes[2]', attempts: 2, startedAt: performance.now(), bytesIn: 0, bytesOut: 6, remote: '127.0.0.1', error: undefined },
+  { method: undefined, host: undefined, path: undefined, status: 408, upstream: undefined, route: undefined, attempts: 0, startedAt: performance.now(), bytesIn: 0, bytesOut: 40, remote: '::1', error: 'ERR_CLIENT_HEADER_TIMEOUT' },
 ];
 for (const r of records) {
   logAccess(logger, r);
   await new Promise((resolve) => setImmediate(resolve));
-  logger.info({ event: 'access', method: r.method, host: r.host, path: r.path, status: r.status, upstream: r.upstream ?? null, duration_ms: 0, bytes_in: r.bytesIn, bytes_out: r.bytesOut, remote: r.remote, ...(r.error === undefined ? {} : { error: r.error }) });
+  logger.info({ event: 'access', method: r.method, host: r.host, path: r.path, status: r.status, upstream: r.upstream ?? null, route: r.route ?? null, attempts: r.attempts, duration_ms: 0, bytes_in: r.bytesIn, bytes_out: r.bytesOut, remote: r.remote, ...(r.error === undefined ? {} : { error: r.error }) });
 }
 `;
 
