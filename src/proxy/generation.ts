@@ -32,8 +32,8 @@ export interface CompiledGeneration {
 }
 
 export function compileGeneration(generation: Generation, pools: UpstreamPools, previous: CompiledGeneration | undefined, states: ServerStates): CompiledGeneration {
-  const groups = compileGroups(namedGroups(generation), previous?.groups, states);
-  const context: HandlingContext = { groups, pools, caFiles: generation.caFiles, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map() };
+  const groups = compileGroups(namedGroups(generation), previous?.groups, states, generation.caFiles);
+  const context: HandlingContext = { groups, pools, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map() };
   const sites = generation.sites.map((config): CompiledSite => {
     const handling = siteHandling(config, context);
     return {

@@ -4,6 +4,7 @@
 // position survive a reload; health and admin states come from the master's latest snapshot.
 import type { NamedGroup, ServerState } from '../../config/upstream-groups.ts';
 import { RETRY_BUDGET_FLOOR } from '../limits.ts';
+import type { UpstreamTls } from '../pools.ts';
 import { ServerGroup } from './group.ts';
 import { UpstreamServer } from './server.ts';
 
@@ -38,6 +39,8 @@ export interface CompiledGroup {
   readonly balancer: ServerGroup;
   readonly retries: RetryPolicy;
   readonly budget: RetryBudget;
+  /** How its `https://` servers are reached (the group's `tls_*` keys; a site's own URLs, the site's). */
+  readonly tls: UpstreamTls;
 }
 
 const serverKey = (group: string, origin: string) => `${group} ${origin}`;
@@ -59,7 +62,8 @@ export function applyServerStates(groups: Iterable<CompiledGroup>, states: Serve
   }
 }
 
-export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyMap<string, CompiledGroup> | undefined, states: ServerStates): Map<string, CompiledGroup> {
+/** `caFiles`: the PEM text of every `tls_ca_file`, by path, as the master read it. */
+export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyMap<string, CompiledGroup> | undefined, states: ServerStates, caFiles: Readonly<Record<string, string>>): Map<string, CompiledGroup> {
   const compiled = new Map<string, CompiledGroup>();
   for (const config of groups) {
     const kept = new Map((previous?.get(config.name)?.balancer.servers ?? []).map((s) => [s.origin, s]));
@@ -78,6 +82,7 @@ export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyM
         statuses: new Set([...on].filter((c) => /^\d+$/.test(c)).map(Number)),
       },
       budget: new RetryBudget(config.retries.budget_percent),
+      tls: { ca: config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify },
     });
   }
   applyServerStates(compiled.values(), states);

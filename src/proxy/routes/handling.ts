@@ -8,7 +8,7 @@ import type { SiteConfig } from '../../config/schema.ts';
 import type { CompiledGroup } from '../balance/upstream-group.ts';
 import type { UpstreamServer } from '../balance/server.ts';
 import { CLIENT_IDLE_GRACE_MS } from '../limits.ts';
-import type { UpstreamPool, UpstreamPools, UpstreamTls } from '../pools.ts';
+import type { UpstreamPool, UpstreamPools } from '../pools.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { compileHeaderRules, type HeaderRules } from './header-rules.ts';
 
@@ -31,8 +31,6 @@ export interface Handling {
   readonly preserveHost: boolean;
   readonly via: boolean;
   readonly maxConnections: number;
-  /** How `https://` servers are verified (the site's tls_* keys); routes inherit it. */
-  readonly tls: UpstreamTls;
   readonly requestRules: HeaderRules | undefined;
   readonly responseRules: HeaderRules | undefined;
 }
@@ -41,8 +39,6 @@ export interface Handling {
 export interface HandlingContext {
   readonly groups: ReadonlyMap<string, CompiledGroup>;
   readonly pools: UpstreamPools;
-  /** The PEM text of every `tls_ca_file`, by path, read by the master. */
-  readonly caFiles: Readonly<Record<string, string>>;
   /** Every pool the generation uses; the others are closed once it is in place. */
   readonly used: Set<UpstreamPool>;
   /** The previous generation's limiters by key, so a reload that keeps a limit hands nobody a fresh burst. */
@@ -55,15 +51,15 @@ export interface HandlingContext {
 
 const secondsToMs = (seconds: number) => Math.round(seconds * 1000);
 
-function targetOf(context: HandlingContext, groupName: string, connectTimeoutMs: number, maxConnections: number, tls: UpstreamTls): ForwardTarget {
-  const key = `${groupName} ${connectTimeoutMs} ${maxConnections} ${tls.verify} ${tls.servername ?? '-'} ${tls.ca ?? '-'}`;
+function targetOf(context: HandlingContext, groupName: string, connectTimeoutMs: number, maxConnections: number): ForwardTarget {
+  const key = `${groupName} ${connectTimeoutMs} ${maxConnections}`;
   const existing = context.targets.get(key);
   if (existing !== undefined) return existing;
   // The config was validated: every group a site or route names exists.
   const group = context.groups.get(groupName) as CompiledGroup;
   const pools = new Map<UpstreamServer, UpstreamPool>();
   for (const server of group.balancer.servers) {
-    const pool = context.pools.get(server.origin, connectTimeoutMs, maxConnections, tls);
+    const pool = context.pools.get(server.origin, connectTimeoutMs, maxConnections, group.tls);
     context.used.add(pool);
     pools.set(server, pool);
   }
@@ -88,10 +84,9 @@ export function siteKey(site: SiteConfig): string {
 export function siteHandling(site: SiteConfig, context: HandlingContext): Handling {
   const connectTimeoutMs = secondsToMs(site.connect_timeout_secs);
   const requestTimeoutMs = secondsToMs(site.request_timeout_secs);
-  const tls: UpstreamTls = { ca: site.tls_ca_file === undefined ? undefined : context.caFiles[site.tls_ca_file], servername: site.tls_servername, verify: site.tls_verify };
   return {
     route: undefined,
-    target: targetOf(context, groupNameOf(site.upstream, site), connectTimeoutMs, site.max_connections, tls),
+    target: targetOf(context, groupNameOf(site.upstream, site), connectTimeoutMs, site.max_connections),
     connectTimeoutMs,
     requestTimeoutMs,
     clientIdleTimeoutMs: requestTimeoutMs + CLIENT_IDLE_GRACE_MS,
@@ -100,7 +95,6 @@ export function siteHandling(site: SiteConfig, context: HandlingContext): Handli
     preserveHost: site.preserve_host,
     via: site.via,
     maxConnections: site.max_connections,
-    tls,
     requestRules: undefined,
     responseRules: undefined,
   };
@@ -112,7 +106,7 @@ export function routeHandling(site: SiteConfig, base: Handling, route: RouteConf
   const groupName = route.upstream === undefined ? base.target.group.name : groupNameOf(route.upstream, site, name);
   return {
     route: name,
-    target: targetOf(context, groupName, connectTimeoutMs, base.maxConnections, base.tls),
+    target: targetOf(context, groupName, connectTimeoutMs, base.maxConnections),
     connectTimeoutMs,
     requestTimeoutMs,
     clientIdleTimeoutMs: requestTimeoutMs + CLIENT_IDLE_GRACE_MS,
@@ -122,7 +116,6 @@ export function routeHandling(site: SiteConfig, base: Handling, route: RouteConf
     preserveHost: route.preserve_host ?? base.preserveHost,
     via: route.via ?? base.via,
     maxConnections: base.maxConnections,
-    tls: base.tls,
     requestRules: compileHeaderRules(route.request_headers),
     responseRules: compileHeaderRules(route.response_headers),
   };
