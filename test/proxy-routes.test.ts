@@ -86,6 +86,12 @@ upstream = "${site.url}"
   path = "/teapot"
   respond = { status = 418, body = "{\\"short\\":true}", content_type = "application/json" }
 
+  [[sites.routes]]
+  name = "upload"
+  path_prefix = "/upload/"
+  body_limit_bytes = 8
+  rate_limit = { rps = 0.001, burst = 2 }
+
 [[sites]]
 host = "secure.test"
 upstream = "${site.url}"
@@ -160,6 +166,18 @@ https_redirect = true
     assert.equal(plain.headers['strict-transport-security'], undefined, 'rules belong to their route');
   });
 
+  it("applies a route's own body limit and rate limit, and leaves the site's alone", async () => {
+    const post = (path: string, body: string) => send(proxy.port, { path, method: 'POST', headers: { host: 'shop.test', 'content-length': String(body.length) }, chunks: [body] });
+    assert.equal((await post('/upload/a', 'x'.repeat(9))).status, 413, 'over the route limit of 8 bytes');
+    assert.equal((await post('/upload/b', 'x'.repeat(8))).status, 200);
+    assert.equal((await post('/other', 'x'.repeat(9))).status, 200, 'the site has no body limit');
+    // The burst of 2 is spent (the 413 took a token too): the route now says 429, the site does not.
+    const limited = await post('/upload/c', 'x');
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+    for (let i = 0; i < 5; i++) assert.equal((await get('/apix')).status, 200);
+  });
+
   it('names the route and the attempts in the access log', async () => {
     await get('/api/users?log=1');
     const line = await proxy.waitForLog((l) => l.event === 'access' && l.path === '/api/users?log=1');
@@ -192,6 +210,7 @@ https_redirect = true
       '  route moved: path /moved -> redirect 302 /elsewhere',
       '  route teapot: path /teapot -> respond 418',
     ]);
-    assert.equal(lines[10], `secure.test -> ${site.url} (connect 5s, request 60s, https redirect)`);
+    assert.equal(lines[10], `  route upload: prefix /upload -> ${site.url}`);
+    assert.equal(lines[11], `secure.test -> ${site.url} (connect 5s, request 60s, https redirect)`);
   });
 });
