@@ -3,7 +3,7 @@
 // routes-validate.ts, which runs on a file that already has the right shape.
 import * as z from 'zod';
 import { bodyLimitBytes, oneOrMany, positiveSeconds, rateLimitSchema, upstreamTlsShape, upstreamUrl } from './fields.ts';
-import { compileLinearRegex } from './linear-regex.ts';
+import { pathRegexProblem } from './linear-regex.ts';
 import { HEADER_NAME, headerRuleProblem } from './managed-headers.ts';
 import { DEFAULT_RETRIES } from './upstream-groups.ts';
 
@@ -207,8 +207,8 @@ export const routeSchema = z
       ctx.addIssue({ code: 'custom', path: [route.strip_prefix ? 'strip_prefix' : 'rewrite_prefix'], message: 'applies to forwarded requests only, not to "redirect" or "respond"' });
     }
     if (route.path_regex !== undefined) {
-      const compiled = compileLinearRegex(route.path_regex);
-      if (typeof compiled === 'string') ctx.addIssue({ code: 'custom', path: ['path_regex'], message: compiled });
+      const problem = pathRegexProblem(route.path_regex);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['path_regex'], message: problem });
     }
   });
 

@@ -1,6 +1,6 @@
 // How one route matches a (normalised) path, and how much of it is the "prefix" that
 // strip_prefix, rewrite_prefix and a redirect's keep_path work on.
-import { compileLinearRegex } from '../../config/linear-regex.ts';
+import { compilePathRegex } from '../../config/linear-regex.ts';
 import type { RouteConfig } from '../../config/routes-schema.ts';
 
 export type PathMatcher =
@@ -13,12 +13,7 @@ export type PathMatcher =
 export function compilePathMatcher(route: RouteConfig): PathMatcher {
   if (route.path !== undefined) return { kind: 'exact', path: route.path };
   if (route.path_prefix !== undefined) return { kind: 'prefix', base: route.path_prefix.replace(/\/+$/, '') };
-  if (route.path_regex !== undefined) {
-    const regex = compileLinearRegex(route.path_regex);
-    // The config was validated with the same compiler, so this only guards against misuse.
-    if (typeof regex === 'string') throw new Error(`path_regex ${route.path_regex} ${regex}`);
-    return { kind: 'regex', regex };
-  }
+  if (route.path_regex !== undefined) return { kind: 'regex', regex: compilePathRegex(route.path_regex) };
   return { kind: 'any' };
 }
 
