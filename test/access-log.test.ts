@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 const script = `
 import { createLogger } from ${JSON.stringify(new URL('../src/log.ts', import.meta.url).href)};
-import { logAccess } from ${JSON.stringify(new URL('../src/proxy/access-log.ts', import.meta.url).href)};
+import { flushAccessLog, logAccess } from ${JSON.stringify(new URL('../src/proxy/access-log.ts', import.meta.url).href)};
 const logger = createLogger({ level: 'info', component: 'worker', bindings: { relative_pid: 3 } });
 const records = [
   { method: 'GET', host: 'a.example', path: '/q?x="1"&y=\\\\n\\u00e9', status: 200, upstream: 'http://127.0.0.1:9', route: 'routes[2]', attempts: 2, startedAt: performance.now(), bytesIn: 0, bytesOut: 6, remote: '127.0.0.1', error: undefined },
@@ -14,7 +14,7 @@ const records = [
 ];
 for (const r of records) {
   logAccess(logger, r);
-  await new Promise((resolve) => setImmediate(resolve));
+  flushAccessLog();
   logger.info({ event: 'access', method: r.method, host: r.host, path: r.path, status: r.status, upstream: r.upstream ?? null, route: r.route ?? null, attempts: r.attempts, duration_ms: 0, bytes_in: r.bytesIn, bytes_out: r.bytesOut, remote: r.remote, ...(r.error === undefined ? {} : { error: r.error }) });
 }
 `;

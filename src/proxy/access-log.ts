@@ -22,18 +22,26 @@ export interface AccessRecord {
 }
 
 /**
- * Access lines of the current event-loop turn, written together when it ends: one write(2) for
- * many requests instead of one each (a line per request cost about as much CPU as proxying a
- * small GET, in the worker and again in the master relaying its output; bench/findings.md).
- * At most BATCH_LIMIT_BYTES per write, PIPE_BUF, so a write of whole lines is never split.
+ * Access lines are gathered and written together, like nginx's `access_log … buffer= flush=`:
+ * one write(2) for many requests instead of one each (a line per request cost about as much CPU
+ * as proxying a small GET, in the worker and again in the master relaying its output;
+ * bench/findings.md). A batch goes out when it would pass ACCESS_LOG_BATCH_BYTES or
+ * ACCESS_LOG_FLUSH_MS after its first line. Batches are whole lines; a worker's stdout is a pipe
+ * of its own that the master relays line-aligned (src/runtime/worker-output.ts), so a batch
+ * larger than PIPE_BUF never interleaves with another process's lines.
  */
-const BATCH_LIMIT_BYTES = 4096;
+export const ACCESS_LOG_BATCH_BYTES = 65_536;
+export const ACCESS_LOG_FLUSH_MS = 20;
 let batch = '';
-let flushScheduled = false;
+let flushTimer: NodeJS.Timeout | undefined;
 const prefixes = new WeakMap<Logger, string>();
 
-function flushBatch(): void {
-  flushScheduled = false;
+/** Writes the access lines gathered so far (drain calls it before the worker exits). */
+export function flushAccessLog(): void {
+  if (flushTimer !== undefined) {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
   if (batch === '') return;
   const lines = batch;
   batch = '';
@@ -47,7 +55,7 @@ function prefixOf(logger: Logger): string {
     const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
     prefix = `"pid":${process.pid},${bindings === '' ? '' : `${bindings},`}"event":"access"`;
     prefixes.set(logger, prefix);
-    process.once('exit', flushBatch);
+    process.once('exit', flushAccessLog);
   }
   return prefix;
 }
@@ -87,12 +95,9 @@ export function logAccess(logger: Logger, record: AccessRecord): void {
     // Route names are letters, digits, "_", "-" (or routes[N]): nothing to escape.
     `,"route":${record.route === undefined ? 'null' : `"${record.route}"`},"attempts":${record.attempts},"duration_ms":${durationMs}` +
     `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}}\n`;
-  if (batch.length + line.length > BATCH_LIMIT_BYTES) flushBatch();
+  if (batch.length + line.length > ACCESS_LOG_BATCH_BYTES) flushAccessLog();
   batch += line;
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushBatch);
-  }
+  flushTimer ??= setTimeout(flushAccessLog, ACCESS_LOG_FLUSH_MS).unref();
 }
 
 export function logUpstreamError(logger: Logger, error: ReverseProxyError, where: { upstream: string | undefined; host: string | undefined; path: string | undefined }): void {

@@ -7,6 +7,7 @@ import type { ClientTimeoutConfig, ListenerConfig } from '../config/schema.ts';
 import { DEFAULT_CLIENT_BODY_TIMEOUT_SECS, DEFAULT_CLIENT_HEADER_TIMEOUT_SECS, DEFAULT_KEEPALIVE_TIMEOUT_SECS } from '../config/defaults.ts';
 import type { ServerState } from '../config/upstream-groups.ts';
 import type { Logger } from '../log.ts';
+import { flushAccessLog } from './access-log.ts';
 import { applyServerStates, serverStates, type ServerStates } from './balance/upstream-group.ts';
 import { compileGeneration, describeSites, type CompiledGeneration, type Generation } from './generation.ts';
 import { ClientConnection } from './http1/connection.ts';
@@ -166,6 +167,7 @@ export class ProxyServer implements ConnectionOwner {
     // too, so stats() reads zero once drain() resolves.
     if (this.#sockets.size > 0) await new Promise<void>((resolve) => (this.#allClosed = resolve));
     clearTimeout(deadline);
+    flushAccessLog();
     if (deadlineHit) this.#pools.destroyAll();
     else await this.#pools.closeAll();
   }
