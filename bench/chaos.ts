@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminAbuse } from './chaos/admin-abuse.ts';
 import { brokenReloadUnderLoad } from './chaos/broken-reload.ts';
+import { configNotFileUnderLoad } from './chaos/config-not-file.ts';
 import { failedRestartUnderLoad } from './chaos/failed-restart.ts';
 import { killWorkerUnderLoad } from './chaos/kill-worker.ts';
 import type { ChaosSettings } from './chaos/settings.ts';
@@ -49,6 +50,7 @@ try {
     ['admin socket abuse', adminAbuse],
     ['broken config reloaded under load', brokenReloadUnderLoad],
     ['failed restart under load', failedRestartUnderLoad],
+    ['config path not a regular file, reloaded under load', configNotFileUnderLoad],
   ] as const;
   const selected = all.filter(([name]) => only === undefined || name.includes(only));
   if (selected.length === 0) throw new Error(`no scenario name contains "${only}"; the scenarios: ${all.map(([name]) => name).join(', ')}`);

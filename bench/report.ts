@@ -97,7 +97,7 @@ checks and prints \`apt-get install -y wrk nginx haproxy time\` when one is miss
 \`\`\`
 npm run bench             # full run, ≤10 minutes: every system, 1 and N workers, reload and probe benchmarks
 npm run bench -- --quick  # ≤2 minutes, shorter runs, same coverage; results in results/*-quick-*.json only
-npm run chaos             # reliability runs (kill -9, upstream loss, admin-socket abuse, broken reloads, failed restart)
+npm run chaos             # reliability runs (kill -9, upstream loss, admin-socket abuse, broken reloads, failed restart, config path not a file)
 npm run chaos -- --quick
 npm run chaos -- --only 'failed restart'   # the scenarios whose name contains this; nothing published
 \`\`\`
