@@ -53,10 +53,12 @@ class Backlog {
   }
 }
 
-function countLines(bytes: Buffer): number {
+/** Lines in a chunk (one at least, for a line cut short): what a drop of it costs the log. */
+function countLines(text: Buffer | string): number {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   let lines = 0;
   for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
-  return lines;
+  return Math.max(1, lines);
 }
 
 export interface LogWriterCounts {
@@ -95,9 +97,9 @@ export class LogWriter {
     return { dropped: this.#droppedTotal, backlogBytes: this.#control.bytes + this.#access.bytes + (this.#partial?.length ?? 0) };
   }
 
-  /** pino calls this with one serialized line (newline included). */
+  /** pino calls this with one serialized line; the access log with the lines of a turn (newlines included). */
   write(line: string): void {
-    if (this.#broken) return this.#drop(1);
+    if (this.#broken) return this.#drop(countLines(line));
     if (this.#idle()) {
       const written = this.#tryWrite(line);
       if (written === Buffer.byteLength(line)) return;
@@ -105,10 +107,10 @@ export class LogWriter {
         this.#partial = Buffer.from(line).subarray(written);
         return this.#scheduleRetry();
       }
-      if (this.#broken) return this.#drop(1);
+      if (this.#broken) return this.#drop(countLines(line));
     }
     const bytes = Buffer.from(line);
-    if (!(bytes.includes(ACCESS_EVENT) ? this.#access : this.#control).push(bytes)) return this.#drop(1);
+    if (!(bytes.includes(ACCESS_EVENT) ? this.#access : this.#control).push(bytes)) return this.#drop(countLines(bytes));
     this.#scheduleRetry();
   }
 
@@ -216,7 +218,7 @@ export class LogWriter {
   #abandonBacklog(inHand?: Buffer): void {
     const partial = this.#partial ?? inHand;
     this.#partial = undefined;
-    let lines = partial ? Math.max(1, countLines(partial)) : 0;
+    let lines = partial ? countLines(partial) : 0;
     for (const queued of [...this.#control.lines, ...this.#access.lines]) lines += countLines(queued);
     this.#control.clear();
     this.#access.clear();
