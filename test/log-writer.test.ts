@@ -7,7 +7,7 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_RESERVE_BYTES, LogWriter, MAX_LOG_BACKLOG_BYTES } from '../src/log-writer.ts';
 
@@ -29,14 +29,21 @@ function readAvailable(fd: number): string {
   }
 }
 
-test('a full pipe: bounded backlog, drops counted, other lines first, drops reported when it drains', async (t) => {
+/** A real FIFO opened at both ends, non-blocking, closed when the test ends. */
+async function openPipe(t: TestContext): Promise<{ reader: number; writerFd: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'rp-logwriter-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const fifo = join(dir, 'stdout');
   execFileSync('mkfifo', [fifo]);
   const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const writerFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-  t.after(() => (closeSync(reader), closeSync(writerFd)));
+  t.after(() => closeSync(writerFd));
+  return { reader, writerFd };
+}
+
+test('a full pipe: bounded backlog, drops counted, other lines first, drops reported when it drains', async (t) => {
+  const { reader, writerFd } = await openPipe(t);
+  t.after(() => closeSync(reader));
   const writer = new LogWriter(writerFd);
   const reports: number[] = [];
   writer.reportDrops = (dropped) => {
@@ -73,13 +80,7 @@ test('a full pipe: bounded backlog, drops counted, other lines first, drops repo
 });
 
 test('a pipe whose reader is gone (EPIPE): every later line is counted as dropped, nothing throws', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'rp-logwriter-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const fifo = join(dir, 'stdout');
-  execFileSync('mkfifo', [fifo]);
-  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writerFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-  t.after(() => closeSync(writerFd));
+  const { reader, writerFd } = await openPipe(t);
   closeSync(reader);
   const writer = new LogWriter(writerFd);
   for (let i = 0; i < 10; i++) writer.write(accessLine(i));
