@@ -11,7 +11,6 @@ export class CertificateStore {
   readonly #fallback: SecureContext | undefined;
   /** Options of the default certificate: what a handshake without SNI (or an unknown name) gets. */
   readonly defaultOptions: SecureContextOptions | undefined = undefined;
-  readonly size: number;
 
   constructor(certificates: readonly LoadedCertificate[]) {
     const chosen = certificates.find((c) => c.isDefault) ?? certificates[0];
@@ -32,7 +31,6 @@ export class CertificateStore {
       }
     }
     this.#fallback = fallback;
-    this.size = certificates.length;
   }
 
   /** The context for a ClientHello's server name: exact name, then a one-label wildcard, then the default. */
