@@ -49,9 +49,9 @@ export const MAX_SPARE_READ_BUFFERS = 64;
 export const MAX_PIPELINED_BYTES = 65_536;
 
 /**
- * After a failed connect, an upstream of a site with several is skipped by round-robin for this
- * long (nginx's default max_fails=1 fail_timeout=10s). If every upstream is out, they are all
- * tried anyway.
+ * After a failed connect, a server of a group with several is skipped by its balancer for this
+ * long (nginx's default max_fails=1 fail_timeout=10s). If every server is out that way, they are
+ * all tried anyway.
  */
 export const UPSTREAM_FAIL_TIMEOUT_MS = 10_000;
 
