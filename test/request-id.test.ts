@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { MAX_REQUEST_ID_LENGTH, RequestIds, usableRequestId } from '../src/proxy/request-id.ts';
 
 test('made IDs are unique per worker and across workers; incoming ones are kept only when usable', () => {
-  const a = new RequestIds();
-  const b = new RequestIds();
+  const a = new RequestIds('x-request-id');
+  const b = new RequestIds('x-request-id');
   const made = new Set(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).next()));
   assert.equal(made.size, 1000);
   for (const id of made) assert.match(id, /^[0-9a-f]{16}-[0-9a-z]+$/);

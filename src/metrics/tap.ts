@@ -55,8 +55,8 @@ export function meterUpstream(request: MeteredRequest, origin: string, now: numb
   if (site === undefined) return;
   const previous = request.serverMeter;
   if (previous !== undefined) {
-    // The earlier attempt failed before any reply: its server counts it as a connect failure.
-    requestFinished(previous, 502, REASON_INDEX.connect_failed, 0, 0, now - request.startedAt, NO_FIRST_BYTE);
+    // The earlier attempt failed (a refused connect, a reset, a retried status): its server counts it as a 5xx.
+    requestFinished(previous, 502, NO_REASON, 0, 0, now - request.startedAt, NO_FIRST_BYTE);
     retryCounted(site.site);
   }
   const servers = site.servers;

@@ -10,6 +10,8 @@ export interface SiteRecords {
   site: TrafficRecord;
   /** In the order of the site's `routes`. */
   routes: TrafficRecord[];
+  /** The same by route name (CompiledRoute.name), for the request path. */
+  routeByName: Map<string, TrafficRecord>;
   /** Every server the site or its routes send to (found by origin: see meterUpstream). */
   servers: TrafficRecord[];
 }
@@ -40,7 +42,10 @@ export class WorkerMetrics {
   /** The records for `generation`'s series, keeping those of series the last one had too. */
   recordsFor(generation: Generation): GenerationRecords {
     const take = (labels: RecordLabels) => this.#book.take(labels);
-    const sites = seriesOf(generation).map((s) => ({ site: take(s.site), routes: s.routes.map(take), servers: s.servers.map(take) }));
+    const sites = seriesOf(generation).map((s) => {
+      const routes = s.routes.map(take);
+      return { site: take(s.site), routes, routeByName: new Map(routes.map((r) => [r.labels.route as string, r])), servers: s.servers.map(take) };
+    });
     const unrouted = this.#book.take({ site: UNROUTED_SITE });
     this.#book.commit();
     this.#generationId = generation.id;

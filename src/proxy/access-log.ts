@@ -2,8 +2,10 @@
 // is on) and `upstream_error` (the cause behind a 502/504, which the client never sees).
 import type { ReverseProxyError } from '../errors.ts';
 import { processWriter, type Logger } from '../log.ts';
+import type { MeteredRequest } from '../metrics/tap.ts';
 
-export interface AccessRecord {
+/** One request as the access log and the metrics see it (MeteredRequest: the metrics' fields). */
+export interface AccessRecord extends MeteredRequest {
   method: string | undefined;
   host: string | undefined;
   path: string | undefined;
@@ -19,6 +21,31 @@ export interface AccessRecord {
   bytesOut: number;
   remote: string;
   error: string | undefined;
+  /** The request ID sent upstream and back (request IDs on), else undefined. */
+  requestId: string | undefined;
+}
+
+/** A new request's record, every field present from the start (one object shape for V8). */
+export function newAccessRecord(method: string | undefined, path: string | undefined, remote: string): AccessRecord {
+  return {
+    method,
+    host: undefined,
+    path,
+    status: 0,
+    upstream: undefined,
+    route: undefined,
+    attempts: 0,
+    startedAt: performance.now(),
+    bytesIn: 0,
+    bytesOut: 0,
+    remote,
+    error: undefined,
+    requestId: undefined,
+    firstByteAt: 0,
+    meter: undefined,
+    routeMeter: undefined,
+    serverMeter: undefined,
+  };
 }
 
 /**
@@ -67,6 +94,12 @@ function plain(name: string, value: string | undefined): string {
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
+/** A client's request ID is visible ASCII (usableRequestId) but may hold `"` or `\\`. */
+function requestIdField(id: string | undefined): string {
+  if (id === undefined) return '';
+  return `,"request_id":${NEEDS_ESCAPE.test(id) ? JSON.stringify(id) : `"${id}"`}`;
+}
+
 let isoMs = 0;
 let iso = '';
 
@@ -94,7 +127,7 @@ export function logAccess(logger: Logger, record: AccessRecord): void {
     `,"status":${record.status},"upstream":${record.upstream === undefined ? 'null' : `"${record.upstream}"`}` +
     // Route names are letters, digits, "_", "-" (or routes[N]): nothing to escape.
     `,"route":${record.route === undefined ? 'null' : `"${record.route}"`},"attempts":${record.attempts},"duration_ms":${durationMs}` +
-    `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}}\n`;
+    `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}${requestIdField(record.requestId)}}\n`;
   if (batch.length + line.length > ACCESS_LOG_BATCH_BYTES) flushAccessLog();
   batch += line;
   flushTimer ??= setTimeout(flushAccessLog, ACCESS_LOG_FLUSH_MS).unref();

@@ -22,7 +22,16 @@ export type Admission =
       authority: string | undefined;
       path: string;
     }
-  | { ok: false; reply: ProxyReply; code: string; host: string | undefined };
+  | {
+      ok: false;
+      reply: ProxyReply;
+      code: string;
+      host: string | undefined;
+      /** The site that refused it (rate limit), for its metrics; undefined when no site took it. */
+      site?: CompiledSite;
+      /** The route whose limit refused it, if one matched. */
+      match?: RouteMatch<Handling> | undefined;
+    };
 
 function refuse(status: number, message: string, code: string, host?: string, headers?: string[]): Admission {
   return { ok: false, reply: { status, message, ...(headers ? { headers } : {}) }, code, host };
@@ -59,7 +68,7 @@ function routed(site: CompiledSite, method: string, head: ClientHead, host: stri
   const match = site.routes.match(method, path, head.forwarded);
   const handling = match?.route.settings ?? site.handling;
   const retryAfter = handling.rateLimiter?.take(remote) ?? 0;
-  if (retryAfter > 0) return refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]);
+  if (retryAfter > 0) return { ...refuse(429, 'too many requests', 'ERR_RATE_LIMITED', host, ['retry-after', String(retryAfter)]), site, match };
   return { ok: true, site, handling, match, host, authority, path };
 }
 

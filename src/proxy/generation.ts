@@ -7,6 +7,7 @@ import { namedGroups } from '../config/upstream-groups.ts';
 import { compileGroups, type CompiledGroup, type ServerStates } from './balance/upstream-group.ts';
 import type { UpstreamPool, UpstreamPools } from './pools.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { GenerationRecords, SiteRecords } from '../metrics/worker-metrics.ts';
 import { HostRouter, type Routable } from './router.ts';
 import { routeHandling, siteHandling, type Handling, type HandlingContext } from './routes/handling.ts';
 import { RouteTable, type CompiledRoute } from './routes/route-table.ts';
@@ -20,6 +21,8 @@ export interface CompiledSite extends Routable {
   /** Plain-HTTP requests are answered with 308 to https. */
   readonly httpsRedirect: boolean;
   readonly config: SiteConfig;
+  /** This site's metrics records (its routes' and servers' too), kept across reloads that keep the site. */
+  readonly metrics: SiteRecords;
 }
 
 export interface CompiledGeneration {
@@ -29,12 +32,14 @@ export interface CompiledGeneration {
   readonly groups: ReadonlyMap<string, CompiledGroup>;
   readonly pools: ReadonlySet<UpstreamPool>;
   readonly limiters: ReadonlyMap<string, RateLimiter>;
+  readonly metrics: GenerationRecords;
 }
 
-export function compileGeneration(generation: Generation, pools: UpstreamPools, previous: CompiledGeneration | undefined, states: ServerStates): CompiledGeneration {
+/** `records`: the metrics records of `generation`'s series (WorkerMetrics.recordsFor), site by site. */
+export function compileGeneration(generation: Generation, pools: UpstreamPools, previous: CompiledGeneration | undefined, states: ServerStates, records: GenerationRecords): CompiledGeneration {
   const groups = compileGroups(namedGroups(generation), previous?.groups, states, generation.caFiles);
   const context: HandlingContext = { groups, pools, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map() };
-  const sites = generation.sites.map((config): CompiledSite => {
+  const sites = generation.sites.map((config, index): CompiledSite => {
     const handling = siteHandling(config, context);
     return {
       hosts: config.host ?? [],
@@ -43,9 +48,10 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
       routes: new RouteTable(config.routes, (route, name) => routeHandling(config, handling, route, name, context)),
       httpsRedirect: config.https_redirect,
       config,
+      metrics: records.sites[index] as SiteRecords,
     };
   });
-  return { generation, router: new HostRouter(sites), sites, groups, pools: context.used, limiters: context.limiters };
+  return { generation, router: new HostRouter(sites), sites, groups, pools: context.used, limiters: context.limiters, metrics: records };
 }
 
 function groupLabel(handling: Handling): string {

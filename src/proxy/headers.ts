@@ -54,15 +54,24 @@ export interface ClientHead {
   chunked: boolean;
   /** End-to-end headers to forward unchanged, as flat name/value pairs. */
   forwarded: string[];
+  /**
+   * The request-ID header's value when `readClientHead` was given its name (request IDs on). The
+   * header itself is kept out of `forwarded`; routing adds the ID it settles on.
+   */
+  requestId: string | undefined;
 }
 
-export function readClientHead(rawHeaders: readonly string[]): ClientHead {
-  const head: ClientHead = { host: undefined, forwardedFor: undefined, via: undefined, contentLength: -1, chunked: false, forwarded: [] };
+export function readClientHead(rawHeaders: readonly string[], requestIdHeader?: string): ClientHead {
+  const head: ClientHead = { host: undefined, forwardedFor: undefined, via: undefined, contentLength: -1, chunked: false, forwarded: [], requestId: undefined };
   let connection: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     const lower = name.toLowerCase();
+    if (lower === requestIdHeader) {
+      head.requestId ??= value;
+      continue;
+    }
     if (!HOP_BY_HOP_HEADERS.has(lower) && !SET_BY_PROXY.has(lower)) {
       head.forwarded.push(name, value);
       if (lower === 'content-length') head.contentLength = Number(value);
@@ -118,8 +127,12 @@ export function upstreamRequestHeaders(head: ClientHead, context: ForwardingCont
   return headers;
 }
 
-/** The header list sent to the client: the upstream's end-to-end headers (+ Via). */
-export function clientResponseHeaders(upstream: readonly string[], via: boolean): string[] {
+/**
+ * The header list sent to the client: the upstream's end-to-end headers (+ Via). With request
+ * IDs on (`requestIdHeader`, lower-case), an upstream's own copy of that header is dropped: the
+ * proxy sends the request's ID itself.
+ */
+export function clientResponseHeaders(upstream: readonly string[], via: boolean, requestIdHeader?: string): string[] {
   const headers: string[] = [];
   let connection: string | undefined;
   let priorVia: string | undefined;
@@ -127,6 +140,7 @@ export function clientResponseHeaders(upstream: readonly string[], via: boolean)
     const name = upstream[i] as string;
     const value = upstream[i + 1] as string;
     const lower = name.toLowerCase();
+    if (lower === requestIdHeader) continue;
     if (HOP_BY_HOP_HEADERS.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
       continue;

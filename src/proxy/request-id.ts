@@ -9,8 +9,17 @@ export const MAX_REQUEST_ID_LENGTH = 200;
 const PREFIX_BYTES = 8;
 
 export class RequestIds {
+  /** The header that carries the ID, lower-case (`request_id_header`). */
+  readonly header: string;
+  /** `${header}: ` ready for a response head. */
+  readonly headerPrefix: string;
   readonly #prefix = randomBytes(PREFIX_BYTES).toString('hex');
   #counter = 0;
+
+  constructor(header: string) {
+    this.header = header.toLowerCase();
+    this.headerPrefix = `${this.header}: `;
+  }
 
   /** `<16 hex digits>-<counter in base 36>`, e.g. `9f3c0a7d51e2b846-1a`. */
   next(): string {

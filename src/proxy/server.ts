@@ -7,6 +7,8 @@ import type { ClientTimeoutConfig, ListenerConfig } from '../config/schema.ts';
 import { DEFAULT_CLIENT_BODY_TIMEOUT_SECS, DEFAULT_CLIENT_HEADER_TIMEOUT_SECS, DEFAULT_KEEPALIVE_TIMEOUT_SECS } from '../config/defaults.ts';
 import type { ServerState } from '../config/upstream-groups.ts';
 import type { Logger } from '../log.ts';
+import type { UpstreamFigures, WorkerFigures } from '../metrics/figures.ts';
+import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { flushAccessLog } from './access-log.ts';
 import { applyServerStates, serverStates, type ServerStates } from './balance/upstream-group.ts';
 import { compileGeneration, describeSites, type CompiledGeneration, type Generation } from './generation.ts';
@@ -16,6 +18,7 @@ import { DRAIN_IDLE_GRACE_MS } from './limits.ts';
 import { createListener, listenOn } from './listeners.ts';
 import { TlsTerminator } from './tls-terminator.ts';
 import { UpstreamPools } from './pools.ts';
+import { RequestIds } from './request-id.ts';
 
 export type { Generation } from './generation.ts';
 
@@ -25,6 +28,8 @@ export interface ProxyServerOptions {
   accessLog: boolean;
   /** The static client timeouts; the documented defaults when left out. */
   clientTimeouts?: ClientTimeoutConfig;
+  /** `request_id_header`; "" or left out turns request IDs off. */
+  requestIdHeader?: string;
 }
 
 export interface ProxyStats {
@@ -52,6 +57,9 @@ export class ProxyServer implements ConnectionOwner {
   readonly logger: Logger;
   readonly accessLogger: Logger | undefined;
   readonly timeouts: ClientTimeouts;
+  readonly requestIds: RequestIds | undefined;
+  /** The records the request path counts into, and what the master collects from them. */
+  readonly metrics = new WorkerMetrics();
   readonly #listeners: ListenerConfig[];
   readonly #servers: NetServer[] = [];
   /** Every accepted socket, TLS handshakes in progress included. */
@@ -71,6 +79,7 @@ export class ProxyServer implements ConnectionOwner {
     this.logger = options.logger;
     this.accessLogger = options.accessLog ? options.logger : undefined;
     this.timeouts = timeoutsOf(options.clientTimeouts ?? DEFAULT_TIMEOUTS);
+    this.requestIds = options.requestIdHeader ? new RequestIds(options.requestIdHeader) : undefined;
   }
 
   get generation(): Generation | undefined {
@@ -114,7 +123,7 @@ export class ProxyServer implements ConnectionOwner {
 
   /** Compiles a generation and makes it the one new requests use. */
   apply(generation: Generation): void {
-    const compiled = compileGeneration(generation, this.#pools, this.#compiled, this.#serverStates);
+    const compiled = compileGeneration(generation, this.#pools, this.#compiled, this.#serverStates, this.metrics.recordsFor(generation));
     // New handshakes get this generation's certificates; open connections keep their session.
     this.#tls.use(generation.certificates);
     this.#compiled = compiled;
@@ -128,6 +137,24 @@ export class ProxyServer implements ConnectionOwner {
   applyServerStates(states: readonly ServerState[]): void {
     this.#serverStates = serverStates(states);
     if (this.#compiled !== undefined) applyServerStates(this.#compiled.groups.values(), this.#serverStates);
+  }
+
+  /** This worker's metrics figures, for the master's collection. */
+  figures(): WorkerFigures {
+    const now = performance.now();
+    const byOrigin = new Map<string, UpstreamFigures>();
+    const entry = (origin: string) => {
+      let figures = byOrigin.get(origin);
+      if (figures === undefined) byOrigin.set(origin, (figures = { server: origin, up: true, activeConnections: 0, idleConnections: 0 }));
+      return figures;
+    };
+    for (const group of this.#compiled?.groups.values() ?? []) for (const server of group.balancer.servers) if (!server.usable(now, undefined)) entry(server.origin).up = false;
+    for (const pool of this.#compiled?.pools ?? []) {
+      const figures = entry(pool.origin);
+      figures.idleConnections += pool.idleConnections;
+      figures.activeConnections += pool.openConnections - pool.idleConnections;
+    }
+    return this.metrics.figures({ clientConnections: this.#sockets.size, upstreams: [...byOrigin.values()] });
   }
 
   stats(): ProxyStats {

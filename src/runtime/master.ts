@@ -104,6 +104,7 @@ export class Master implements MasterBackend {
         generation: this.#generation,
         servers: this.#health.snapshot(),
         shutdownTimeoutMs: this.#config.shutdown_timeout_secs * 1000,
+        requestIdHeader: this.#config.request_id_header,
       }),
     });
     this.#metrics = new MetricsHub(this.#pool, () => ({ generationId: this.#generation.id, series: seriesOf(this.#generation) }));

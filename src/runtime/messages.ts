@@ -14,6 +14,8 @@ export interface WorkerInit {
   servers: ServerState[];
   /** How long the worker drains when it is signalled directly. */
   shutdownTimeoutMs: number;
+  /** `request_id_header`; "" turns request IDs off. */
+  requestIdHeader: string;
 }
 
 export type MasterToWorker =

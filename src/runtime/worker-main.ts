@@ -8,7 +8,6 @@ import { createLogger, EXIT_LOG_FLUSH_MS, flushLogs, type Logger } from '../log.
 import { FiguresAggregator, type AggregatedView } from '../metrics/aggregator.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
-import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
@@ -31,7 +30,6 @@ class Worker implements WorkerBackend {
   readonly #init: WorkerInit;
   readonly #server: ProxyServer;
   readonly #logger: Logger;
-  readonly #metrics = new WorkerMetrics();
   #reloads = 0;
   #reloadsFailed = 0;
   #draining: Promise<void> | undefined;
@@ -39,10 +37,9 @@ class Worker implements WorkerBackend {
   constructor(init: WorkerInit) {
     this.#init = init;
     this.#logger = createLogger({ level: init.logging.level, component: 'worker', bindings: { relative_pid: init.relativePid } });
-    this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log, clientTimeouts: init.clientTimeouts });
+    this.#server = new ProxyServer({ listeners: init.listeners, logger: this.#logger, accessLog: init.logging.access_log, clientTimeouts: init.clientTimeouts, requestIdHeader: init.requestIdHeader });
     this.#server.applyServerStates(init.servers);
     this.#server.apply(init.generation);
-    this.#metrics.recordsFor(init.generation);
   }
 
   async start(): Promise<void> {
@@ -55,7 +52,6 @@ class Worker implements WorkerBackend {
       case 'apply':
         try {
           this.#server.apply(message.generation);
-          this.#metrics.recordsFor(message.generation);
           this.#reloads++;
           send({ type: 'applied', generationId: message.generation.id });
         } catch (err) {
@@ -142,7 +138,7 @@ class Worker implements WorkerBackend {
   }
 
   #figures(): WorkerFigures {
-    return this.#metrics.figures({ clientConnections: this.#server.stats().activeConnections, upstreams: [] });
+    return this.#server.figures();
   }
 
   /** This worker's own figures in the shape of the master's sum, for `@1 show stat`. */

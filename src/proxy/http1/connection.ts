@@ -5,7 +5,9 @@
 // the worker's coarse tick.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
-import { logAccess, type AccessRecord } from '../access-log.ts';
+import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
+import { meterEnd } from '../../metrics/tap.ts';
+import type { RequestIds } from '../request-id.ts';
 import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
@@ -70,6 +72,10 @@ export class ClientConnection implements ClientSide, Ticking {
 
   get keepAliveSecs(): number {
     return this.#context.owner.timeouts.keepAliveSecs;
+  }
+
+  get requestIds(): RequestIds | undefined {
+    return this.#context.owner.requestIds;
   }
 
   get logger(): Logger {
@@ -195,7 +201,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#disarm();
     this.#head = head;
     this.#context.owner.requestStarted();
-    this.#record = { method: head.method, host: undefined, path: head.target, status: 0, upstream: undefined, route: undefined, attempts: 0, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    this.#record = newAccessRecord(head.method, head.target, this.#remote);
     const body = this.#body;
     body.start(head);
     this.#bodyStarted = false;
@@ -277,7 +283,10 @@ export class ClientConnection implements ClientSide, Ticking {
     const keepAlive = !reply.close && this.keepAliveAfterResponse();
     const body = replyBody(reply);
     record.bytesOut += body.length;
-    const head = proxyResponseHead(reply.status, replyFields(reply, body.length), connectionLines(keepAlive, this.keepAliveSecs));
+    let lines = connectionLines(keepAlive, this.keepAliveSecs);
+    const ids = this.#context.owner.requestIds;
+    if (record.requestId !== undefined && ids !== undefined) lines += `${ids.headerPrefix}${record.requestId}\r\n`;
+    const head = proxyResponseHead(reply.status, replyFields(reply, body.length), lines);
     writeMessage(this.socket, head, this.#head?.method === 'HEAD' ? undefined : body);
     this.finish(keepAlive);
   }
@@ -305,7 +314,7 @@ export class ClientConnection implements ClientSide, Ticking {
   #refuse(reply: ProxyReply, code: string): void {
     this.#state = 'request';
     this.#context.owner.requestStarted();
-    this.#record ??= { method: undefined, host: undefined, path: undefined, status: 0, upstream: undefined, route: undefined, attempts: 0, startedAt: performance.now(), bytesIn: 0, bytesOut: 0, remote: this.#remote, error: undefined };
+    this.#record ??= newAccessRecord(undefined, undefined, this.#remote);
     this.reply(reply, code);
   }
 
@@ -316,6 +325,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#head = undefined;
     if (record === undefined) return;
     this.#context.owner.requestEnded();
+    meterEnd(this.#context.owner.compiled?.metrics, record, performance.now());
     const accessLogger = this.#context.owner.accessLogger;
     if (accessLogger !== undefined) logAccess(accessLogger, record);
   }

@@ -7,10 +7,12 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
+import { meterUpstream } from '../../metrics/tap.ts';
 import type { UpstreamServer } from '../balance/server.ts';
 import { clientResponseHeaders } from '../headers.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 import type { UpstreamPool } from '../pools.ts';
+import type { RequestIds } from '../request-id.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
 import { applyHeaderRules } from '../routes/header-rules.ts';
 import type { Handling } from '../routes/handling.ts';
@@ -27,6 +29,8 @@ import { CHUNK_END, LAST_CHUNK, chunkSizeLine, connectionLines, requestHead, res
 /** What the exchange needs from the client connection it serves. */
 export interface ClientSide {
   readonly socket: Socket;
+  /** Set when request IDs are on: the response carries the request's ID. */
+  readonly requestIds: RequestIds | undefined;
   readonly versionMinor: 0 | 1;
   readonly keepAliveSecs: number;
   readonly logger: Logger;
@@ -127,6 +131,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     this.#resent = false;
     this.#record.upstream = server.origin;
     this.#record.attempts = this.#attempts.count;
+    meterUpstream(this.#record, server.origin, performance.now());
     pool.acquire(this);
   }
 
@@ -227,6 +232,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     this.#headSent = true;
     this.#record.status = head.status;
+    this.#record.firstByteAt = performance.now();
     if (head.status === 101) {
       this.#startTunnel(head);
       return;
@@ -246,8 +252,11 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     this.#keepAlive = keepAlive;
     extra += connectionLines(keepAlive, client.keepAliveSecs);
+    const requestId = this.#record.requestId;
+    const ids = client.requestIds;
+    if (requestId !== undefined && ids !== undefined) extra += `${ids.headerPrefix}${requestId}\r\n`;
     const rules = request.handling.responseRules;
-    const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via);
+    const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, ids?.header);
     this.#relay.head(responseHead(head.status, head.reason, headers, extra), framing === 'none', chunked);
   }
 

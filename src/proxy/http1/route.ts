@@ -5,12 +5,15 @@
 // the route's header rules applied before the proxy's own, so no rule can undo those.
 import type { Logger } from '../../log.ts';
 import type { AccessRecord } from '../access-log.ts';
+import { meterRoute, meterRouted } from '../../metrics/tap.ts';
 import { admit } from '../admission.ts';
-import type { CompiledGeneration } from '../generation.ts';
+import type { CompiledGeneration, CompiledSite } from '../generation.ts';
 import { readClientHead, upstreamRequestHeaders } from '../headers.ts';
+import type { RequestIds } from '../request-id.ts';
 import type { ProxyReply } from '../responses.ts';
 import { applyHeaderRules, type HeaderRules } from '../routes/header-rules.ts';
 import type { Handling } from '../routes/handling.ts';
+import type { RouteMatch } from '../routes/route-table.ts';
 import { httpsLocation, redirectLocation, rewriteTarget } from '../routes/rewrite.ts';
 import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
 import type { ForwardRequest } from './exchange.ts';
@@ -22,6 +25,8 @@ export interface ConnectionOwner {
   readonly compiled: CompiledGeneration | undefined;
   /** True once drain() began: responses ask the client to close the connection. */
   readonly draining: boolean;
+  /** Request IDs on: the header and the worker's ID maker. */
+  readonly requestIds: RequestIds | undefined;
   readonly logger: Logger;
   /** Set only when access logging is on, so the off case costs one comparison. */
   readonly accessLogger: Logger | undefined;
@@ -66,18 +71,33 @@ function redirectReply(status: number, location: string, rules?: HeaderRules): P
   return { status, message: `redirecting to ${location}`, headers: withRules(['location', location], rules) };
 }
 
+/** The request is the site's (and the matched route's) from here on: in flight in their records. */
+function meterSite(record: AccessRecord, site: CompiledSite, match: RouteMatch<Handling> | undefined): void {
+  meterRouted(record, site.metrics);
+  if (match !== undefined) {
+    const routeRecord = site.metrics.routeByName.get(match.route.name);
+    if (routeRecord !== undefined) meterRoute(record, routeRecord);
+  }
+}
+
 export function route(head: RequestHead, record: AccessRecord, context: ConnectionContext, remote: string, bodyDone: boolean): Routed {
   if (head.method === 'CONNECT') return { ok: false, reply: CONNECT_REPLY, code: 'ERR_METHOD_NOT_ALLOWED' };
   // `OPTIONS *` asks about the server itself: the proxy is that server.
   if (head.target === '*') return head.method === 'OPTIONS' ? { ok: false, reply: SERVER_OPTIONS_REPLY, code: 'ERR_SERVER_OPTIONS' } : { ok: false, reply: ASTERISK_REPLY, code: 'ERR_INVALID_TARGET' };
   const owner = context.owner;
-  const clientHead = readClientHead(head.headers);
+  const clientHead = readClientHead(head.headers, owner.requestIds?.header);
+  // Every request that reaches routing has an ID, refused ones included (their reply carries it).
+  if (owner.requestIds !== undefined) record.requestId = owner.requestIds.keepOrMake(clientHead.requestId);
   // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
   if (head.authority !== undefined) clientHead.host = head.authority;
   const admission = admit(owner.compiled, head.method, head.target, head.versionMinor === 1 ? '1.1' : '1.0', clientHead, remote);
   record.host = admission.host;
-  if (!admission.ok) return { ok: false, reply: admission.reply, code: admission.code };
+  if (!admission.ok) {
+    if (admission.site !== undefined) meterSite(record, admission.site, admission.match);
+    return { ok: false, reply: admission.reply, code: admission.code };
+  }
   const { site, handling, match } = admission;
+  meterSite(record, site, match);
   record.route = handling.route;
   // Before any route: an http:// request of such a site only ever learns where to go instead.
   if (site.httpsRedirect && context.proto === 'http' && admission.host !== '') return { ok: false, reply: redirectReply(308, httpsLocation(admission.host, admission.path)), code: undefined };
@@ -97,6 +117,7 @@ export function route(head: RequestHead, record: AccessRecord, context: Connecti
   clientHead.host = admission.authority;
   if (handling.requestRules !== undefined) clientHead.forwarded = applyHeaderRules(clientHead.forwarded, handling.requestRules);
   const headers = upstreamRequestHeaders(clientHead, { remote, proto: context.proto, preserveHost: handling.preserveHost, via: handling.via });
+  if (record.requestId !== undefined) headers.push((owner.requestIds as RequestIds).header, record.requestId);
   const rewrite = action?.kind === 'forward' ? action.rewrite : undefined;
   const request: ForwardRequest = {
     handling,

@@ -65,6 +65,11 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
     return this.#open;
   }
 
+  /** Connections kept alive, waiting for the next request. */
+  get idleConnections(): number {
+    return this.#idle.length;
+  }
+
   /**
    * Hands `waiter` a connection: an idle one, a new one, or the next one freed. `fresh` skips
    * the idle ones (the retry after a reused connection failed).
