@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { exchange } from './admin-fixture.ts';
 import { METRICS_TABLE, fetchText, metricsAddress, scrape } from './helpers/metrics.ts';
 import { sampleValue } from './helpers/prom-text.ts';
+import { get } from './helpers/http-client.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 
 const site = (host: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "http://127.0.0.1:9"\n${extra}\n`;
@@ -23,8 +24,14 @@ test('the scrape parses strictly; config_info, reload counters and site series f
   assert.equal(sampleValue(families, 'reverse_proxy_workers'), 2);
   assert.equal(sampleValue(families, 'reverse_proxy_reloads_total', { result: 'ok' }), 0);
   assert.equal(sampleValue(families, 'reverse_proxy_last_reload_success'), undefined, 'absent before the first reload');
-  for (const name of ['a.test', 'bee', '(none)']) assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: name, code_class: '2xx' }), 0, name);
+  // Idle sites have no traffic series yet; every configured server has its up gauge.
+  assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: 'bee', code_class: '5xx' }), undefined, 'no traffic yet');
   assert.equal(sampleValue(families, 'reverse_proxy_server_up', { site: 'bee', server: 'http://127.0.0.1:9' }), 1);
+  assert.equal(sampleValue(families, 'reverse_proxy_server_up', { site: 'a.test', server: 'http://127.0.0.1:9' }), 1);
+  // Traffic to both sites (the upstream refuses: 502) makes their series appear.
+  for (const host of ['a.test', 'b.test']) assert.equal((await get(proxy.port, host)).status, 502);
+  families = await scrape(proxy);
+  for (const name of ['a.test', 'bee']) assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: name, code_class: '5xx' }), 1, name);
   const pids = families.get('reverse_proxy_process_resident_memory_bytes')!.samples.map((s) => s.labels.relative_pid);
   assert.deepEqual(pids, ['0', '1', '2'], 'one RSS per process: master and both workers');
   for (const s of families.get('reverse_proxy_process_resident_memory_bytes')!.samples) assert.ok(s.value > 1e6, `${s.value} bytes`);
@@ -39,7 +46,8 @@ test('the scrape parses strictly; config_info, reload counters and site series f
   assert.equal(sampleValue(families, 'reverse_proxy_reloads_total', { result: 'ok' }), 1);
   assert.equal(sampleValue(families, 'reverse_proxy_last_reload_success'), 1);
   const sites = new Set([...families.values()].flatMap((f) => f.samples.map((s) => s.labels.site)).filter((s) => s !== undefined));
-  assert.deepEqual([...sites].sort(), ['(none)', 'a.test']);
+  assert.deepEqual([...sites].sort(), ['a.test'], 'every series of "bee" is gone');
+  assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: 'a.test', code_class: '5xx' }), 1, 'a site kept by a reload keeps counting');
 
   // A failed reload counts as failed and keeps the running config's info.
   await proxy.writeConfig('[[sites]]\nhost = 3\n');

@@ -4,7 +4,7 @@
 // admin socket waits on a busy worker for long, and nothing here touches traffic.
 import { FiguresAggregator, type AggregatedView } from './aggregator.ts';
 import type { WorkerFigures } from './figures.ts';
-import type { SiteSeries } from './series.ts';
+import { seriesOf, type SeriesSource, type SiteSeries } from './series.ts';
 
 export interface FigureSource {
   collectFigures(): Promise<{ pid: number; relativePid: number; figures: WorkerFigures | undefined }[]>;
@@ -19,13 +19,22 @@ export interface Collection {
 
 export class MetricsHub {
   readonly #source: FigureSource;
-  readonly #current: () => { generationId: number; series: readonly SiteSeries[] };
+  readonly #generation: () => SeriesSource & { id: number };
   readonly #aggregator = new FiguresAggregator();
   #collecting: Promise<Collection> | undefined;
+  /** The series of the generation last asked about: worked out once per generation, not per scrape. */
+  #series: { generationId: number; series: readonly SiteSeries[] } | undefined;
 
-  constructor(source: FigureSource, current: () => { generationId: number; series: readonly SiteSeries[] }) {
+  /** `generation`: the generation the workers were last sent. */
+  constructor(source: FigureSource, generation: () => SeriesSource & { id: number }) {
     this.#source = source;
-    this.#current = current;
+    this.#generation = generation;
+  }
+
+  #current(): { generationId: number; series: readonly SiteSeries[] } {
+    const generation = this.#generation();
+    if (this.#series?.generationId !== generation.id) this.#series = { generationId: generation.id, series: seriesOf(generation) };
+    return this.#series;
   }
 
   collect(): Promise<Collection> {

@@ -15,7 +15,6 @@ import { certificateExpiryFamily, renderScrape } from '../metrics/exposition.ts'
 import { ProcessSampler } from '../metrics/figures.ts';
 import { MetricsHub } from '../metrics/hub.ts';
 import { startMetricsListener, type MetricsListener } from '../metrics/listener.ts';
-import { seriesOf } from '../metrics/series.ts';
 import { VERSION } from '../version.ts';
 import { autoWorkerCount } from './cpu-count.ts';
 import { HealthChecker } from './health/checker.ts';
@@ -107,7 +106,7 @@ export class Master implements MasterBackend {
         requestIdHeader: this.#config.request_id_header,
       }),
     });
-    this.#metrics = new MetricsHub(this.#pool, () => ({ generationId: this.#generation.id, series: seriesOf(this.#generation) }));
+    this.#metrics = new MetricsHub(this.#pool, () => this.#generation);
   }
 
   /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */
