@@ -2,7 +2,10 @@
 // with `[metrics]` on and scraped every second (far more often than Prometheus would), side by
 // side in rotated rounds on the same upstream. Not part of `npm run bench` or `npm test`:
 //
-//   ./node_modules/.bin/node bench/metrics-on-off.ts [--workers N] [--rounds N] [--secs N]
+//   ./node_modules/.bin/node bench/metrics-on-off.ts [--workers N] [--rounds N] [--secs N] [--scrape-ms N]
+//
+// Both systems count every request (the taps cannot be turned off): what differs is the
+// `[metrics]` listener and the collections a scrape makes. bench/metrics-cost.ts measures the taps.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +18,16 @@ import { measureThroughput } from './throughput.ts';
 import { WRK, requireTools } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 
-/** How often the "on" system is scraped while it carries the load. */
-const SCRAPE_EVERY_MS = 1_000;
-
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '5' }, secs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '5' }, secs: { type: 'string', default: '3' }, 'scrape-ms': { type: 'string', default: '1000' } },
+});
+/** How often the "on" system is scraped while it carries the load (Prometheus's usual: 15-60 s). */
+const SCRAPE_EVERY_MS = Number(values['scrape-ms']);
 requireTools([WRK]);
 
 const metricsOnPeer: Peer = {
   id: 'reverse-proxy+metrics',
-  label: 'reverse-proxy, metrics on and scraped every second',
+  label: `reverse-proxy, metrics on and scraped every ${SCRAPE_EVERY_MS} ms`,
   family: 'ours',
   async start(o) {
     const metricsPort = await freePort();

@@ -47,6 +47,26 @@ export function wantedLabels(series: readonly SiteSeries[]): RecordLabels[] {
   return [...series.flatMap((s) => [s.site, ...s.routes, ...s.servers]), { site: UNROUTED_SITE }];
 }
 
+/** What a view needs from a series list, worked out once per list (the hub keeps one per generation). */
+interface Plan {
+  wanted: { labels: RecordLabels; key: string }[];
+  servers: Set<string>;
+}
+
+const plans = new WeakMap<readonly SiteSeries[], Plan>();
+
+function planOf(series: readonly SiteSeries[]): Plan {
+  let plan = plans.get(series);
+  if (plan === undefined) {
+    plan = {
+      wanted: wantedLabels(series).map((labels) => ({ labels, key: recordKey(labels) })),
+      servers: new Set(series.flatMap((s) => s.servers.map((l) => l.server as string))),
+    };
+    plans.set(series, plan);
+  }
+  return plan;
+}
+
 export class FiguresAggregator {
   readonly #latest = new Map<number, Latest>();
   readonly #carried = new Map<string, Carried>();
@@ -75,7 +95,7 @@ export class FiguresAggregator {
 
   /** After a reload: carried counts start over for `show stat`, and removed series are let go. */
   reloaded(series: readonly SiteSeries[]): void {
-    const wanted = new Set(wantedLabels(series).map(recordKey));
+    const wanted = new Set(planOf(series).wanted.map((w) => w.key));
     for (const [key, carried] of this.#carried) {
       if (!wanted.has(key)) this.#carried.delete(key);
       else carried.sinceReload.fill(0);
@@ -83,18 +103,17 @@ export class FiguresAggregator {
   }
 
   view(series: readonly SiteSeries[], alive: ReadonlySet<number>): AggregatedView {
-    const labels = wantedLabels(series);
+    const { wanted, servers } = planOf(series);
     const byKey = new Map<string, AggregatedRecord>();
-    for (const l of labels) {
-      const record: AggregatedRecord = { labels: l, total: new Float64Array(RECORD_LENGTH), sinceReload: new Float64Array(SLOT.counterEnd) };
-      const carried = this.#carried.get(recordKey(l));
+    for (const { labels, key } of wanted) {
+      const record: AggregatedRecord = { labels, total: new Float64Array(RECORD_LENGTH), sinceReload: new Float64Array(SLOT.counterEnd) };
+      const carried = this.#carried.get(key);
       if (carried) {
         record.total.set(carried.total);
         record.sinceReload.set(carried.sinceReload);
       }
-      byKey.set(recordKey(l), record);
+      byKey.set(key, record);
     }
-    const servers = new Set(series.flatMap((s) => s.servers.map((l) => l.server as string)));
     const upstreams = new Map<string, AggregatedUpstream>();
     const counters = new Map(this.#carriedCounters);
     const processes: AggregatedView['processes'] = [];

@@ -2,6 +2,7 @@
 // the figures the master collects. The request path reaches the records through the compiled
 // generation (CompiledSite.metrics); this object only makes and reports them.
 import type { Generation } from '../config/generation.ts';
+import { SLOT, STATUS_CLASSES } from './layout.ts';
 import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
 import { RecordBook, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
 import { UNROUTED_SITE, seriesOf } from './series.ts';
@@ -30,8 +31,12 @@ export interface LiveFigures {
   counters?: Record<string, number>;
 }
 
+/** Every request is in flight, then in a status class: those six slots say whether a record ever counted. */
 function hasCounted(record: TrafficRecord): boolean {
-  return record.values.some((v) => v !== 0);
+  const v = record.values;
+  if (v[SLOT.inFlight] !== 0) return true;
+  for (let i = 0; i < STATUS_CLASSES.length; i++) if (v[SLOT.statusClass + i] !== 0) return true;
+  return false;
 }
 
 export class WorkerMetrics {
