@@ -156,6 +156,26 @@ test('a refused connect is retried on the next server: retries, the failed attem
   assert.match(row, /,DOWN$/);
 });
 
+test('a matched route counts in its own series; a fixed response counts under its status', async (t) => {
+  const ok = await startUpstream(echo('ok'));
+  t.after(() => ok.close());
+  const proxy = await startProxy({
+    t,
+    workers: 2,
+    config: `${METRICS_TABLE}[[sites]]\nhost = "r.test"\nupstream = "${ok.url}"\n\n[[sites.routes]]\nname = "api"\npath_prefix = "/api"\n\n[[sites.routes]]\npath = "/health"\nrespond = { status = 204 }\n`,
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await get(proxy.port, 'r.test', `/api/${i}`)).status, 200);
+  assert.equal((await get(proxy.port, 'r.test', '/health')).status, 204);
+  assert.equal((await get(proxy.port, 'r.test', '/other')).status, 200);
+  const families = await scrape(proxy);
+  assert.equal(sampleValue(families, 'reverse_proxy_route_requests_total', { site: 'r.test', route: 'api', code_class: '2xx' }), 3);
+  assert.equal(sampleValue(families, 'reverse_proxy_route_requests_total', { site: 'r.test', route: 'routes[1]', code_class: '2xx' }), 1);
+  assert.equal(sampleValue(families, 'reverse_proxy_route_upstream_first_byte_seconds_count', { site: 'r.test', route: 'routes[1]' }), 0, 'answered by the proxy');
+  assert.equal(sampleValue(families, 'reverse_proxy_site_requests_total', { site: 'r.test', code_class: '2xx' }), 5, 'the site counts every request, routed or not');
+  const rows = (await exchange(proxy.socketPath, 'show stat\n')).split('\n');
+  assert.ok(rows.some((r) => r.startsWith('r.test,ROUTE:api,3,')), rows.join('\n'));
+});
+
 test('request IDs: an incoming one is kept, a missing one made; both reach the upstream, the client and the access log', async (t) => {
   const upstream = await startUpstream(echo('app'));
   t.after(() => upstream.close());
