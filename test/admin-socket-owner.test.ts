@@ -1,7 +1,7 @@
 // A squatted admin socket (issue 12, item 3): another local user binds our path first, in a
 // world-writable sticky directory, and answers exactly like our master would. The proxy must
 // report it as an error naming the owner; ctl and the reloader must refuse to talk to it
-// (exit 2) unless told to expect that owner. Needs root, to run the squatter as uid 65534.
+// (exit 2) unless told to expect that owner. Needs root, to give the squatter's socket to uid 65534.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,9 +30,12 @@ async function stickyDir(t: TestContext): Promise<string> {
 }
 
 /**
- * The impostor: a process of uid 65534 listening on `path`, answering `show info json` as our
- * master would (with `sha256` as its config hash) and anything else with {"status":"ok"}. It
- * prints each command it receives, so a test can tell whether anyone talked to it.
+ * The impostor: a process listening on `path` whose socket file belongs to uid 65534, answering
+ * `show info json` as our master would (with `sha256` as its config hash) and anything else with
+ * {"status":"ok"}. It prints each command it receives, so a test can tell whether anyone talked
+ * to it. The file's owner is all a client can check, so the squatter binds as root and hands the
+ * file to 65534: run as 65534 itself, it would need to reach the Node binary inside the checkout,
+ * whose directories another user may not be allowed to enter (a CI clone under a 0700 temp dir).
  */
 interface Squatter {
   child: ChildProcess;
@@ -56,8 +59,11 @@ async function startSquatter(t: TestContext, path: string, sha256: string): Prom
         console.log(command);
         c.end(command === 'show info json' ? info + '\\n' : '{"status":"ok"}\\n');
       });
-    }).listen(path, () => console.log('listening'));`;
-  const child = spawn(process.execPath, ['-e', script, path, info], { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'inherit'] });
+    }).listen(path, () => {
+      require('node:fs').chownSync(path, ${NOBODY}, ${NOBODY});
+      console.log('listening');
+    });`;
+  const child = spawn(process.execPath, ['-e', script, path, info], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));
   const commands: string[] = [];
   const lines = createInterface({ input: child.stdout! });
@@ -76,7 +82,7 @@ async function startSquatter(t: TestContext, path: string, sha256: string): Prom
 
 const OWNER_MESSAGE = (path: string) => `admin socket ${path} is owned by uid ${NOBODY} (nobody), not by this user (uid 0) or root`;
 
-describe('an admin socket squatted by another user', { skip: !isRoot && 'needs root to run a process as uid 65534' }, () => {
+describe('an admin socket squatted by another user', { skip: !isRoot && 'needs root to give a socket to uid 65534' }, () => {
   test('the proxy reports it as an error naming the owner, leaves it alone and serves traffic', async (t) => {
     const dir = await stickyDir(t);
     const path = join(dir, 'admin.sock');
