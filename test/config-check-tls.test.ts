@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createCa, hasOpenssl, issue, type KeyPair } from './helpers/tls.ts';
-import { runCli } from './helpers/proxy-process.ts';
+import { checkConfigText } from './helpers/proxy-process.ts';
 
 const LISTENER = '[[listeners]]\naddress = "127.0.0.1"\nport = 8443\ntls = true\n\n';
 const certificate = (pair: Pick<KeyPair, 'certPath' | 'keyPath'>) => `[[certificates]]\ncert = "${pair.certPath}"\nkey = "${pair.keyPath}"\n\n`;
@@ -33,11 +33,7 @@ describe('check with certificates', { skip: !hasOpenssl() && 'openssl not instal
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  async function check(name: string, text: string) {
-    const file = join(dir, name);
-    await writeFile(file, text);
-    return { file, ...(await runCli(['check', '--config', file])) };
-  }
+  const check = (name: string, text: string) => checkConfigText(dir, name, text);
 
   test('valid certificates covering every site: ok, https listener, no warning', async () => {
     const r = await check('good.toml', LISTENER + certificate(valid) + site('app.test') + site('x.apps.test') + site('*.apps.test'));

@@ -4,7 +4,7 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from './helpers/proxy-process.ts';
+import { checkConfigText, runCli } from './helpers/proxy-process.ts';
 
 let dir: string;
 before(async () => {
@@ -12,11 +12,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function check(name: string, text: string) {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return { file, ...(await runCli(['check', '--config', file])) };
-}
+const check = (name: string, text: string) => checkConfigText(dir, name, text);
 
 const GOOD = `workers = 2
 

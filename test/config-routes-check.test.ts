@@ -1,11 +1,11 @@
 // `reverse-proxy check` on `[[upstreams]]` groups and `[[sites.routes]]`: the issue's example
 // loads, and every way of getting them wrong is refused with file:line and key.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from './helpers/proxy-process.ts';
+import { checkConfigText } from './helpers/proxy-process.ts';
 
 let dir: string;
 before(async () => {
@@ -13,11 +13,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function check(name: string, text: string) {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return runCli(['check', '--config', file]);
-}
+const check = (name: string, text: string) => checkConfigText(dir, name, text);
 
 /** The example of issue 14, key for key. */
 const EXAMPLE = `[[upstreams]]

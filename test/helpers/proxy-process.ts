@@ -123,6 +123,13 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Writes `text` to `dir/name` and runs `reverse-proxy check` on it, as an operator would. */
+export async function checkConfigText(dir: string, name: string, text: string): Promise<{ file: string; code: number | null; stdout: string; stderr: string }> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return { file, ...(await runCli(['check', '--config', file])) };
+}
+
 export interface ProcRow {
   pid: number;
   type: string;
