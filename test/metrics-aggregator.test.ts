@@ -1,9 +1,11 @@
 // The master's sum of worker figures, on figures made by real worker records: counters carried
 // when a process goes, gauges not; series a reload removes dropped; the since-reload counts of
-// `show stat`; bucket edges and the interpolated quantiles.
+// `show stat`; a drained worker's last figures carried once; bucket edges and the interpolated
+// quantiles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FiguresAggregator } from '../src/metrics/aggregator.ts';
+import { MetricsHub } from '../src/metrics/hub.ts';
 import { DURATION_BUCKETS_SECONDS, SLOT, bucketIndex, histogramCount, histogramQuantile, statusClassIndex } from '../src/metrics/layout.ts';
 import { NO_REASON, REASON_INDEX, requestFinished, requestRefused, requestStarted } from '../src/metrics/recorder.ts';
 import { seriesOf } from '../src/metrics/series.ts';
@@ -57,6 +59,45 @@ test('a dead worker’s counters are carried, its gauges are not, and the sum ne
   assert.equal(a().total[SLOT.inFlight], 0, 'the dead worker’s in-flight request is not carried');
   assert.equal(view.clientConnections, 2, 'live workers only');
   assert.deepEqual(view.processes.map((p) => p.relativePid), [1, 2]);
+});
+
+test('a drained worker’s last figures are carried once: taken while it is alive, never after its totals were carried', async () => {
+  const sites = [site('a.test')];
+  const generationNow = () => ({ id: 1, sites });
+  // The hub's side of the IPC channel, driven by hand: which workers live and what they answer.
+  const workers = new Map<number, WorkerMetrics>();
+  const hub = new MetricsHub(
+    {
+      collectFigures: async () => [...workers].map(([pid, worker]) => ({ pid, relativePid: 1, figures: figures(worker) })),
+      alivePids: () => new Set(workers.keys()),
+    },
+    generationNow,
+  );
+  const served = async () => (await hub.collect()).view.records.find((r) => r.labels.site === 'a.test' && r.labels.server === undefined)!.total[SLOT.statusClass + statusClassIndex(444)];
+
+  // Worker 301 is collected with 2 finished, its drain then cuts 1 more and it says so before exiting.
+  const drained = new WorkerMetrics();
+  const drainedRecords = drained.recordsFor(generation(1, sites));
+  workers.set(301, drained);
+  serve(drainedRecords, 2, 444);
+  assert.equal(await served(), 2);
+  serve(drainedRecords, 1, 444);
+  hub.lastFigures(301, 1, figures(drained));
+  workers.delete(301);
+  assert.equal(await served(), 3, 'the cut request, which no collection saw, is counted');
+  assert.equal(await served(), 3, 'and carried once');
+
+  // Worker 302's last word comes after a collection had already carried its totals: it is dropped.
+  const late = new WorkerMetrics();
+  const lateRecords = late.recordsFor(generation(1, sites));
+  workers.set(302, late);
+  serve(lateRecords, 1, 444);
+  assert.equal(await served(), 4);
+  workers.delete(302);
+  assert.equal(await served(), 4);
+  serve(lateRecords, 1, 444);
+  hub.lastFigures(302, 1, figures(late));
+  assert.equal(await served(), 4, 'not 4 + 2: what was carried is not added again');
 });
 
 test('a reload drops removed series from workers and carried totals, and restarts since-reload counts', () => {

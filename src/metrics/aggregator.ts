@@ -76,6 +76,11 @@ export class FiguresAggregator {
     this.#latest.set(pid, { relativePid, figures });
   }
 
+  /** Whether figures of `pid` are held and not yet carried. */
+  has(pid: number): boolean {
+    return this.#latest.has(pid);
+  }
+
   /**
    * Moves the figures of every process not in `alive` into the carried totals. Its counts since
    * the last reload carry only if it had applied the current generation.

@@ -44,6 +44,15 @@ export class MetricsHub {
     return this.#collecting;
   }
 
+  /**
+   * A drained worker's figures, sent as it exits: they hold the requests its drain cut, which
+   * no collection saw. Taken only while the aggregator has not carried that worker's totals yet
+   * (it is alive, or its earlier figures still wait to be carried), so nothing counts twice.
+   */
+  lastFigures(pid: number, relativePid: number, figures: WorkerFigures): void {
+    if (this.#aggregator.has(pid) || this.#source.alivePids().has(pid)) this.#aggregator.record(pid, relativePid, figures);
+  }
+
   /** Call when the workers have been sent a new generation. */
   reloaded(): void {
     this.#aggregator.reloaded(this.#current().series);

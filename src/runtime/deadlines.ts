@@ -5,6 +5,8 @@
 
 /** After its drain deadline a worker has this long to close upstream pools before it exits anyway. */
 export const WORKER_CLOSE_GRACE_MS = 250;
+/** A drained worker waits at most this long for its last metrics figures to reach the IPC channel. */
+export const LAST_FIGURES_SEND_MS = 100;
 /** A worker still running this long after its drain deadline is killed (SIGKILL) by the master. */
 export const WORKER_KILL_GRACE_MS = 1_000;
 /** The master exits at most this long after the drain deadline, killing any worker left. */

@@ -91,6 +91,7 @@ export class Master implements MasterBackend {
     this.#pool = new WorkerPool({
       logger: this.#logger,
       output: this.#workerOutput,
+      lastFigures: (pid, relativePid, figures) => this.#metrics.lastFigures(pid, relativePid, figures),
       initFor: (relativePid) => ({
         relativePid,
         listeners: this.#config.listeners,

@@ -33,5 +33,7 @@ export type WorkerToMaster =
   | { type: 'applied'; generationId: number }
   | { type: 'apply_failed'; generationId: number; message: string }
   | { type: 'command_reply'; requestId: number; text: string }
-  | { type: 'figures'; requestId: number; figures: WorkerFigures };
+  | { type: 'figures'; requestId: number; figures: WorkerFigures }
+  /** Sent once, after a drain and just before the worker exits: what it counted, the requests the drain cut included. */
+  | { type: 'last_figures'; figures: WorkerFigures };
 

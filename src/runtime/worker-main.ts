@@ -10,7 +10,7 @@ import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
-import { WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
+import { LAST_FIGURES_SEND_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 
 /** How long a worker whose master died keeps serving the requests it already has (at most its own drain deadline). */
@@ -24,6 +24,23 @@ const orphaned = () => !process.connected || process.ppid !== masterPid;
 
 function send(message: WorkerToMaster): void {
   if (process.connected) process.send?.(message);
+}
+
+/**
+ * Hands the figures to the master before the worker exits, waiting at most LAST_FIGURES_SEND_MS
+ * for the channel to take them: the master's last collection came before the drain's deadline,
+ * so without them the requests the drain cut would never be counted.
+ */
+function sendLastFigures(figures: WorkerFigures): Promise<void> {
+  const channel = process.send?.bind(process);
+  if (!process.connected || channel === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, LAST_FIGURES_SEND_MS);
+    channel({ type: 'last_figures', figures } satisfies WorkerToMaster, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 class Worker implements WorkerBackend {
@@ -84,6 +101,7 @@ class Worker implements WorkerBackend {
       const closeDeadline = new Promise<'late'>((resolve) => setTimeout(resolve, timeoutMs + WORKER_CLOSE_GRACE_MS, 'late').unref());
       const drained = await Promise.race([this.#server.drain(timeoutMs).then(() => 'closed' as const), closeDeadline]);
       if (drained === 'late') this.#logger.warn({ event: 'drain_incomplete', grace_ms: WORKER_CLOSE_GRACE_MS }, 'upstream pools still closing after the drain deadline; exiting anyway');
+      await sendLastFigures(this.#figures());
       await this.stop(0, { event: 'shutdown' }, 'worker stopped');
     })();
     return this.#draining;

@@ -52,11 +52,13 @@ class WorkerProcess {
   readonly #applies = new Map<number, Pending<void>>();
   readonly #commands = new Map<number, Pending<string>>();
   readonly #figures = new Map<number, Pending<WorkerFigures>>();
+  readonly #onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void;
   #nextRequestId = 1;
   #readyPending: Pending<string[]> | undefined;
 
-  constructor(slot: number, init: WorkerInit) {
+  constructor(slot: number, init: WorkerInit, onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void) {
     this.slot = slot;
+    this.#onLastFigures = onLastFigures;
     this.generationId = init.generation.id;
     this.worker = cluster.fork({ REVERSE_PROXY_RELATIVE_PID: String(slot) });
     this.ready = new Promise<string[]>((resolve, reject) => {
@@ -155,6 +157,9 @@ class WorkerProcess {
       case 'figures':
         this.#settle(this.#figures, message.requestId, { value: message.figures });
         return;
+      case 'last_figures':
+        this.#onLastFigures(this, message.figures);
+        return;
     }
   }
 }
@@ -184,6 +189,8 @@ export interface WorkerPoolOptions {
   initFor(slot: number): WorkerInit;
   /** Passes each worker's stdout and stderr on; workers never inherit the master's. */
   output: WorkerOutputRelay;
+  /** A drained worker's figures, sent just before it exits. */
+  lastFigures(pid: number, relativePid: number, figures: WorkerFigures): void;
 }
 
 export class WorkerPool {
@@ -379,7 +386,7 @@ export class WorkerPool {
   #fork(slot: Slot): WorkerProcess {
     // A restart still running when shutdown began must not start workers nobody will drain.
     if (this.#stopping) throw new WorkerUnavailableError(`worker ${slot.relativePid}`, 'shutting down');
-    const process = new WorkerProcess(slot.relativePid, this.#options.initFor(slot.relativePid));
+    const process = new WorkerProcess(slot.relativePid, this.#options.initFor(slot.relativePid), (w, figures) => this.#options.lastFigures(w.pid, w.slot, figures));
     this.#options.output.attach(process.worker.process.stdout, process.worker.process.stderr);
     slot.current = process;
     process.worker.on('exit', (code, signal) => this.#onExit(slot, process, code, signal));
