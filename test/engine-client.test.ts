@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { get } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
-import { rawConnect, rawRoundTrip, type RawExchange } from './helpers/raw-client.ts';
+import { RawClient, rawRoundTrip } from './helpers/raw-http.ts';
 import { okResponse, startRawUpstream, type RawUpstream } from './helpers/raw-upstream.ts';
 
 describe('client timeouts and the requests the proxy answers itself', () => {
@@ -60,7 +60,7 @@ describe('client timeouts and the requests the proxy answers itself', () => {
   });
 
   it('closes a keep-alive connection idle for keepalive_timeout_secs, and advertises that timeout', async () => {
-    const client = await rawConnect(proxy.port, 'GET /once HTTP/1.1\r\nHost: app.test\r\n\r\n');
+    const client = await RawClient.open(proxy.port, 'GET /once HTTP/1.1\r\nHost: app.test\r\n\r\n');
     const answered = await client.waitFor(/\r\n\r\n\/once$/);
     assert.match(answered, /keep-alive: timeout=1\r\n/);
     const started = performance.now();
@@ -71,7 +71,7 @@ describe('client timeouts and the requests the proxy answers itself', () => {
   it('handles pipelined requests one at a time, in order', async () => {
     peakActive = 0;
     const pipelined = ['/pipe1', '/pipe2', '/pipe3'].map((p) => `GET ${p} HTTP/1.1\r\nHost: app.test\r\n\r\n`).join('');
-    const client = await rawConnect(proxy.port, pipelined);
+    const client = await RawClient.open(proxy.port, pipelined);
     const all = await client.waitFor(/\/pipe3$/);
     client.socket.destroy();
     assert.deepEqual([...all.matchAll(/\r\n\r\n(\/pipe\d)/g)].map((m) => m[1]), ['/pipe1', '/pipe2', '/pipe3']);
@@ -97,7 +97,7 @@ describe('client timeouts and the requests the proxy answers itself', () => {
   });
 
   it('keeps an HTTP/1.0 connection that asked for keep-alive, and ends a chunked upstream body by closing it', async () => {
-    const client = await rawConnect(proxy.port, 'GET /ten HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n');
+    const client = await RawClient.open(proxy.port, 'GET /ten HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n');
     const first = await client.waitFor(/\/ten$/);
     assert.match(first, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(first, /connection: keep-alive\r\n/);
@@ -110,7 +110,7 @@ describe('client timeouts and the requests the proxy answers itself', () => {
   });
 
   it('relays a HEAD response without a body and serves the next request on the same connection', async () => {
-    const client = await rawConnect(proxy.port, 'HEAD /head HTTP/1.1\r\nHost: app.test\r\n\r\n');
+    const client = await RawClient.open(proxy.port, 'HEAD /head HTTP/1.1\r\nHost: app.test\r\n\r\n');
     const head = await client.waitFor(/\r\n\r\n$/);
     assert.match(head, /content-length: 100\r\n/);
     client.socket.write('GET /after-head HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n');
@@ -136,8 +136,8 @@ describe('slowloris', () => {
   });
 
   it('500 connections trickling their heads never hold up a normal request', { timeout: 30_000 }, async () => {
-    const loris: RawExchange[] = [];
-    for (let i = 0; i < 500; i++) loris.push(await rawConnect(proxy.port, 'GET / HTTP/1.1\r\nHost: app.test\r\nX-Pad: '));
+    const loris: RawClient[] = [];
+    for (let i = 0; i < 500; i++) loris.push(await RawClient.open(proxy.port, 'GET / HTTP/1.1\r\nHost: app.test\r\nX-Pad: '));
     const trickle = setInterval(() => {
       for (const client of loris) client.socket.write('a');
     }, 200);

@@ -6,7 +6,7 @@ import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { send } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
-import { rawRoundTrip } from './helpers/raw-client.ts';
+import { rawRoundTrip } from './helpers/raw-http.ts';
 import { okResponse, startRawUpstream, type RawUpstream } from './helpers/raw-upstream.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

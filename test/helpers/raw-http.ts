@@ -1,6 +1,7 @@
 // HTTP/1.1 spoken by hand over raw `net` sockets, for tests that must control or see every byte:
 // a minimal message framer (deliberately independent of src/proxy/http1, which it is used to
-// test) and a client connection that reads responses one by one and notices the close.
+// test) and a client connection that writes exact bytes, reads responses one by one or waits for
+// a pattern, and notices (and says when) the proxy closed the connection.
 import { connect, type Socket } from 'node:net';
 
 export interface RawMessage {
@@ -84,6 +85,9 @@ export async function writeInPieces(socket: Socket, bytes: string, maxPiece: num
   }
 }
 
+/** How long `waitFor` waits for its pattern by default (a busy machine is slow). */
+export const WAIT_FOR_MS = 15_000;
+
 /** A client connection to 127.0.0.1 that writes exact bytes and reads what comes back. */
 export class RawClient {
   readonly socket: Socket;
@@ -91,7 +95,8 @@ export class RawClient {
   received = '';
   /** Set once the peer has closed (or reset) the connection. */
   isClosed = false;
-  readonly closed: Promise<void>;
+  /** Resolves once the peer has closed the connection, with everything it sent. */
+  readonly closed: Promise<string>;
   #unread = '';
   #wake: () => void = () => undefined;
 
@@ -106,14 +111,19 @@ export class RawClient {
     this.closed = new Promise((resolve) => socket.once('close', () => {
       this.isClosed = true;
       this.#wake();
-      resolve();
+      resolve(this.received);
     }));
     socket.on('error', () => undefined); // a reset is a close here; tests look at isClosed
   }
 
-  static open(port: number): Promise<RawClient> {
+  /** Connects, and writes `bytes` first when given. */
+  static open(port: number, bytes?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      const socket = connect(port, '127.0.0.1', () => {
+        const client = new RawClient(socket);
+        if (bytes !== undefined) client.write(bytes);
+        resolve(client);
+      });
       socket.once('error', reject);
     });
   }
@@ -140,6 +150,18 @@ export class RawClient {
     }
   }
 
+  /** Everything received, once it matches `pattern`; throws if the connection closes or `timeoutMs` passes first. */
+  async waitFor(pattern: RegExp, timeoutMs = WAIT_FOR_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.received)) {
+      if (this.isClosed || !(await this.#until(deadline))) {
+        if (pattern.test(this.received)) break;
+        throw new Error(`${pattern} not received${this.isClosed ? ' before the close' : ` within ${timeoutMs} ms`}; got ${JSON.stringify(this.received.slice(0, 300))}`);
+      }
+    }
+    return this.received;
+  }
+
   /** Whether the peer closes the connection within `timeoutMs`. */
   async closesWithin(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -163,4 +185,9 @@ export class RawClient {
       };
     });
   }
+}
+
+/** Sends `bytes` on a new connection and resolves with everything received until the proxy closes it. */
+export async function rawRoundTrip(port: number, bytes: string): Promise<string> {
+  return (await RawClient.open(port, bytes)).closed;
 }
