@@ -5,31 +5,32 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { get } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
-import { RawClient, rawRoundTrip } from './helpers/raw-http.ts';
-import { okResponse, startRawUpstream, type RawUpstream } from './helpers/raw-upstream.ts';
+import { fieldValues, RawClient, rawRoundTrip } from './helpers/raw-http.ts';
+import { okResponse, startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.ts';
 
 describe('client timeouts and the requests the proxy answers itself', () => {
-  let upstream: RawUpstream;
+  let upstream: RecordingUpstream;
   let active = 0;
   let peakActive = 0;
   let proxy: ProxyProcess;
 
   before(async () => {
-    upstream = await startRawUpstream((socket, request) => {
-      const path = request.head.split(' ')[1] ?? '';
-      if (path === '/upload') return; // waits for a body that never completes
+    // `/upload` is never answered: its body never completes.
+    upstream = await startRecordingUpstream((request, { socket }) => {
+      const path = request.startLine.split(' ')[1] ?? '';
       active++;
       peakActive = Math.max(peakActive, active);
       // Pipelined requests get slow answers, so a second one in flight would be seen.
       setTimeout(
         () => {
           active--;
-          if (request.head.startsWith('HEAD ')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n');
+          if (request.startLine.startsWith('HEAD ')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n');
           else if (path === '/chunked') socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
-          else socket.write(okResponse(path, `x-seen-upgrade: ${/^upgrade:/im.test(request.head)}\r\nx-seen-settings: ${/^http2-settings:/im.test(request.head)}\r\n`));
+          else socket.write(okResponse(path, `x-seen-upgrade: ${fieldValues(request, 'upgrade').length > 0}\r\nx-seen-settings: ${fieldValues(request, 'http2-settings').length > 0}\r\n`));
         },
         path.startsWith('/pipe') ? 100 : 0,
       );
+      return undefined;
     });
     proxy = await startProxy({
       staticKeys: 'client_header_timeout_secs = 1\nclient_body_timeout_secs = 1\nkeepalive_timeout_secs = 1',
@@ -120,11 +121,11 @@ describe('client timeouts and the requests the proxy answers itself', () => {
 });
 
 describe('slowloris', () => {
-  let upstream: RawUpstream;
+  let upstream: RecordingUpstream;
   let proxy: ProxyProcess;
 
   before(async () => {
-    upstream = await startRawUpstream((socket) => socket.write(okResponse('fine')));
+    upstream = await startRecordingUpstream(() => ({ bytes: okResponse('fine') }));
     // The default client_header_timeout_secs (10 s): the trickling connections stay open
     // throughout the test.
     proxy = await startProxy({ config: `[[sites]]\nhost = "app.test"\nupstream = "${upstream.url}"\n` });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { send } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { rawRoundTrip } from './helpers/raw-http.ts';
-import { okResponse, startRawUpstream, type RawUpstream } from './helpers/raw-upstream.ts';
+import { okResponse, startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,11 +15,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const IDLE_CLOSE_MS = 200;
 
 describe('upstream connections', () => {
-  let racing: RawUpstream;
+  let racing: RecordingUpstream;
   let dropped = 0;
-  let slow: RawUpstream;
-  let interim: RawUpstream;
-  let broken: RawUpstream;
+  let slow: RecordingUpstream;
+  let interim: RecordingUpstream;
+  let broken: RecordingUpstream;
   let proxy: ProxyProcess;
 
   before(async () => {
@@ -27,33 +27,32 @@ describe('upstream connections', () => {
     // time rather than by luck) drops a request that arrives on a connection idle for nearly
     // that long, as if its close had crossed the request on the wire.
     const lastActive = new Map<number, number>();
-    racing = await startRawUpstream((socket, request) => {
-      const idleFor = Date.now() - (lastActive.get(request.connection) ?? Date.now());
-      if (request.previous > 0 && idleFor >= IDLE_CLOSE_MS - 40) {
+    racing = await startRecordingUpstream((_request, { socket, connection, previous }) => {
+      const idleFor = Date.now() - (lastActive.get(connection) ?? Date.now());
+      if (previous > 0 && idleFor >= IDLE_CLOSE_MS - 40) {
         dropped++;
         socket.destroy();
-        return;
+        return undefined;
       }
-      socket.write(okResponse(`answer ${request.connection}`));
-      lastActive.set(request.connection, Date.now());
+      socket.write(okResponse(`answer ${connection}`));
+      lastActive.set(connection, Date.now());
       const stamp = Date.now();
       setTimeout(() => {
-        if (lastActive.get(request.connection) === stamp) socket.destroy();
+        if (lastActive.get(connection) === stamp) socket.destroy();
       }, IDLE_CLOSE_MS);
+      return undefined;
     });
-    slow = await startRawUpstream((socket) => setTimeout(() => socket.write(okResponse('slow')), 150));
-    interim = await startRawUpstream((socket, request) => {
-      if (request.head.startsWith('GET /upgrade-unasked')) {
-        socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
-        return;
-      }
-      socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n' + okResponse('final'));
+    slow = await startRecordingUpstream(() => ({ bytes: okResponse('slow'), delayMs: 150 }));
+    interim = await startRecordingUpstream((request) => {
+      if (request.startLine.startsWith('GET /upgrade-unasked')) return { bytes: 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n' };
+      return { bytes: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n' + okResponse('final') };
     });
-    broken = await startRawUpstream((socket, request) => {
-      if (request.head.startsWith('GET /two-lengths')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 6\r\ncontent-length: 7\r\n\r\nsecret');
-      else if (request.head.startsWith('GET /obs-fold')) socket.write('HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\ncontent-length: 6\r\n\r\nsecret');
-      else if (request.head.startsWith('GET /bad-chunk')) socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\nzz\r\n');
-      else socket.write('HTTP/1.1 200 OK\r\nno colon here\r\ncontent-length: 6\r\n\r\nsecret');
+    broken = await startRecordingUpstream((request) => {
+      const path = request.startLine.split(' ')[1];
+      if (path === '/two-lengths') return { bytes: 'HTTP/1.1 200 OK\r\ncontent-length: 6\r\ncontent-length: 7\r\n\r\nsecret' };
+      if (path === '/obs-fold') return { bytes: 'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\ncontent-length: 6\r\n\r\nsecret' };
+      if (path === '/bad-chunk') return { bytes: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\nzz\r\n' };
+      return { bytes: 'HTTP/1.1 200 OK\r\nno colon here\r\ncontent-length: 6\r\n\r\nsecret' };
     });
     proxy = await startProxy({
       config: `

@@ -1,6 +1,8 @@
-// An upstream over a raw `net` server that records every byte the proxy sends it and answers
-// each complete request with exact bytes, one request at a time per connection. For tests of
-// what reaches the upstream (nothing, for a refused request) and of invalid upstream answers.
+// An upstream over a raw `net` server on 127.0.0.1, for tests that need what an HTTP server
+// library would not do. It records every byte the proxy sends it and each complete request, and
+// answers each with exact bytes (at once, later, in pieces, then closing), one request at a time
+// per connection; or it hands the socket to the test, to answer by hand, close without a word or
+// hold. It also counts the connections the proxy keeps open at once.
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { takeMessage, writeInPieces, type RawMessage } from './raw-http.ts';
 
@@ -13,6 +15,27 @@ export interface RawAnswer {
   close?: boolean;
   /** Write the answer in small pieces (see writeInPieces) rather than at once. */
   inPieces?: { maxBytes: number; next: () => number };
+}
+
+/** Where a request came from. */
+export interface RequestSource {
+  socket: Socket;
+  /** The connection it came on, numbered from 0 in accept order. */
+  connection: number;
+  /** Requests this connection had carried before this one. */
+  previous: number;
+}
+
+/**
+ * How a request is answered: the bytes to write, or undefined when the answerer deals with
+ * `from.socket` itself (writes later, destroys it, or never answers); the next request on that
+ * connection is then served as soon as it is complete.
+ */
+export type Answerer = (request: RawMessage, from: RequestSource) => RawAnswer | undefined;
+
+/** A minimal keep-alive 200 with a body. */
+export function okResponse(body = 'ok', extra = ''): string {
+  return `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 }
 
 /** Answers 200 with the request-target as the body. */
@@ -29,7 +52,9 @@ export interface RecordingUpstream {
   /** `request <target>` when a request is complete, `answered <target>` as its answer is written: the order of events. */
   events: string[];
   /** How each request is answered; replace it per test. */
-  answer: (request: RawMessage) => RawAnswer;
+  answer: Answerer;
+  /** Most connections open at the same time so far. */
+  readonly peakOpen: number;
   /** Bytes received on every connection since the last reset. */
   bytesReceived(): number;
   /** Closes every connection and forgets what was received. */
@@ -37,15 +62,20 @@ export interface RecordingUpstream {
   close(): Promise<void>;
 }
 
-export async function startRecordingUpstream(): Promise<RecordingUpstream> {
+export async function startRecordingUpstream(answer: Answerer = echoTarget): Promise<RecordingUpstream> {
   const sockets = new Set<Socket>();
   let received = 0;
+  let accepted = 0;
+  let peakOpen = 0;
   const upstream: RecordingUpstream = {
     port: 0,
     url: '',
     requests: [],
     events: [],
-    answer: echoTarget,
+    answer,
+    get peakOpen() {
+      return peakOpen;
+    },
     bytesReceived: () => received,
     reset() {
       for (const socket of sockets) socket.destroy();
@@ -62,7 +92,10 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   };
 
   const server = createServer((socket) => {
+    const connection = accepted++;
+    let previous = 0;
     sockets.add(socket);
+    peakOpen = Math.max(peakOpen, sockets.size);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.setEncoding('latin1');
@@ -78,13 +111,15 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       const target = request.startLine.split(' ')[1];
       upstream.requests.push(request);
       upstream.events.push(`request ${target}`);
-      const answer = upstream.answer(request);
-      if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-      if (socket.destroyed) return;
-      upstream.events.push(`answered ${target}`);
-      if (answer.inPieces) await writeInPieces(socket, answer.bytes, answer.inPieces.maxBytes, answer.inPieces.next);
-      else socket.write(Buffer.from(answer.bytes, 'latin1'));
-      if (answer.close) socket.end();
+      const answer = upstream.answer(request, { socket, connection, previous: previous++ });
+      if (answer !== undefined) {
+        if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+        if (socket.destroyed) return;
+        upstream.events.push(`answered ${target}`);
+        if (answer.inPieces) await writeInPieces(socket, answer.bytes, answer.inPieces.maxBytes, answer.inPieces.next);
+        else socket.write(Buffer.from(answer.bytes, 'latin1'));
+        if (answer.close) socket.end();
+      }
       busy = false;
       void serveNext();
     };
