@@ -85,8 +85,11 @@ export async function loadTlsMaterial(configFile: string, source: string, config
     });
   }
 
-  const index = indexLines(source);
+  // Indexing every line of a large config costs more than the rest of this function: only
+  // done when a problem or warning needs a line.
+  let index: Map<string, number> | undefined;
   const locate = (p: { path: KeyPath; message: string }): ConfigProblem => {
+    index ??= indexLines(source);
     const line = lineOf(index, p.path);
     return line === undefined ? { key: formatKeyPath(p.path), message: p.message } : { key: formatKeyPath(p.path), line, message: p.message };
   };
