@@ -5,6 +5,7 @@ import { ConfigInvalidError } from '../errors.ts';
 import type { LoadedCertificate } from './certificates.ts';
 import { combinedSha256, sha256Hex } from './referenced-files.ts';
 import type { Config } from './schema.ts';
+import type { CachedParse, SiteCache, SiteReuse } from './site-cache.ts';
 import { readStable } from './stable-read.ts';
 import { loadTlsMaterial } from './tls-material.ts';
 import { validPartsOfSource } from './partial.ts';
@@ -26,6 +27,10 @@ export interface LoadedConfig {
   caFiles: Record<string, string>;
   /** Legal but probably wrong, each as `file:line: key: message`. */
   warnings: string[];
+  /** Content key of each site's block, in `config.sites` order, when loaded through a SiteCache that could cut the file. */
+  siteKeys?: string[];
+  /** How many sites the SiteCache parsed and how many it had already; absent when the file was parsed whole. */
+  siteReuse?: SiteReuse;
 }
 
 export function decodeConfigText(bytes: Buffer, file: string): string {
@@ -36,18 +41,27 @@ export function decodeConfigText(bytes: Buffer, file: string): string {
   }
 }
 
-/** Reads, parses and validates `file` and the files it references. Throws a ReverseProxyError subclass on any failure. */
-export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+/**
+ * Reads, parses and validates `file` and the files it references. Throws a ReverseProxyError
+ * subclass on any failure. With `cache`, sites whose text the last successful load through it
+ * already validated are not validated again (site-cache.ts); the result is the same.
+ */
+export async function loadConfigFile(file: string, cache?: SiteCache): Promise<LoadedConfig> {
   const bytes = await readStable(file);
   const source = decodeConfigText(bytes, file);
-  let config: Config;
+  let parsed: CachedParse;
   try {
-    config = parseConfig(source, file);
+    parsed = cache === undefined ? { config: parseConfig(source, file), siteKeys: undefined, reuse: undefined, commit: () => undefined } : cache.parse(source, file);
   } catch (err) {
     throw await withReferencedFileProblems(err, file, source);
   }
+  const { config } = parsed;
   const tls = await loadTlsMaterial(file, source, config);
-  return { file, config, sha256: combinedSha256(bytes, tls.files), certificates: tls.certificates, caFiles: tls.caFiles, warnings: tls.warnings };
+  parsed.commit();
+  const loaded: LoadedConfig = { file, config, sha256: combinedSha256(bytes, tls.files), certificates: tls.certificates, caFiles: tls.caFiles, warnings: tls.warnings };
+  if (parsed.siteKeys !== undefined) loaded.siteKeys = parsed.siteKeys;
+  if (parsed.reuse !== undefined) loaded.siteReuse = parsed.reuse;
+  return loaded;
 }
 
 /**

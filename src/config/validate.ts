@@ -57,7 +57,7 @@ export function parseConfig(source: string, file: string): Config {
  * (partial.ts), where a rule written for a whole Config may meet a hole it does not expect:
  * then the field errors alone are reported, as before, rather than a crash.
  */
-function crossEntryProblems(config: Config): RawProblem[] {
+export function crossEntryProblems(config: Config): RawProblem[] {
   try {
     return [...crossChecks(config), ...routeCrossChecks(config)];
   } catch (err) {

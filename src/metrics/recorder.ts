@@ -15,12 +15,15 @@ export interface RecordLabels {
 
 export class TrafficRecord {
   readonly labels: Readonly<RecordLabels>;
+  /** recordKey(labels), worked out once. */
+  readonly key: string;
   readonly values = new Float64Array(RECORD_LENGTH);
   /** The counters as they were at the last reload, for `show stat`'s "since the last reload". */
   readonly atReload = new Float64Array(SLOT.counterEnd);
 
   constructor(labels: RecordLabels) {
     this.labels = labels;
+    this.key = recordKey(labels);
   }
 }
 
@@ -103,6 +106,11 @@ export class RecordBook {
     const record = this.#next.get(key) ?? this.#records.get(key) ?? new TrafficRecord(labels);
     this.#next.set(key, record);
     return record;
+  }
+
+  /** Keeps a record of the current generation for the next one, as `take` of its labels would. */
+  keep(record: TrafficRecord): void {
+    this.#next.set(record.key, record);
   }
 
   commit(): void {

@@ -31,16 +31,24 @@ function serversOf(upstream: readonly string[], groups: ReadonlyMap<string, Upst
   return group ? group.servers.map((s) => s.url) : [...upstream];
 }
 
+/** The `[[upstreams]]` groups by name, as siteSeriesOf reads them. */
+export function groupsByName(upstreams: readonly UpstreamGroupConfig[] | undefined): ReadonlyMap<string, UpstreamGroupConfig> {
+  return new Map((upstreams ?? []).map((g) => [g.name, g]));
+}
+
+/** One site's series: they depend on the site's config and the groups it names, nothing else. */
+export function siteSeriesOf(config: SiteConfig, groups: ReadonlyMap<string, UpstreamGroupConfig>): SiteSeries {
+  const site = siteName(config);
+  const origins = new Set(serversOf(config.upstream, groups));
+  for (const route of config.routes ?? []) if (route.upstream !== undefined) for (const origin of serversOf(route.upstream, groups)) origins.add(origin);
+  return {
+    site: { site },
+    routes: (config.routes ?? []).map((route, index) => ({ site, route: routeName(route, index) })),
+    servers: [...origins].map((server) => ({ site, server })),
+  };
+}
+
 export function seriesOf(source: SeriesSource): SiteSeries[] {
-  const groups = new Map((source.upstreams ?? []).map((g) => [g.name, g]));
-  return source.sites.map((config) => {
-    const site = siteName(config);
-    const origins = new Set(serversOf(config.upstream, groups));
-    for (const route of config.routes ?? []) if (route.upstream !== undefined) for (const origin of serversOf(route.upstream, groups)) origins.add(origin);
-    return {
-      site: { site },
-      routes: (config.routes ?? []).map((route, index) => ({ site, route: routeName(route, index) })),
-      servers: [...origins].map((server) => ({ site, server })),
-    };
-  });
+  const groups = groupsByName(source.upstreams);
+  return source.sites.map((config) => siteSeriesOf(config, groups));
 }

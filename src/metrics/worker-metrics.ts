@@ -5,7 +5,7 @@ import type { Generation } from '../config/generation.ts';
 import { SLOT, STATUS_CLASSES } from './layout.ts';
 import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
 import { RecordBook, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
-import { UNROUTED_SITE, seriesOf } from './series.ts';
+import { UNROUTED_SITE, groupsByName, siteSeriesOf } from './series.ts';
 
 export interface SiteRecords {
   site: TrafficRecord;
@@ -43,16 +43,41 @@ export class WorkerMetrics {
   readonly #book = new RecordBook();
   readonly #sampler = new ProcessSampler();
   #generationId = 0;
+  /**
+   * The last generation's site records by the site's content key (Generation.siteKeys), and
+   * the servers of its `[[upstreams]]` groups: a site's series depend on those two only, so a
+   * site with the same key under the same groups keeps its records as they are.
+   */
+  #kept: { groups: string; sites: Map<string, SiteRecords> } = { groups: '', sites: new Map() };
 
   /** The records for `generation`'s series, keeping those of series the last one had too. */
   recordsFor(generation: Generation): GenerationRecords {
-    const take = (labels: RecordLabels) => this.#book.take(labels);
-    const sites = seriesOf(generation).map((s) => {
-      const routes = s.routes.map(take);
-      return { site: take(s.site), routes, routeByName: new Map(routes.map((r) => [r.labels.route as string, r])), servers: s.servers.map(take) };
+    const book = this.#book;
+    const take = (labels: RecordLabels) => book.take(labels);
+    const groups = groupsByName(generation.upstreams);
+    const groupServers = JSON.stringify(generation.upstreams.map((g) => [g.name, g.servers.map((s) => s.url)]));
+    const kept = this.#kept.groups === groupServers ? this.#kept.sites : new Map<string, SiteRecords>();
+    const next = new Map<string, SiteRecords>();
+    const sites = generation.sites.map((config, i): SiteRecords => {
+      const key = generation.siteKeys?.[i];
+      const same = key === undefined ? undefined : kept.get(key);
+      let records: SiteRecords;
+      if (same !== undefined) {
+        book.keep(same.site);
+        same.routes.forEach((r) => book.keep(r));
+        same.servers.forEach((r) => book.keep(r));
+        records = same;
+      } else {
+        const s = siteSeriesOf(config, groups);
+        const routes = s.routes.map(take);
+        records = { site: take(s.site), routes, routeByName: new Map(routes.map((r) => [r.labels.route as string, r])), servers: s.servers.map(take) };
+      }
+      if (key !== undefined) next.set(key, records);
+      return records;
     });
-    const unrouted = this.#book.take({ site: UNROUTED_SITE });
-    this.#book.commit();
+    const unrouted = book.take({ site: UNROUTED_SITE });
+    book.commit();
+    this.#kept = { groups: groupServers, sites: next };
     this.#generationId = generation.id;
     return { sites, unrouted };
   }

@@ -11,7 +11,8 @@ import type { UpstreamFigures, WorkerFigures } from '../metrics/figures.ts';
 import { WorkerMetrics } from '../metrics/worker-metrics.ts';
 import { flushAccessLog } from './access-log.ts';
 import { applyServerStates, serverStates, type ServerStates } from './balance/upstream-group.ts';
-import { compileGeneration, describeSites, type CompiledGeneration, type Generation } from './generation.ts';
+import { compileGeneration, describeSites, resolveGeneration, type CompiledGeneration } from './generation.ts';
+import type { Generation, WireGeneration } from '../config/generation.ts';
 import { ClientConnection } from './http1/connection.ts';
 import type { ClientTimeouts, ConnectionContext, ConnectionOwner } from './http1/route.ts';
 import { DRAIN_IDLE_GRACE_MS } from './limits.ts';
@@ -121,8 +122,9 @@ export class ProxyServer implements ConnectionOwner {
     return bound;
   }
 
-  /** Compiles a generation and makes it the one new requests use. */
-  apply(generation: Generation): void {
+  /** Compiles a generation (keeping the sites it shares with the running one) and makes it the one new requests use. */
+  apply(wire: WireGeneration): void {
+    const generation = resolveGeneration(wire, this.#compiled);
     const compiled = compileGeneration(generation, this.#pools, this.#compiled, this.#serverStates, this.metrics.recordsFor(generation));
     // New handshakes get this generation's certificates; open connections keep their session.
     this.#tls.use(generation.certificates);

@@ -4,8 +4,9 @@ import type { CertificateRow, MasterBackend, InfoFields, ProcessRow, ReloadOutco
 import { describeFailure } from '../admin/reply.ts';
 import { startAdminSocket, type AdminSocket } from '../admin/server.ts';
 import { changedStaticKeys } from '../config/diff.ts';
-import { generationOf, type Generation } from '../config/generation.ts';
+import { generationOf, wireGeneration, type Generation } from '../config/generation.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/load.ts';
+import { SiteCache } from '../config/site-cache.ts';
 import type { AdminLevel, Config } from '../config/schema.ts';
 import { namedGroups, type ServerAdminState } from '../config/upstream-groups.ts';
 import { ReloadTimeoutError, ReverseProxyError, StartupError } from '../errors.ts';
@@ -49,6 +50,8 @@ function publicMessage(err: unknown, logger: Logger): string {
 
 export class Master implements MasterBackend {
   readonly #file: string;
+  /** Sites validated by the last load, so a reload re-validates only the sites that changed. */
+  readonly #siteCache: SiteCache;
   readonly #startedAt = Date.now();
   readonly #logger: Logger;
   readonly #queue = new SerialQueue();
@@ -73,8 +76,9 @@ export class Master implements MasterBackend {
   /** Addresses the workers listen on, as `address:port` with any port 0 resolved. */
   listeners: string[] = [];
 
-  private constructor(file: string, loaded: LoadedConfig) {
+  private constructor(file: string, loaded: LoadedConfig, siteCache: SiteCache) {
     this.#file = file;
+    this.#siteCache = siteCache;
     this.#config = loaded.config;
     this.#generation = generationOf(1, loaded);
     this.#logger = createLogger({ level: loaded.config.logging.level, component: 'master' });
@@ -112,8 +116,9 @@ export class Master implements MasterBackend {
 
   /** Loads `file`, starts the workers and admin sockets. Throws a ReverseProxyError on a bad config. */
   static async start(file: string): Promise<Master> {
-    const loaded = await loadConfigFile(file);
-    const master = new Master(file, loaded);
+    const siteCache = new SiteCache();
+    const loaded = await loadConfigFile(file, siteCache);
+    const master = new Master(file, loaded, siteCache);
     master.#logWarnings(loaded.warnings);
     await master.#start();
     return master;
@@ -227,12 +232,15 @@ export class Master implements MasterBackend {
     const started = performance.now();
     this.#logger.info({ event: 'reload_start', triggers }, 'reload started');
     let outcome: ReloadOutcome;
+    let reuse: Record<string, number> = {};
     try {
-      const loaded = await loadConfigFile(this.#file);
+      const loaded = await loadConfigFile(this.#file, this.#siteCache);
+      if (loaded.siteReuse !== undefined) reuse = { sites_parsed: loaded.siteReuse.parsed, sites_unchanged: loaded.siteReuse.reused };
       const staticChanges = changedStaticKeys(this.#config, loaded.config);
-      this.#generation = generationOf(this.#generation.id + 1, loaded);
+      const previous = this.#generation;
+      this.#generation = generationOf(previous.id + 1, loaded);
       this.#health.reconcile(namedGroups(loaded.config), loaded.caFiles);
-      const failures = await this.#pool.applyAll(this.#generation);
+      const failures = await this.#pool.applyAll(wireGeneration(this.#generation, previous));
       this.#metrics.reloaded();
       this.#logWarnings(loaded.warnings);
       outcome = failures.length
@@ -241,7 +249,7 @@ export class Master implements MasterBackend {
     } catch (err) {
       outcome = { ok: false, message: publicMessage(err, this.#logger) };
     }
-    this.#record(outcome, 'reload', triggers, started);
+    this.#record(outcome, 'reload', triggers, started, reuse);
     return outcome;
   }
 
@@ -262,7 +270,7 @@ export class Master implements MasterBackend {
   }
 
   async #restartNow(): Promise<ReloadOutcome> {
-    const loaded = await loadConfigFile(this.#file);
+    const loaded = await loadConfigFile(this.#file, this.#siteCache);
     const untouched = changedStaticKeys(this.#config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
     const previous = { config: this.#config, generation: this.#generation };
     // The master keeps its admin sockets; everything else is what the new workers start with.
@@ -301,8 +309,9 @@ export class Master implements MasterBackend {
     return outcome;
   }
 
-  #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', triggers: string[], started: number): void {
-    const fields = { event: kind, triggers, generation: this.#generation.id, sha256: this.#generation.sha256, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
+  /** `extra`: more fields for the log line (how many sites a reload parsed and kept). */
+  #record(outcome: ReloadOutcome, kind: 'reload' | 'restart', triggers: string[], started: number, extra: Record<string, number> = {}): void {
+    const fields = { event: kind, triggers, generation: this.#generation.id, sha256: this.#generation.sha256, duration_ms: Math.round((performance.now() - started) * 100) / 100, ...extra };
     if (outcome.ok) {
       this.#reloads++;
       this.#lastReload = { at: new Date(), result: 'ok', message: null };

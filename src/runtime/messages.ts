@@ -1,5 +1,5 @@
 // The messages master and workers exchange over the node:cluster IPC channel.
-import type { Generation } from '../config/generation.ts';
+import type { Generation, WireGeneration } from '../config/generation.ts';
 import type { ClientTimeoutConfig, ListenerConfig, LoggingConfig } from '../config/schema.ts';
 import type { ServerState } from '../config/upstream-groups.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
@@ -20,7 +20,7 @@ export interface WorkerInit {
 
 export type MasterToWorker =
   | { type: 'init'; init: WorkerInit }
-  | { type: 'apply'; generation: Generation }
+  | { type: 'apply'; generation: WireGeneration }
   /** Every server not up and ready, after any change; the others are up and ready. */
   | { type: 'servers'; states: ServerState[] }
   | { type: 'command'; requestId: number; line: string }

@@ -4,7 +4,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { WorkerApplyError, WorkerStartError, WorkerUnavailableError } from '../errors.ts';
-import type { Generation } from '../config/generation.ts';
+import type { WireGeneration } from '../config/generation.ts';
 import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
@@ -78,7 +78,7 @@ class WorkerProcess {
     if (this.worker.isConnected()) this.worker.send(message);
   }
 
-  apply(generation: Generation): Promise<void> {
+  apply(generation: WireGeneration): Promise<void> {
     return this.#request(this.#applies, generation.id, APPLY_TIMEOUT_MS, () => this.send({ type: 'apply', generation }));
   }
 
@@ -221,7 +221,7 @@ export class WorkerPool {
    * acknowledge it. A worker that times out or dies is replaced (its replacement starts on the
    * current generation); the error names it.
    */
-  async applyAll(generation: Generation): Promise<WorkerApplyError[]> {
+  async applyAll(generation: WireGeneration): Promise<WorkerApplyError[]> {
     const live = this.#slots.flatMap((s) => (s.current && !s.current.retiring && s.current.generationId !== generation.id ? [s.current] : []));
     const results = await Promise.allSettled(live.map((w) => w.apply(generation)));
     const failures: WorkerApplyError[] = [];

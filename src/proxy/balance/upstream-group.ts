@@ -41,6 +41,8 @@ export interface CompiledGroup {
   readonly budget: RetryBudget;
   /** How its `https://` servers are reached (the group's `tls_*` keys; a site's own URLs, the site's). */
   readonly tls: UpstreamTls;
+  /** Everything it was compiled from: a group whose config has the same signature is kept as it is. */
+  readonly signature: string;
 }
 
 const serverKey = (group: string, origin: string) => `${group} ${origin}`;
@@ -66,10 +68,18 @@ export function applyServerStates(groups: Iterable<CompiledGroup>, states: Serve
 export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyMap<string, CompiledGroup> | undefined, states: ServerStates, caFiles: Readonly<Record<string, string>>): Map<string, CompiledGroup> {
   const compiled = new Map<string, CompiledGroup>();
   for (const config of groups) {
-    const kept = new Map((previous?.get(config.name)?.balancer.servers ?? []).map((s) => [s.origin, s]));
+    const tls: UpstreamTls = { ca: config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify };
+    const signature = JSON.stringify([config.servers, config.balance, config.hash_key, config.retries, tls]);
+    const old = previous?.get(config.name);
+    // The same group keeps its balancer and budget, so the compiled sites that use it can be kept too.
+    if (old !== undefined && old.signature === signature) {
+      compiled.set(config.name, old);
+      continue;
+    }
+    const kept = new Map((old?.balancer.servers ?? []).map((s) => [s.origin, s]));
     const servers = config.servers.map((s) => {
-      const old = kept.get(s.url);
-      return old !== undefined && old.weight === s.weight && old.backup === s.backup ? old : new UpstreamServer(s.url, s.weight, s.backup);
+      const server = kept.get(s.url);
+      return server !== undefined && server.weight === s.weight && server.backup === s.backup ? server : new UpstreamServer(s.url, s.weight, s.backup);
     });
     const on = new Set(config.retries.on);
     compiled.set(config.name, {
@@ -82,7 +92,8 @@ export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyM
         statuses: new Set([...on].filter((c) => /^\d+$/.test(c)).map(Number)),
       },
       budget: new RetryBudget(config.retries.budget_percent),
-      tls: { ca: config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify },
+      tls,
+      signature,
     });
   }
   applyServerStates(compiled.values(), states);

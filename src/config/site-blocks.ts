@@ -1,0 +1,142 @@
+// Cuts a config's TOML text into its top-level `[[sites]]` blocks (each with the `[sites.…]` and
+// `[[sites.routes]]` tables under it) and the rest, so a reload can parse and validate only the
+// blocks whose text changed. Each block is a TOML document of its own that means exactly what
+// it meant in the file: a block is a whole element of the `sites` array, and the rest holds no
+// `sites` key. The scan knows strings (a `[[sites]]` line inside a multi-line string is text),
+// comments and multi-line arrays; whatever it is not sure of makes it give up (undefined), and
+// the caller parses the whole file as before.
+
+export interface CutConfig {
+  /** Everything that is not a site block, in file order. */
+  readonly rest: string;
+  /** Each block's exact text, from its `[[sites]]` line up to the next table that is not the site's. */
+  readonly sites: readonly string[];
+}
+
+const QUOTE = 0x22; // "
+const APOSTROPHE = 0x27; // '
+const BACKSLASH = 0x5c;
+const HASH = 0x23;
+const NEWLINE = 0x0a;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+const BARE_KEY = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The dotted key of a table header line (`[a.b]` or `[[a."b"]]`), whether it is an array
+ * table, or undefined when the line is not one this scan reads with certainty.
+ */
+function headerOf(line: string): { array: boolean; keys: string[] } | undefined {
+  const m = /^\s*(\[\[?)([^\]#]*?)(\]\]?)\s*(#.*)?$/.exec(line);
+  if (m === null || m[1]!.length !== m[3]!.length) return undefined;
+  const keys: string[] = [];
+  for (const raw of m[2]!.split('.')) {
+    const part = raw.trim();
+    // A quoted key with a dot, an escape or a bracket in it: not worth reading here.
+    if (BARE_KEY.test(part)) keys.push(part);
+    else if (/^"[^"\\]*"$/.test(part) || /^'[^']*'$/.test(part)) keys.push(part.slice(1, -1));
+    else return undefined;
+  }
+  return { array: m[1] === '[[', keys };
+}
+
+/** The characters the scan stops at; every other one is skipped in one comparison. */
+const SPECIAL = new Uint8Array(128);
+for (const c of [QUOTE, APOSTROPHE, HASH, NEWLINE, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE]) SPECIAL[c] = 1;
+
+/**
+ * Index just after the string that opens at `i`, or -1 when it does not end (within its line,
+ * for a one-line string). Up to two quotes after a closing `"""` belong to the string.
+ */
+function endOfString(source: string, i: number): number {
+  const quote = source.charCodeAt(i);
+  const escapes = quote === QUOTE;
+  if (source.charCodeAt(i + 1) !== quote || source.charCodeAt(i + 2) !== quote) {
+    for (let j = i + 1; j < source.length; j++) {
+      const c = source.charCodeAt(j);
+      if (c === quote) return j + 1;
+      if (c === NEWLINE) return -1;
+      if (escapes && c === BACKSLASH) j++;
+    }
+    return -1;
+  }
+  for (let j = i + 3; j < source.length; j++) {
+    const c = source.charCodeAt(j);
+    if (escapes && c === BACKSLASH) j++;
+    else if (c === quote && source.charCodeAt(j + 1) === quote && source.charCodeAt(j + 2) === quote) {
+      let end = j + 3;
+      while (end < j + 5 && source.charCodeAt(end) === quote) end++;
+      return end;
+    }
+  }
+  return -1;
+}
+
+export function cutSiteBlocks(source: string): CutConfig | undefined {
+  if (source.charCodeAt(0) === 0xfeff) return undefined;
+  const n = source.length;
+  const rest: string[] = [];
+  const sites: string[] = [];
+  /** Start of the current segment, and whether it is a site block. */
+  let segmentStart = 0;
+  let inSite = false;
+  let depth = 0;
+  // The same few header lines (`  [[sites.routes]]`) come back thousands of times.
+  const headers = new Map<string, ReturnType<typeof headerOf>>();
+
+  const startSegment = (at: number, site: boolean) => {
+    const text = source.slice(segmentStart, at);
+    (inSite ? sites : rest).push(text);
+    segmentStart = at;
+    inSite = site;
+  };
+
+  let i = 0;
+  while (i < n) {
+    // At the start of a line: outside any array or table, a "[" opens a table header.
+    if (depth === 0) {
+      let first = i;
+      while (source.charCodeAt(first) === SPACE || source.charCodeAt(first) === TAB) first++;
+      if (source.charCodeAt(first) === OPEN_BRACKET) {
+        let eol = source.indexOf('\n', first);
+        if (eol < 0) eol = n;
+        const text = source.slice(i, eol);
+        let header = headers.get(text);
+        if (header === undefined && !headers.has(text)) headers.set(text, (header = headerOf(text)));
+        if (header === undefined) return undefined;
+        const ofSites = header.keys[0] === 'sites';
+        if (ofSites && header.array && header.keys.length === 1) startSegment(i, true);
+        // `[sites.x]` outside a site block (after another table, or before any site).
+        else if (ofSites && !inSite) return undefined;
+        else if (!ofSites && inSite) startSegment(i, false);
+        // A header line holds no string, bracket or comment the scan must follow further.
+        i = eol + 1;
+        continue;
+      }
+    }
+    // The rest of the line, and of any string that goes on over the next lines.
+    for (; i < n; i++) {
+      const c = source.charCodeAt(i);
+      if (c >= 128 || SPECIAL[c] === 0) continue;
+      if (c === NEWLINE) break;
+      if (c === QUOTE || c === APOSTROPHE) {
+        const end = endOfString(source, i);
+        if (end < 0) return undefined;
+        i = end - 1;
+      } else if (c === HASH) {
+        const eol = source.indexOf('\n', i);
+        i = (eol < 0 ? n : eol) - 1;
+      } else if (c === OPEN_BRACKET || c === OPEN_BRACE) depth++;
+      else if (--depth < 0) return undefined;
+    }
+    i++;
+  }
+  if (depth !== 0) return undefined;
+  startSegment(n, false);
+  return { rest: rest.join(''), sites };
+}

@@ -1,0 +1,165 @@
+// A worker's reload keeps what did not change: the compiled site (route table, handling, pools,
+// limiters, metrics records) of every site whose config text is unchanged and whose groups are
+// the same, and the master sends those sites as references only. What a worker builds that way
+// is what it builds from scratch.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { generationOf, wireGeneration, type Generation } from '../src/config/generation.ts';
+import type { LoadedConfig } from '../src/config/load.ts';
+import { SiteCache } from '../src/config/site-cache.ts';
+import { WorkerMetrics } from '../src/metrics/worker-metrics.ts';
+import { serverStates } from '../src/proxy/balance/upstream-group.ts';
+import { compileGeneration, describeSites, resolveGeneration, type CompiledGeneration } from '../src/proxy/generation.ts';
+import { UpstreamPools } from '../src/proxy/pools.ts';
+
+const GROUP = (servers: string) => `[[upstreams]]\nname = "api"\nservers = [${servers}]\n\n`;
+
+function site(n: number, extra = ''): string {
+  return `[[sites]]
+host = "site-${n}.test"
+upstream = "http://127.0.0.1:${3000 + n}"
+rate_limit = { rps = ${n} }
+${extra}
+  [[sites.routes]]
+  name = "ping"
+  path = "/ping"
+  respond = { status = 200, body = "pong ${n}" }
+
+  [[sites.routes]]
+  name = "slow"
+  path_prefix = "/slow/"
+  request_timeout_secs = ${n}
+  rate_limit = { rps = 1 }
+`;
+}
+
+/** `site(n)` plus a route to the shared [[upstreams]] group. */
+const apiSite = (n: number) => site(n, '  [[sites.routes]]\n  name = "api"\n  path_prefix = "/api/"\n  upstream = "api"\n');
+
+let id = 0;
+function generation(cache: SiteCache, text: string): Generation {
+  const parsed = cache.parse(text, 'c.toml');
+  parsed.commit();
+  const loaded: LoadedConfig = { file: 'c.toml', config: parsed.config, sha256: String(++id), certificates: [], caFiles: {}, warnings: [] };
+  if (parsed.siteKeys !== undefined) loaded.siteKeys = parsed.siteKeys;
+  return generationOf(id, loaded);
+}
+
+/** A worker's side of it: what ProxyServer.apply does with a generation. */
+class Worker {
+  readonly pools = new UpstreamPools();
+  readonly metrics = new WorkerMetrics();
+  compiled: CompiledGeneration | undefined;
+  apply(generation: Generation): CompiledGeneration {
+    this.compiled = compileGeneration(generation, this.pools, this.compiled, serverStates([]), this.metrics.recordsFor(generation));
+    return this.compiled;
+  }
+}
+
+const workers: Worker[] = [];
+after(async () => {
+  for (const w of workers) await w.pools.retainOnly(new Set());
+});
+function worker(): Worker {
+  const w = new Worker();
+  workers.push(w);
+  return w;
+}
+
+describe('compiled sites across reloads', () => {
+  test('a site whose text is unchanged keeps its compiled table, handling, limiters, pools and records; an edited one is compiled anew', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const text = (sites: string[]) => GROUP('"http://127.0.0.1:4001"') + sites.join('');
+    const first = w.apply(generation(cache, text([site(1), site(2), site(3)])));
+    assert.equal(first.sitesKept, 0);
+
+    const second = w.apply(generation(cache, text([site(1), site(2).replace('pong 2', 'pong two'), site(3)])));
+    assert.equal(second.sitesKept, 2);
+    for (const i of [0, 2]) {
+      const [before, now] = [first.sites[i]!, second.sites[i]!];
+      assert.equal(now.routes, before.routes, `site ${i}: the same route table`);
+      assert.equal(now.handling, before.handling);
+      assert.equal(now.metrics, before.metrics, `site ${i}: the same metrics records`);
+      assert.equal(second.limiters.get([...before.uses.limiters.keys()][0]!), [...before.uses.limiters.values()][0], 'its limiters are this generation\'s');
+      for (const pool of before.uses.pools) assert.ok(second.pools.has(pool), 'its pools stay in use, so they are not closed');
+    }
+    assert.notEqual(second.sites[1]!.routes, first.sites[1]!.routes);
+    const ping = second.sites[1]!.routes.match('GET', '/ping', [])!.route.action;
+    assert.equal(ping.kind === 'respond' && ping.body.toString(), 'pong two');
+    // The edited site keeps its rate limit buckets: same hosts, same limit.
+    assert.equal(second.sites[1]!.handling.rateLimiter, first.sites[1]!.handling.rateLimiter);
+    assert.equal(second.router.match('site-1.test'), second.sites[0], 'the router holds this generation\'s site objects');
+  });
+
+  test('a changed [[upstreams]] group recompiles the sites that forward to it, and only those', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const first = w.apply(generation(cache, GROUP('"http://127.0.0.1:4001"') + apiSite(1) + site(2)));
+    const second = w.apply(generation(cache, GROUP('"http://127.0.0.1:4002"') + apiSite(1) + site(2)));
+    assert.equal(second.sitesKept, 1);
+    assert.equal(second.sites[1]!.routes, first.sites[1]!.routes, 'the site that does not use the group is kept');
+    const api = second.sites[0]!.routes.match('GET', '/api/x', [])!.route.settings.target.group;
+    assert.equal(api, second.groups.get('api'));
+    assert.deepStrictEqual(api.balancer.servers.map((s) => s.origin), ['http://127.0.0.1:4002']);
+    assert.ok([...second.pools].some((p) => p.origin === 'http://127.0.0.1:4002'));
+  });
+
+  test('what a worker builds by keeping sites is what it builds from scratch, after adds, removals, moves and edits', () => {
+    const cache = new SiteCache();
+    const warm = worker();
+    const texts = [
+      [apiSite(1), site(2), site(3)],
+      [apiSite(1), site(2), site(3), site(4)],
+      [site(4), apiSite(1), site(3)],
+      [site(4), apiSite(1).replace('pong 1', 'pong one'), site(3)],
+      [site(4), site(5), site(3)],
+    ].map((sites) => GROUP('"http://127.0.0.1:4001", "http://127.0.0.1:4003"') + sites.join(''));
+    let kept = 0;
+    for (const text of texts) {
+      const compiled = warm.apply(generation(cache, text));
+      kept += compiled.sitesKept;
+      const cold = worker().apply(generation(new SiteCache(), text));
+      assert.deepStrictEqual(describeSites(compiled), describeSites(cold));
+      assert.deepStrictEqual(
+        [...compiled.pools].map((p) => p.origin).sort(),
+        [...cold.pools].map((p) => p.origin).sort(),
+      );
+      assert.deepStrictEqual([...compiled.limiters.keys()].sort(), [...cold.limiters.keys()].sort());
+    }
+    assert.equal(kept, 3 + 3 + 2 + 2, 'every unchanged site was kept');
+  });
+});
+
+describe('reload messages', () => {
+  test('sites the running generation has are sent as null and resolved from the worker\'s own', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const sites = [1, 2, 3, 4].map((n) => site(n));
+    const first = generation(cache, sites.join(''));
+    w.apply(first);
+    const second = generation(cache, [...sites.slice(0, 3), site(5)].join(''));
+    const wire = wireGeneration(second, first);
+    assert.deepStrictEqual(wire.sites.map((s) => s === null), [true, true, true, false]);
+    const sent = JSON.parse(JSON.stringify(wire));
+    assert.ok(JSON.stringify(wire).length < JSON.stringify(second).length / 2);
+    assert.deepStrictEqual(resolveGeneration(sent, w.compiled), JSON.parse(JSON.stringify(second)));
+  });
+
+  test('a worker that does not hold a site sent as unchanged refuses the generation', () => {
+    const cache = new SiteCache();
+    const first = generation(cache, site(1) + site(2));
+    const second = generation(cache, site(1) + site(3));
+    const elsewhere = worker();
+    elsewhere.apply(generation(new SiteCache(), site(2)));
+    assert.throws(() => resolveGeneration(wireGeneration(second, first), elsewhere.compiled), /site 0 was sent as unchanged, but this worker does not hold it/);
+    assert.throws(() => resolveGeneration(wireGeneration(second, first), undefined), /does not hold it/);
+  });
+
+  test('a generation loaded whole (no site keys) is sent whole', () => {
+    const cache = new SiteCache();
+    const first = generation(cache, site(1));
+    const whole = { ...generation(cache, site(1)), siteKeys: undefined };
+    assert.equal(wireGeneration(whole, first).sites[0], whole.sites[0]);
+  });
+});
