@@ -2,16 +2,20 @@
 // each against the same 1,000 sites with one route, on the Host-rotating workload, in rotated
 // rounds on the same upstream; then the reload reply time of each config. The 20 routes mix
 // exact paths, prefixes and regexes, and the request only matches the last, so every request
-// pays for 19 misses. Not part of `npm run bench` or `npm test`:
+// pays for 19 misses. The reloads come in two kinds: every site changed (nothing of the running
+// config can be kept: the cold path), and one site edited (what a ConfigMap edit does; the
+// proxy re-validates and recompiles that site only). `--rounds 0` skips the throughput part.
+// Not part of `npm run bench` or `npm test`:
 //
 //   ./node_modules/.bin/node bench/routes-cost.ts [--workers N] [--rounds N] [--secs N] [--reloads N]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startOurInstance } from './our-instance.ts';
+import { timedCommand, type TimedReply } from './admin.ts';
+import { ourConfigToml, startOurInstance, type OurInstance } from './our-instance.ts';
 import type { Peer } from './peers/types.ts';
-import { siteHosts } from './sites.ts';
+import { SITE_COUNT, siteHost, siteHosts } from './sites.ts';
 import { distribution } from './stats.ts';
 import { measureThroughput } from './throughput.ts';
 import { WRK, requireTools } from './tools.ts';
@@ -50,29 +54,56 @@ const peers: Peer[] = CONFIGS.map((c) => ({
 }));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Edits one site's request timeout (a different site each time) in the config as it is, and reloads. */
+function oneSiteEdits(): (instance: OurInstance, edit: number) => Promise<TimedReply> {
+  let text: string | undefined;
+  return (instance, edit) => {
+    text ??= ourConfigToml(instance.config);
+    const host = `host = "${siteHost((edit * 7) % SITE_COUNT)}"\n`;
+    const at = text.indexOf(host);
+    if (at < 0) throw new Error(`no ${host.trim()} in the config`);
+    const after = at + host.length;
+    const old = /^request_timeout_secs = \d+\n/.exec(text.slice(after))?.[0] ?? '';
+    text = `${text.slice(0, after)}request_timeout_secs = ${61 + edit}\n${text.slice(after + old.length)}`;
+    instance.writeConfig(text);
+    return timedCommand(instance.socket, 'reload');
+  };
+}
+
+/** Made afresh for each instance: the one-site edits follow that instance's config. */
+const reloadKinds = () => [
+  { label: 'every site changed', reload: (instance: OurInstance) => instance.reloadChanged() },
+  { label: 'one site edited', reload: oneSiteEdits() },
+];
+
 const workDir = mkdtempSync(join(tmpdir(), 'bench-routes-'));
 const workers = Number(values.workers);
 const upstream = await startUpstream(workDir);
 try {
-  const settings = { connections: 32, durationSecs: Number(values.secs), rounds: Number(values.rounds), systemWarmupSecs: 2, workloadWarmupSecs: 1 };
-  const systems = peers.map((peer) => ({ peer, workers, workloads: ['hosts-1000' as const] }));
-  const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log);
-  for (const f of failures) log(`failed: ${f}`);
-  const [one, twenty] = peers.map((p) => rows.find((r) => r.system === p.id));
-  for (const r of [one, twenty]) if (r) log(`${r.system.padEnd(26)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
-  if (one && twenty) log(`20 routes / 1 route: ${(twenty.rps / one.rps).toFixed(3)}× req/s, ${(twenty.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+  if (Number(values.rounds) > 0) {
+    const settings = { connections: 32, durationSecs: Number(values.secs), rounds: Number(values.rounds), systemWarmupSecs: 2, workloadWarmupSecs: 1 };
+    const systems = peers.map((peer) => ({ peer, workers, workloads: ['hosts-1000' as const] }));
+    const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log);
+    for (const f of failures) log(`failed: ${f}`);
+    const [one, twenty] = peers.map((p) => rows.find((r) => r.system === p.id));
+    for (const r of [one, twenty]) if (r) log(`${r.system.padEnd(26)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
+    if (one && twenty) log(`20 routes / 1 route: ${(twenty.rps / one.rps).toFixed(3)}× req/s, ${(twenty.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+  }
 
   for (const c of CONFIGS) {
     const instance = await startOurInstance(join(workDir, `reload-${c.id.replace('/', '_')}`), { workers, upstreamPort: upstream.port, hosts: siteHosts(), accessLog: false, siteTables: c.siteTables });
     try {
-      const samples: number[] = [];
-      for (let i = 0; i < Number(values.reloads); i++) {
-        const reply = await instance.reloadChanged();
-        if (!reply.ok) throw new Error(`reload failed: ${reply.reply.trim()}`);
-        samples.push(reply.ms);
+      for (const kind of reloadKinds()) {
+        const samples: number[] = [];
+        for (let i = 0; i < Number(values.reloads); i++) {
+          const reply = await kind.reload(instance, i);
+          if (!reply.ok) throw new Error(`reload failed: ${reply.reply.trim()}`);
+          samples.push(reply.ms);
+        }
+        const d = distribution(samples);
+        log(`reload (${kind.label}), ${c.label}: p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms over ${d.count}`);
       }
-      const d = distribution(samples);
-      log(`reload, ${c.label}: p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms over ${d.count}`);
     } finally {
       await instance.stop();
     }
