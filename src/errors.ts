@@ -37,6 +37,26 @@ export class ConfigUnstableError extends ReverseProxyError {
   }
 }
 
+/** Files a ConfigFilesUnstableError names in its message; the rest are counted, to keep a reload reply one short line. */
+const NAMED_CHANGED_FILES = 3;
+
+/**
+ * The config and the files it references never read the same twice in a row: each file held
+ * still while read, but the set changed between passes (a Secret's `..data` swapped mid-load),
+ * so no consistent snapshot was taken and nothing was loaded.
+ */
+export class ConfigFilesUnstableError extends ReverseProxyError {
+  readonly file: string;
+  /** The files whose bytes differed between the two passes of the last attempt. */
+  readonly changed: readonly string[];
+  constructor(file: string, changed: readonly string[], attempts: number) {
+    const named = changed.length > NAMED_CHANGED_FILES ? [...changed.slice(0, NAMED_CHANGED_FILES), `${changed.length - NAMED_CHANGED_FILES} more`] : changed;
+    super('ERR_CONFIG_FILES_UNSTABLE', `${file}: the config and the files it references kept changing while read (${named.join(', ')} differed between two reads, ${attempts} attempts); try again once the update has finished`);
+    this.file = file;
+    this.changed = changed;
+  }
+}
+
 /** The file was read but is not valid TOML or not a valid configuration. */
 export class ConfigInvalidError extends ReverseProxyError {
   readonly file: string;

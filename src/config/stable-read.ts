@@ -11,6 +11,12 @@ export const STABLE_READ_ATTEMPTS = 5;
 /** Pause between attempts, long enough for a writer to finish a small file. */
 export const STABLE_READ_RETRY_MS = 50;
 /**
+ * Attempts at a consistent snapshot of the config and the files it references (snapshot.ts):
+ * each attempt reads them all twice and is taken only when both passes got the same bytes; the
+ * attempts are STABLE_READ_RETRY_MS apart, then the load fails with ConfigFilesUnstableError.
+ */
+export const SNAPSHOT_READ_ATTEMPTS = 5;
+/**
  * A file modified more recently than this may still be being written in place (a truncated,
  * empty file is valid TOML): it is read only once it has been quiet this long. Longer than the
  * kernel's coarse timestamp tick, short enough not to slow a reload noticeably.

@@ -1,44 +1,24 @@
-// Reads every file a valid config references and checks the TLS ones, reporting all problems
-// of the file in one ConfigInvalidError (each at the key that names the file), and what is
-// legal but probably wrong as warnings: a certificate close to expiry, a TLS site no
+// Checks the TLS files a config references, as one snapshot read them (snapshot.ts), reporting
+// all problems of the file in one ConfigInvalidError (each at the key that names the file), and
+// what is legal but probably wrong as warnings: a certificate close to expiry, a TLS site no
 // certificate covers, an upstream whose certificate is not verified.
-import { ConfigInvalidError, ConfigReadError, formatProblem, type ConfigProblem } from '../errors.ts';
+import { ConfigInvalidError, formatProblem, type ConfigProblem } from '../errors.ts';
 import { checkCertificate, hostCovered, type LoadedCertificate } from './certificates.ts';
 import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
-import { referencedFiles, resolveReferenced } from './referenced-files.ts';
+import { resolveReferenced } from './referenced-files.ts';
 import type { Config } from './schema.ts';
-import { readStable } from './stable-read.ts';
+import type { ConfigSnapshot } from './snapshot.ts';
 
 export interface TlsMaterial {
   certificates: LoadedCertificate[];
   /** PEM text of each `tls_ca_file`, keyed by the path as written. */
   caFiles: Record<string, string>;
-  /** The bytes of every referenced file, in referencedFiles order (for the content hash). */
-  files: { path: string; bytes: Buffer }[];
   warnings: string[];
 }
 
-/**
- * The bytes of every file the config references, or the problems of those that cannot be read.
- * The reloader reads the mounted files through here too, so both sides hash the same bytes.
- */
-export async function readReferencedFiles(configFile: string, config: Config): Promise<{ files: TlsMaterial['files']; unreadable: { origin: KeyPath; message: string }[] }> {
-  const files: TlsMaterial['files'] = [];
-  const unreadable: { origin: KeyPath; message: string }[] = [];
-  for (const ref of referencedFiles(config)) {
-    const onDisk = resolveReferenced(configFile, ref.path);
-    try {
-      files.push({ path: ref.path, bytes: await readStable(onDisk) });
-    } catch (err) {
-      const reason = err instanceof ConfigReadError ? err.message : `${onDisk}: ${(err as Error).message}`;
-      unreadable.push({ origin: ref.origin, message: `cannot read ${reason}` });
-    }
-  }
-  return { files, unreadable };
-}
-
-export async function loadTlsMaterial(configFile: string, source: string, config: Config, now: number = Date.now()): Promise<TlsMaterial> {
-  const { files, unreadable } = await readReferencedFiles(configFile, config);
+/** Checks the referenced files of `config` as one snapshot read them (snapshot.ts). */
+export function loadTlsMaterial(configFile: string, source: string, config: Config, read: Pick<ConfigSnapshot<unknown>, 'files' | 'unreadable'>, now: number = Date.now()): TlsMaterial {
+  const { files, unreadable } = read;
   const problems: { path: KeyPath; message: string }[] = unreadable.map((u) => ({ path: u.origin, message: u.message }));
   const warnings: { path: KeyPath; message: string }[] = [];
   const bytesOf = new Map(files.map((f) => [f.path, f.bytes]));
@@ -94,5 +74,5 @@ export async function loadTlsMaterial(configFile: string, source: string, config
     return line === undefined ? { key: formatKeyPath(p.path), message: p.message } : { key: formatKeyPath(p.path), line, message: p.message };
   };
   if (problems.length > 0) throw new ConfigInvalidError(configFile, problems.map(locate));
-  return { certificates, caFiles, files, warnings: warnings.map((w) => formatProblem(configFile, locate(w))) };
+  return { certificates, caFiles, warnings: warnings.map((w) => formatProblem(configFile, locate(w))) };
 }

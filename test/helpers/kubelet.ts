@@ -8,7 +8,8 @@
 //
 // An update writes a new timestamped dir, points `..data_tmp` at it, renames `..data_tmp`
 // over `..data` (one atomic rename(2)), fixes the visible symlinks, then removes the old dir.
-import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile, lstat } from 'node:fs/promises';
+import { renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +44,17 @@ async function currentTarget(dir: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Points `..data` at `payloadDir` as kubelet does: a `..data_tmp` symlink renamed over it in one
+ * rename(2), so `..data` is never missing. Synchronous, so a test knows exactly where between its
+ * own awaits the swap happened.
+ */
+export function swapDataLink(dir: string, payloadDir: string): void {
+  rmSync(join(dir, DATA_TMP), { force: true });
+  symlinkSync(payloadDir, join(dir, DATA_TMP));
+  renameSync(join(dir, DATA_TMP), join(dir, DATA));
+}
+
 async function writePayload(dir: string, files: Record<string, string | Buffer>): Promise<void> {
   const payloadDir = timestampedName();
   await mkdir(join(dir, payloadDir));
@@ -50,9 +62,7 @@ async function writePayload(dir: string, files: Record<string, string | Buffer>)
 
   const previous = await currentTarget(dir);
   const previousNames = previous ? await readdir(join(dir, previous)) : [];
-  await rm(join(dir, DATA_TMP), { force: true });
-  await symlink(payloadDir, join(dir, DATA_TMP));
-  await rename(join(dir, DATA_TMP), join(dir, DATA));
+  swapDataLink(dir, payloadDir);
 
   for (const name of Object.keys(files)) {
     const visible = join(dir, name);
@@ -90,4 +100,30 @@ export async function createConfigMapVolume(files: Record<string, string | Buffe
 export async function adoptAsConfigMapVolume(dir: string, files: Record<string, string | Buffer>): Promise<ConfigMapVolume> {
   await writePayload(dir, files);
   return volumeAt(dir);
+}
+
+export interface PreparedVolume {
+  dir: string;
+  /** Points `..data` at payload `index` (a kubelet swap); returns at once, the swap done. */
+  flipTo(index: number): void;
+}
+
+/**
+ * A Secret-style volume whose payloads are all written up front, each in its own timestamped
+ * dir, with `..data` on the first. kubelet writes a fresh dir per update; flipping between
+ * prepared ones is the same swap without fresh files (which a reader rightly waits out as maybe
+ * half-written), so a test can swap every few milliseconds.
+ */
+export async function createPreparedVolume(payloads: Record<string, string | Buffer>[], parent = tmpdir()): Promise<PreparedVolume> {
+  const dir = await mkdtemp(join(parent, 'secret-'));
+  const payloadDirs: string[] = [];
+  for (const files of payloads) {
+    const payloadDir = timestampedName();
+    await mkdir(join(dir, payloadDir));
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, payloadDir, name), content);
+    payloadDirs.push(payloadDir);
+  }
+  swapDataLink(dir, payloadDirs[0]!);
+  for (const name of Object.keys(payloads[0]!)) await symlink(join(DATA, name), join(dir, name));
+  return { dir, flipTo: (index) => swapDataLink(dir, payloadDirs[index]!) };
 }

@@ -1,0 +1,279 @@
+// kubelet swaps a Secret volume's `..data` whenever it likes, including between the read of
+// tls.crt and the read of tls.key. Loads, content hashes and reloads that run while `..data`
+// flips every few milliseconds must each take one whole payload (a certificate with its own
+// key, hashed as that pair), never a mix; and files that change on every read must fail the
+// load with ERR_CONFIG_FILES_UNSTABLE rather than load something half-updated.
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { mountedContent } from '../src/config/content-hash.ts';
+import { loadConfigFile } from '../src/config/load.ts';
+import { combinedSha256 } from '../src/config/referenced-files.ts';
+import { SNAPSHOT_READ_ATTEMPTS } from '../src/config/stable-read.ts';
+import { ConfigFilesUnstableError } from '../src/errors.ts';
+import { createPreparedVolume, type PreparedVolume } from './helpers/kubelet.ts';
+import { startProxy } from './helpers/proxy-process.ts';
+import { createCa, handshake, hasOpenssl, issue, type KeyPair } from './helpers/tls.ts';
+
+/** How long loads run against the swapping volume. */
+const SWAP_RUN_MS = 4_000;
+/** kubelet-style flips come this often, at random within the range. */
+const FLIP_MIN_MS = 5;
+const FLIP_MAX_MS = 50;
+/** Referenced files in the rewrite tests: more files widen the gap between a file's two reads. */
+const CA_REFERENCES = 16;
+
+const skip = !hasOpenssl() && 'openssl not installed';
+
+interface SwappingSecret {
+  pairs: KeyPair[];
+  volume: PreparedVolume;
+  certPath: string;
+  keyPath: string;
+  /** The content hash of a config whose certificate is this volume, for each payload. */
+  hashFor(configBytes: Buffer): string[];
+}
+
+/** A Secret volume with three payloads, each a different certificate and key for app.test. */
+async function swappingSecret(t: TestContext): Promise<SwappingSecret> {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-secret-swap-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ca = await createCa(dir);
+  const pairs = await Promise.all([0, 1, 2].map((i) => issue(dir, ca, { names: ['app.test'], file: `pair-${i}` })));
+  const volume = await createPreparedVolume(pairs.map((p) => ({ 'tls.crt': p.cert, 'tls.key': p.key })), dir);
+  const certPath = join(volume.dir, 'tls.crt');
+  const keyPath = join(volume.dir, 'tls.key');
+  const hashFor = (configBytes: Buffer) => pairs.map((p) => combinedSha256(configBytes, [{ path: certPath, bytes: p.cert }, { path: keyPath, bytes: p.key }]));
+  return { pairs, volume, certPath, keyPath, hashFor };
+}
+
+const certificateTable = (s: SwappingSecret) => `[[certificates]]\ncert = "${s.certPath}"\nkey = "${s.keyPath}"\n\n`;
+
+interface Swapper {
+  readonly flips: number;
+  stop(): void;
+}
+
+/** Flips `..data` to the next payload every FLIP_MIN_MS–FLIP_MAX_MS until stopped. */
+function startSwapper(t: TestContext, volume: PreparedVolume, payloads: number): Swapper {
+  let flips = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    timer = setTimeout(() => {
+      flips++;
+      volume.flipTo(flips % payloads);
+      next();
+    }, FLIP_MIN_MS + Math.random() * (FLIP_MAX_MS - FLIP_MIN_MS));
+  };
+  next();
+  const stop = () => clearTimeout(timer);
+  t.after(stop);
+  return {
+    get flips() {
+      return flips;
+    },
+    stop,
+  };
+}
+
+const spki = (key: ReturnType<typeof createPublicKey>) => key.export({ type: 'spki', format: 'der' });
+
+/** The payload a loaded certificate came from, after checking on its own that the key is the certificate's. */
+function payloadOf(pairs: KeyPair[], loaded: { cert: string; key: string }): number {
+  assert.ok(spki(createPublicKey(createPrivateKey(loaded.key))).equals(spki(new X509Certificate(loaded.cert).publicKey)), 'the loaded key belongs to the loaded certificate');
+  const index = pairs.findIndex((p) => p.cert.toString() === loaded.cert);
+  assert.ok(index >= 0, 'the loaded certificate is one of the payloads');
+  assert.equal(loaded.key, pairs[index]!.key.toString(), 'the key is the one of the same payload');
+  return index;
+}
+
+test('loads and content hashes while ..data flips every 5–50 ms: each takes one whole payload, none fails', { skip }, async (t) => {
+  const secret = await swappingSecret(t);
+  const configPath = join(secret.volume.dir, '..', 'config.toml');
+  await writeFile(configPath, `${certificateTable(secret)}[[listeners]]\naddress = "127.0.0.1"\nport = 0\ntls = true\n\n[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:1"\n`);
+  const hashes = secret.hashFor(await readFile(configPath));
+
+  const swapper = startSwapper(t, secret.volume, secret.pairs.length);
+  const deadline = Date.now() + SWAP_RUN_MS;
+  const failures: string[] = [];
+  const loaded = { runs: 0, overlapped: 0, payloads: new Set<number>() };
+  const hashed = { runs: 0, overlapped: 0, hashes: new Set<string>(), mixed: 0 };
+
+  const loadLoop = async () => {
+    while (Date.now() < deadline) {
+      const flipsBefore = swapper.flips;
+      let config;
+      try {
+        config = await loadConfigFile(configPath);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+      loaded.runs++;
+      if (swapper.flips !== flipsBefore) loaded.overlapped++;
+      if (config === undefined) continue;
+      assert.equal(config.certificates.length, 1);
+      const index = payloadOf(secret.pairs, config.certificates[0]!);
+      assert.equal(config.sha256, hashes[index], 'the load hashes the payload it loaded');
+      loaded.payloads.add(index);
+    }
+  };
+  const hashLoop = async () => {
+    while (Date.now() < deadline) {
+      const flipsBefore = swapper.flips;
+      const { sha256 } = await mountedContent(configPath);
+      hashed.runs++;
+      if (swapper.flips !== flipsBefore) hashed.overlapped++;
+      if (hashes.includes(sha256)) hashed.hashes.add(sha256);
+      else hashed.mixed++;
+    }
+  };
+  await Promise.all([loadLoop(), hashLoop()]);
+  swapper.stop();
+  t.diagnostic(
+    `${swapper.flips} flips; ${loaded.runs} loads (${loaded.overlapped} with a flip during them, ${failures.length} failed); ` +
+      `${hashed.runs} hashes (${hashed.overlapped} with a flip during them, ${hashed.mixed} of no whole payload)`,
+  );
+
+  assert.deepEqual(failures, [], `${failures.length} of ${loaded.runs} loads failed`);
+  assert.equal(hashed.mixed, 0, `${hashed.mixed} of ${hashed.runs} content hashes were of a mix of two payloads`);
+  // Proof that the swaps really landed during the reads, or nothing above was tested.
+  assert.ok(swapper.flips >= 40, `only ${swapper.flips} flips`);
+  assert.ok(loaded.overlapped >= 20, `only ${loaded.overlapped} of ${loaded.runs} loads had a flip during them`);
+  assert.ok(hashed.overlapped >= 20, `only ${hashed.overlapped} of ${hashed.runs} hashes had a flip during them`);
+  assert.equal(loaded.payloads.size, secret.pairs.length, 'loads saw every payload');
+  assert.equal(hashed.hashes.size, secret.pairs.length, 'hashes saw every payload');
+});
+
+test('reload through the admin socket while ..data flips: every reply ok, show info and the handshake show one whole payload', { skip }, async (t) => {
+  const secret = await swappingSecret(t);
+  const proxy = await startProxy({ t, tls: true, accessLog: false, config: `${certificateTable(secret)}[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:1"\n` });
+  const hashes = secret.hashFor(await readFile(proxy.configPath));
+  const fingerprints = secret.pairs.map((p) => p.fingerprint256);
+
+  const swapper = startSwapper(t, secret.volume, secret.pairs.length);
+  const deadline = Date.now() + SWAP_RUN_MS;
+  const failures: string[] = [];
+  let reloads = 0;
+  let overlapped = 0;
+  const running = new Set<string>();
+  while (Date.now() < deadline) {
+    const flipsBefore = swapper.flips;
+    const reply = JSON.parse(await proxy.admin('reload')) as { status: string; message?: string };
+    reloads++;
+    if (swapper.flips !== flipsBefore) overlapped++;
+    if (reply.status !== 'ok') failures.push(reply.message ?? JSON.stringify(reply));
+    const info = JSON.parse(await proxy.admin('show info json')) as { config_sha256: string };
+    assert.ok(hashes.includes(info.config_sha256), `show info ${info.config_sha256.slice(0, 12)} is the hash of one whole payload`);
+    running.add(info.config_sha256);
+    // A server holding a key that is not its certificate's cannot complete a handshake at all.
+    const served = await handshake(proxy.port, 'app.test');
+    assert.ok(fingerprints.includes(served.fingerprint256), 'the served certificate is one of the payloads');
+  }
+  swapper.stop();
+  t.diagnostic(`${swapper.flips} flips; ${reloads} reloads (${overlapped} with a flip during them, ${failures.length} failed)`);
+
+  assert.deepEqual(failures, [], `${failures.length} of ${reloads} reloads failed`);
+  assert.ok(overlapped >= 10, `only ${overlapped} of ${reloads} reloads had a flip during them`);
+  assert.ok(running.size >= 2, 'reloads picked up more than one payload');
+});
+
+interface Rewriter {
+  /** Resolves once the first rewrite is done. */
+  writing: Promise<void>;
+  /** Stops the writer and resolves with how many rewrites it made. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Rewrites `file` in place about every 200 µs from another thread: same size, a new counter
+ * each time, the modification time put back to an hour ago. Each read of the file alone looks
+ * stable (same inode, size and mtime before and after), but no two reads get the same bytes.
+ */
+function startRewriter(t: TestContext, file: string, base: string): Rewriter {
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(
+    `const { closeSync, futimesSync, openSync, writeSync } = require('node:fs');
+     const { parentPort, workerData } = require('node:worker_threads');
+     const fd = openSync(workerData.file, 'r+');
+     const pause = new Int32Array(new SharedArrayBuffer(4));
+     const old = new Date(Date.now() - 3_600_000);
+     let n = 0;
+     while (Atomics.load(workerData.stop, 0) === 0) {
+       const text = Buffer.from(workerData.base + '# rewrite ' + String(++n % 1e9).padStart(9, '0') + '\\n');
+       writeSync(fd, text, 0, text.length, 0);
+       futimesSync(fd, old, old);
+       if (n === 1) parentPort.postMessage('writing');
+       Atomics.wait(pause, 0, 0, 0.2);
+     }
+     closeSync(fd);
+     parentPort.postMessage(n);`,
+    { eval: true, workerData: { file, base, stop: stopFlag } },
+  );
+  const { promise: writing, resolve: markWriting } = Promise.withResolvers<void>();
+  const done = new Promise<number>((resolve, reject) => {
+    worker.on('message', (message: unknown) => (message === 'writing' ? markWriting() : resolve(message as number)));
+    worker.once('error', reject);
+  });
+  const stop = () => {
+    Atomics.store(stopFlag, 0, 1);
+    return done;
+  };
+  t.after(stop);
+  return { writing, stop };
+}
+
+/** A config whose sites each name a CA file; all those paths lead to one file, rewritten in place. */
+async function rewrittenCaConfig(t: TestContext, dir: string, preamble = ''): Promise<{ configPath: string; caFile: string; base: string }> {
+  const ca = await createCa(dir);
+  const caFile = join(dir, 'ca.pem');
+  const base = ca.cert.toString();
+  await writeFile(caFile, `${base}# rewrite ${'0'.padStart(9, '0')}\n`);
+  let sites = '';
+  for (let i = 0; i < CA_REFERENCES; i++) {
+    await symlink(caFile, join(dir, `ca-${i}.pem`));
+    sites += `[[sites]]\nhost = "site-${i}.test"\nupstream = "https://127.0.0.1:1"\ntls_ca_file = "${join(dir, `ca-${i}.pem`)}"\n\n`;
+  }
+  const configPath = join(dir, 'config.toml');
+  await writeFile(configPath, preamble + sites);
+  return { configPath, caFile, base };
+}
+
+test('files that change on every read: load and content hash fail with ERR_CONFIG_FILES_UNSTABLE, naming what changed', { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-unstable-files-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { configPath, caFile, base } = await rewrittenCaConfig(t, dir);
+  const rewriter = startRewriter(t, caFile, base);
+  await rewriter.writing;
+
+  const unstable = (err: unknown) => {
+    assert.ok(err instanceof ConfigFilesUnstableError, String(err));
+    assert.equal(err.code, 'ERR_CONFIG_FILES_UNSTABLE');
+    assert.ok(err.changed.length > 0 && err.changed.every((f) => f.startsWith(join(dir, 'ca-'))), `changed: ${err.changed.join(', ')}`);
+    assert.match(err.message, new RegExp(`^${configPath}: the config and the files it references kept changing while read \\(.*ca-\\d+\\.pem.* differed between two reads, ${SNAPSHOT_READ_ATTEMPTS} attempts\\)`));
+    return true;
+  };
+  await assert.rejects(loadConfigFile(configPath), unstable);
+  await assert.rejects(mountedContent(configPath), unstable);
+  assert.ok((await rewriter.stop()) > 0);
+  // Once the writes stop, the same files load.
+  assert.equal((await loadConfigFile(configPath)).config.sites.length, CA_REFERENCES);
+});
+
+test('reload while a referenced file changes on every read: the reply says the files kept changing, the old config keeps running', { skip }, async (t) => {
+  const proxy = await startProxy({ t, accessLog: false, config: '[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:1"\n' });
+  const before = JSON.parse(await proxy.admin('show info json')) as { config_sha256: string };
+  const { caFile, base } = await rewrittenCaConfig(t, proxy.dir, (await readFile(proxy.configPath, 'utf8')).replace(/\[\[sites\]\][\s\S]*$/, ''));
+  const rewriter = startRewriter(t, caFile, base);
+  await rewriter.writing;
+
+  const reply = JSON.parse(await proxy.admin('reload')) as { status: string; message?: string };
+  await rewriter.stop();
+  assert.equal(reply.status, 'error');
+  assert.match(reply.message ?? '', /config\.toml: the config and the files it references kept changing while read \(.*ca-\d+\.pem.* differed between two reads/);
+  const after = JSON.parse(await proxy.admin('show info json')) as { config_sha256: string };
+  assert.equal(after.config_sha256, before.config_sha256, 'the running config is untouched');
+});
