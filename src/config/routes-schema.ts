@@ -19,7 +19,7 @@ export const MAX_SERVER_WEIGHT = 256;
 export const MAX_RETRY_ATTEMPTS = 10;
 
 /** Group and route names: they appear in logs and admin commands, so no blanks or separators. */
-const NAME = /^[A-Za-z0-9_-]+$/;
+export const NAME = /^[A-Za-z0-9_-]+$/;
 const NAME_RULE = 'letters, digits, "_" and "-"';
 const name = z.string().regex(NAME, `must be made of ${NAME_RULE}`);
 
@@ -147,7 +147,7 @@ const headerRules = (side: 'request' | 'response') =>
 
 export type HeaderRulesConfig = z.output<ReturnType<typeof headerRules>>;
 
-const REDIRECT_STATUSES = [301, 302, 303, 307, 308] as const;
+export const REDIRECT_STATUSES = [301, 302, 303, 307, 308] as const;
 
 const redirectSchema = z
   .object({
@@ -169,7 +169,7 @@ const respondSchema = z
   })
   .strict();
 
-const METHOD = /^[A-Z][A-Z0-9_-]*$/;
+export const METHOD = /^[A-Z][A-Z0-9_-]*$/;
 
 export const routeSchema = z
   .object({
