@@ -6,24 +6,12 @@
 // reason, site and status class, exactly as many times as it happened, once in the histogram.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PROXY_REASONS, STATUS_CLASSES } from '../src/metrics/layout.ts';
-import { METRICS_TABLE, scrape } from './helpers/metrics.ts';
-import { sampleValue, type ParsedFamily } from './helpers/prom-text.ts';
-import { RESTART_REPLY_MS, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { METRICS_TABLE, accessLinesWith, scrape, site, siteFigures, upstreamHas } from './helpers/metrics.ts';
+import { sampleValue } from './helpers/prom-text.ts';
+import { RESTART_REPLY_MS, startProxy } from './helpers/proxy-process.ts';
 import { RawClient, statusOf } from './helpers/raw-http.ts';
-import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
-
-/** The site series of one site: requests by status class, outcomes by reason, histogram counts. */
-function siteFigures(families: Map<string, ParsedFamily>, site: string) {
-  return {
-    classes: Object.fromEntries(STATUS_CLASSES.map((c) => [c, sampleValue(families, 'reverse_proxy_site_requests_total', { site, code_class: c })])),
-    reasons: Object.fromEntries(PROXY_REASONS.map((r) => [r, sampleValue(families, 'reverse_proxy_site_proxy_outcomes_total', { site, reason: r })])),
-    durationCount: sampleValue(families, 'reverse_proxy_site_request_duration_seconds_count', { site }),
-    firstByteCount: sampleValue(families, 'reverse_proxy_site_upstream_first_byte_seconds_count', { site }),
-    inFlight: sampleValue(families, 'reverse_proxy_site_requests_in_flight', { site }),
-  };
-}
+import { echo, startUpstream } from './helpers/upstream.ts';
 
 /** Every status class and every reason at 0 except those given. */
 function only(counts: { classes?: Record<string, number>; reasons?: Record<string, number> }) {
@@ -32,27 +20,6 @@ function only(counts: { classes?: Record<string, number>; reasons?: Record<strin
     reasons: { ...Object.fromEntries(PROXY_REASONS.map((r) => [r, 0])), ...counts.reasons },
   };
 }
-
-/** Resolves once the proxy has logged `count` access lines with this error code (each request is counted by then). */
-async function accessLinesWith(proxy: ProxyProcess, error: string, count: number): Promise<void> {
-  const seen = () => proxy.logs.filter((l) => l.event === 'access' && l.error === error).length;
-  if (seen() < count) await proxy.waitForLog(() => seen() >= count);
-  assert.equal(seen(), count, `access lines with ${error}`);
-}
-
-/** Polls `condition` every 10 ms for up to 15 s (a busy machine is slow); whether it held. */
-async function until(condition: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 1500 && !condition(); i++) await sleep(10);
-  return condition();
-}
-
-/** Until `upstream` has received `count` requests. */
-async function upstreamHas(upstream: Upstream, count: number): Promise<void> {
-  await until(() => upstream.requests.length >= count);
-  assert.equal(upstream.requests.length, count, 'requests that reached the upstream');
-}
-
-const site = (host: string, upstream: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n${extra}\n`;
 
 test('body_too_large: a declared length over the limit and a chunked body that passes it, each a 413', async (t) => {
   const upstream = await startUpstream(echo('app'));

@@ -1,10 +1,18 @@
-// Scraping the master's `[metrics]` listener of a running proxy, parsed strictly.
+// Scraping the master's `[metrics]` listener of a running proxy, parsed strictly, and the waits
+// and read-outs the metrics tests share.
+import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PROXY_REASONS, STATUS_CLASSES } from '../../src/metrics/layout.ts';
 import type { ProxyProcess } from './proxy-process.ts';
-import { parsePrometheusText, type ParsedFamily } from './prom-text.ts';
+import { parsePrometheusText, sampleValue, type ParsedFamily } from './prom-text.ts';
+import type { Upstream } from './upstream.ts';
 
 /** The `[metrics]` table the harness adds: loopback, a free port. */
 export const METRICS_TABLE = '[metrics]\naddress = "127.0.0.1"\nport = 0\n\n';
+
+/** A `[[sites]]` block for `host`, sending to `upstream`, with `extra` keys. */
+export const site = (host: string, upstream: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n${extra}\n`;
 
 export async function metricsAddress(proxy: ProxyProcess): Promise<string> {
   const ready = await proxy.waitForLog((l) => l.event === 'ready');
@@ -28,4 +36,34 @@ export async function scrape(proxy: ProxyProcess): Promise<Map<string, ParsedFam
   const reply = await fetchText(`http://${await metricsAddress(proxy)}/metrics`);
   if (reply.status !== 200) throw new Error(`scrape answered ${reply.status}: ${reply.body}`);
   return parsePrometheusText(reply.body);
+}
+
+/** The site series of one site: requests by status class, outcomes by reason, histogram counts. */
+export function siteFigures(families: Map<string, ParsedFamily>, site: string) {
+  return {
+    classes: Object.fromEntries(STATUS_CLASSES.map((c) => [c, sampleValue(families, 'reverse_proxy_site_requests_total', { site, code_class: c })])),
+    reasons: Object.fromEntries(PROXY_REASONS.map((r) => [r, sampleValue(families, 'reverse_proxy_site_proxy_outcomes_total', { site, reason: r })])),
+    durationCount: sampleValue(families, 'reverse_proxy_site_request_duration_seconds_count', { site }),
+    firstByteCount: sampleValue(families, 'reverse_proxy_site_upstream_first_byte_seconds_count', { site }),
+    inFlight: sampleValue(families, 'reverse_proxy_site_requests_in_flight', { site }),
+  };
+}
+
+/** Resolves once the proxy has logged `count` access lines with this error code (each request is counted by then). */
+export async function accessLinesWith(proxy: ProxyProcess, error: string, count: number): Promise<void> {
+  const seen = () => proxy.logs.filter((l) => l.event === 'access' && l.error === error).length;
+  if (seen() < count) await proxy.waitForLog(() => seen() >= count);
+  assert.equal(seen(), count, `access lines with ${error}`);
+}
+
+/** Polls `condition` every 10 ms for up to 15 s (a busy machine is slow); whether it held. */
+export async function until(condition: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 1500 && !condition(); i++) await sleep(10);
+  return condition();
+}
+
+/** Until `upstream` has received `count` requests. */
+export async function upstreamHas(upstream: Upstream, count: number): Promise<void> {
+  await until(() => upstream.requests.length >= count);
+  assert.equal(upstream.requests.length, count, 'requests that reached the upstream');
 }

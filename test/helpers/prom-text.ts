@@ -166,3 +166,26 @@ export function sampleValue(families: Map<string, ParsedFamily>, name: string, l
   if (matches.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${matches.length} samples`);
   return matches[0]?.value;
 }
+
+/**
+ * Every counter sample of `earlier` (histogram buckets, sums and counts included) that is
+ * missing from `later` or lower there, as one line each: a scrape after another must show none.
+ */
+export function countersGoneBack(earlier: Map<string, ParsedFamily>, later: Map<string, ParsedFamily>): string[] {
+  const problems: string[] = [];
+  for (const family of earlier.values()) {
+    if (family.type !== 'counter' && family.type !== 'histogram') continue;
+    for (const sample of family.samples) {
+      const id = `${sample.name}${JSON.stringify(sample.labels)}`;
+      const now = later.get(family.name)?.samples.find((s) => s.name === sample.name && sameLabels(s.labels, sample.labels));
+      if (now === undefined) problems.push(`${id} ${sample.value} is gone`);
+      else if (now.value < sample.value) problems.push(`${id} went from ${sample.value} to ${now.value}`);
+    }
+  }
+  return problems;
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
