@@ -1,7 +1,7 @@
 // The master's sum of worker figures, on figures made by real worker records: counters carried
 // when a process goes, gauges not; series a reload removes dropped; the since-reload counts of
-// `show stat`; a drained worker's last figures carried once; bucket edges and the interpolated
-// quantiles.
+// `show stat`; an old worker draining beside its replacement; a drained worker's last figures carried
+// once; bucket edges and the interpolated quantiles.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FiguresAggregator } from '../src/metrics/aggregator.ts';
@@ -61,6 +61,26 @@ test('a dead worker’s counters are carried, its gauges are not, and the sum ne
   assert.deepEqual(view.processes.map((p) => p.relativePid), [1, 2]);
 });
 
+test('an old worker draining beside its replacement counts in every sum but has no process row: one row per relative PID', () => {
+  const sites = [site('a.test')];
+  const series = seriesOf({ sites });
+  const aggregator = new FiguresAggregator();
+  const old = new WorkerMetrics();
+  const replacement = new WorkerMetrics();
+  const oldRecords = old.recordsFor(generation(1, sites));
+  serve(oldRecords, 3);
+  requestStarted(oldRecords.sites[0]!.site); // still draining this one
+  serve(replacement.recordsFor(generation(1, sites)), 2);
+  aggregator.record(201, 1, figures(old));
+  aggregator.record(202, 1, figures(replacement));
+  const view = aggregator.view(series, new Set([201, 202]), new Set([202]));
+  const a = view.records.find((r) => r.labels.site === 'a.test' && r.labels.server === undefined)!;
+  assert.equal(a.total[SLOT.statusClass + statusClassIndex(200)], 5);
+  assert.equal(a.total[SLOT.inFlight], 1, 'the old worker’s request in flight is in flight');
+  assert.equal(view.clientConnections, 2);
+  assert.deepEqual(view.processes.map((p) => p.relativePid), [1], 'the replacement’s row only');
+});
+
 test('a drained worker’s last figures are carried once: taken while it is alive, never after its totals were carried', async () => {
   const sites = [site('a.test')];
   const generationNow = () => ({ id: 1, sites });
@@ -70,6 +90,7 @@ test('a drained worker’s last figures are carried once: taken while it is aliv
     {
       collectFigures: async () => [...workers].map(([pid, worker]) => ({ pid, relativePid: 1, figures: figures(worker) })),
       alivePids: () => new Set(workers.keys()),
+      slotPids: () => new Set(workers.keys()),
     },
     generationNow,
   );

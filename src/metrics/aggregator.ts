@@ -29,6 +29,7 @@ export interface AggregatedView {
   upstreams: AggregatedUpstream[];
   clientConnections: number;
   counters: Map<string, number>;
+  /** One per relative PID: the processes that hold one, never an old worker draining beside its replacement. */
   processes: { relativePid: number; figures: ProcessFigures }[];
 }
 
@@ -109,7 +110,11 @@ export class FiguresAggregator {
     }
   }
 
-  view(series: readonly SiteSeries[], alive: ReadonlySet<number>): AggregatedView {
+  /**
+   * `alive`: the processes whose gauges count (old workers draining among them); `slotHolders`:
+   * those of them that get a per-process row, by default all.
+   */
+  view(series: readonly SiteSeries[], alive: ReadonlySet<number>, slotHolders: ReadonlySet<number> = alive): AggregatedView {
     const { wanted, servers } = planOf(series);
     const byKey = new Map<string, AggregatedRecord>();
     for (const { labels, key } of wanted) {
@@ -137,7 +142,7 @@ export class FiguresAggregator {
       for (const [name, value] of Object.entries(figures.counters)) counters.set(name, (counters.get(name) ?? 0) + value);
       if (!live) continue;
       clientConnections += figures.clientConnections;
-      processes.push({ relativePid, figures: figures.process });
+      if (slotHolders.has(pid)) processes.push({ relativePid, figures: figures.process });
       for (const u of figures.upstreams) {
         if (!servers.has(u.server)) continue;
         const sum = upstreams.get(u.server) ?? { server: u.server, up: true, activeConnections: 0, idleConnections: 0 };

@@ -17,6 +17,8 @@ export interface MasterFacts {
   lastReloadOk: boolean | undefined;
   workerRespawns: number;
   liveWorkers: number;
+  /** Old workers still draining after a restart (`show proc`'s old workers). */
+  oldWorkers: number;
   /** Workers whose figures in this scrape are the last ones they sent, not fresh ones. */
   staleWorkers: number;
   startTimeSecs: number;
@@ -138,6 +140,9 @@ export function renderScrape(view: AggregatedView, facts: MasterFacts): string {
     gauge('last_reload_success_timestamp_seconds', 'Unix time of the last successful reload, or of the start before any.', [{ labels: {}, value: facts.lastSuccessfulReloadSecs }]),
     gauge('start_time_seconds', 'Unix time the master started.', [{ labels: {}, value: facts.startTimeSecs }]),
     gauge('workers', 'Worker processes serving traffic now.', [{ labels: {}, value: facts.liveWorkers }]),
+    gauge('old_workers', 'Old workers still draining after a restart replaced them; their traffic counts in the totals, they have no per-process rows.', [
+      { labels: {}, value: facts.oldWorkers },
+    ]),
     counter('worker_respawns_total', 'Workers started again after one died.', [{ labels: {}, value: facts.workerRespawns }]),
     gauge('metrics_stale_workers', 'Workers that did not answer this collection in time; their last figures were used.', [{ labels: {}, value: facts.staleWorkers }]),
     gauge('client_connections', 'Client connections open now.', [{ labels: {}, value: view.clientConnections }]),

@@ -9,6 +9,8 @@ import { seriesOf, type SeriesSource, type SiteSeries } from './series.ts';
 export interface FigureSource {
   collectFigures(): Promise<{ pid: number; relativePid: number; figures: WorkerFigures | undefined }[]>;
   alivePids(): Set<number>;
+  /** The live processes that hold a relative PID: a draining old worker shares its slot's, so it is not one. */
+  slotPids(): Set<number>;
 }
 
 export interface Collection {
@@ -68,6 +70,6 @@ export class MetricsHub {
     const { generationId, series } = this.#current();
     const alive = this.#source.alivePids();
     this.#aggregator.forgetExcept(alive, generationId);
-    return { view: this.#aggregator.view(series, alive), stale };
+    return { view: this.#aggregator.view(series, alive, this.#source.slotPids()), stale };
   }
 }

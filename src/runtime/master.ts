@@ -205,6 +205,7 @@ export class Master implements MasterBackend {
       lastReloadOk: this.#lastReload === undefined ? undefined : this.#lastReload.result === 'ok',
       workerRespawns: rows.reduce((sum, r) => sum + r.respawns, 0),
       liveWorkers: this.#pool.liveCount,
+      oldWorkers: rows.filter((r) => r.old).length,
       staleWorkers: stale,
       startTimeSecs: this.#startedAt / 1000,
       master: this.#processSampler.take(),

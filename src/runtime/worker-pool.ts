@@ -263,6 +263,14 @@ export class WorkerPool {
   }
 
   /**
+   * The pid of each slot's worker, old workers still draining left out: the processes a scrape
+   * gives a row of their own, so no relative PID has two.
+   */
+  slotPids(): Set<number> {
+    return new Set(this.#slots.flatMap((s) => (s.current ? [s.current.pid] : [])));
+  }
+
+  /**
    * Asks every serving or draining worker for its metrics figures at once. A worker that does
    * not answer within FIGURES_TIMEOUT_MS (busy, or just dying) yields `figures: undefined`.
    */
