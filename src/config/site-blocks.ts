@@ -45,6 +45,20 @@ function headerOf(line: string): { array: boolean; keys: string[] } | undefined 
   return { array: m[1] === '[[', keys };
 }
 
+type Header = NonNullable<ReturnType<typeof headerOf>>;
+
+/** The headers a file has thousands of, read without making a string of the line. */
+const COMMON_HEADERS: readonly (readonly [text: string, header: Header])[] = [
+  ['[[sites.routes]]', { array: true, keys: ['sites', 'routes'] }],
+  ['[[sites]]', { array: true, keys: ['sites'] }],
+];
+
+/** The header a line that is exactly one of COMMON_HEADERS (after its indentation) holds. */
+function commonHeader(source: string, first: number, eol: number): Header | undefined {
+  for (const [text, header] of COMMON_HEADERS) if (first + text.length === eol && source.startsWith(text, first)) return header;
+  return undefined;
+}
+
 /** The characters the scan stops at; every other one is skipped in one comparison. */
 const SPECIAL = new Uint8Array(128);
 for (const c of [QUOTE, APOSTROPHE, HASH, NEWLINE, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE]) SPECIAL[c] = 1;
@@ -86,8 +100,6 @@ export function cutSiteBlocks(source: string): CutConfig | undefined {
   let segmentStart = 0;
   let inSite = false;
   let depth = 0;
-  // The same few header lines (`  [[sites.routes]]`) come back thousands of times.
-  const headers = new Map<string, ReturnType<typeof headerOf>>();
 
   const startSegment = (at: number, site: boolean) => {
     const text = source.slice(segmentStart, at);
@@ -105,9 +117,7 @@ export function cutSiteBlocks(source: string): CutConfig | undefined {
       if (source.charCodeAt(first) === OPEN_BRACKET) {
         let eol = source.indexOf('\n', first);
         if (eol < 0) eol = n;
-        const text = source.slice(i, eol);
-        let header = headers.get(text);
-        if (header === undefined && !headers.has(text)) headers.set(text, (header = headerOf(text)));
+        const header = commonHeader(source, first, eol) ?? headerOf(source.slice(i, eol));
         if (header === undefined) return undefined;
         const ofSites = header.keys[0] === 'sites';
         if (ofSites && header.array && header.keys.length === 1) startSegment(i, true);
