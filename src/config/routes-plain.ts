@@ -86,11 +86,8 @@ const isMethods = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((m
 const isBoolean = (v: unknown) => typeof v === 'boolean';
 const isByteCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/**
- * Each key of a route in routeSchema's order, and what it becomes when it is plainly valid
- * (undefined when it is not). `strip_prefix` is always there: it has a default.
- */
-const FIELDS: readonly (readonly [key: string, value: (v: unknown) => unknown])[] = [
+/** What each key of a route becomes when its value is plainly valid (undefined when it is not). */
+const FIELDS: ReadonlyMap<string, (v: unknown) => unknown> = new Map<string, (v: unknown) => unknown>([
   ['name', (v) => (isName(v) ? v : undefined)],
   ['path', (v) => (isPath(v) ? v : undefined)],
   ['path_prefix', (v) => (isPath(v) ? v : undefined)],
@@ -110,18 +107,15 @@ const FIELDS: readonly (readonly [key: string, value: (v: unknown) => unknown])[
   ['rate_limit', (v) => rateLimitSchema.safeParse(v).data],
   ['preserve_host', (v) => (isBoolean(v) ? v : undefined)],
   ['via', (v) => (isBoolean(v) ? v : undefined)],
-];
-const ROUTE_KEYS: ReadonlySet<string> = new Set(FIELDS.map(([key]) => key));
+]);
 
 /** `input` as routeSchema outputs it when routeSchema accepts it; undefined when it might not. */
 export function plainlyValidRoute(input: unknown): RouteConfig | undefined {
   if (!isTable(input)) return undefined;
-  for (const key in input) if (!ROUTE_KEYS.has(key)) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of FIELDS) {
-    const raw = key === 'strip_prefix' ? (input[key] ?? false) : input[key];
-    if (raw === undefined) continue;
-    const valid = value(raw);
+  // One pass over the keys written (a route has a few of the nineteen); `strip_prefix` has a default.
+  const out: Record<string, unknown> = { strip_prefix: false };
+  for (const key in input) {
+    const valid = FIELDS.get(key)?.(input[key]);
     if (valid === undefined) return undefined;
     out[key] = valid;
   }
