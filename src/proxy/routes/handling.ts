@@ -103,10 +103,12 @@ export function siteHandling(site: SiteConfig, context: HandlingContext): Handli
 export function routeHandling(site: SiteConfig, base: Handling, route: RouteConfig, name: string, context: HandlingContext): Handling {
   const connectTimeoutMs = route.connect_timeout_secs === undefined ? base.connectTimeoutMs : secondsToMs(route.connect_timeout_secs);
   const requestTimeoutMs = route.request_timeout_secs === undefined ? base.requestTimeoutMs : secondsToMs(route.request_timeout_secs);
+  // Most routes forward where their site does, with its timeout: that is the site's target.
+  const sameTarget = route.upstream === undefined && connectTimeoutMs === base.connectTimeoutMs;
   const groupName = route.upstream === undefined ? base.target.group.name : groupNameOf(route.upstream, site, name);
   return {
     route: name,
-    target: targetOf(context, groupName, connectTimeoutMs, base.maxConnections),
+    target: sameTarget ? base.target : targetOf(context, groupName, connectTimeoutMs, base.maxConnections),
     connectTimeoutMs,
     requestTimeoutMs,
     clientIdleTimeoutMs: requestTimeoutMs + CLIENT_IDLE_GRACE_MS,
