@@ -133,7 +133,7 @@ test('a reload drops removed series from workers and carried totals, and restart
   aggregator.forgetExcept(new Set(), 1); // it died: everything is carried now
   const fresh = new WorkerMetrics();
   serve(fresh.recordsFor(generation(2, after)), 1);
-  aggregator.reloaded(seriesOf({ sites: after }));
+  aggregator.reloaded(() => seriesOf({ sites: after }));
   aggregator.record(8, 1, figures(fresh));
   const view = aggregator.view(seriesOf({ sites: after }), new Set([8]));
   assert.deepEqual(view.records.map((r) => [r.labels.site, r.labels.server]), [['a.test', undefined], ['a.test', 'http://127.0.0.1:9'], ['(none)', undefined]]);

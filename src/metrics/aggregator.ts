@@ -100,10 +100,10 @@ export class FiguresAggregator {
   }
 
   /** After a reload: carried counts start over for `show stat`, and removed series are let go. */
-  reloaded(series: readonly SiteSeries[]): void {
-    // Nothing carried (no worker was replaced): nothing to start over, and no series plan to make on the reload's path.
+  reloaded(series: () => readonly SiteSeries[]): void {
+    // Nothing carried (no worker was replaced): nothing to start over, and no series to work out on the reload's path.
     if (this.#carried.size === 0) return;
-    const wanted = new Set(planOf(series).wanted.map((w) => w.key));
+    const wanted = new Set(planOf(series()).wanted.map((w) => w.key));
     for (const [key, carried] of this.#carried) {
       if (!wanted.has(key)) this.#carried.delete(key);
       else carried.sinceReload.fill(0);

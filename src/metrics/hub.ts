@@ -57,7 +57,7 @@ export class MetricsHub {
 
   /** Call when the workers have been sent a new generation. */
   reloaded(): void {
-    this.#aggregator.reloaded(this.#current().series);
+    this.#aggregator.reloaded(() => this.#current().series);
   }
 
   async #collectNow(): Promise<Collection> {
