@@ -1,13 +1,18 @@
 // The master's Prometheus listener on the real binary with 2 workers: a well-formed scrape
 // (checked by a strict text-format parser), the config info metric following reloads, series of
-// a removed site leaving the scrape, `show stat` on the master and on one worker.
+// a removed site leaving the scrape, `show stat` on the master and on one worker, and one
+// certificate expiry series per file however often the config lists it.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { exchange } from './admin-fixture.ts';
 import { METRICS_TABLE, fetchText, metricsAddress, scrape } from './helpers/metrics.ts';
 import { sampleValue } from './helpers/prom-text.ts';
 import { get } from './helpers/http-client.ts';
 import { startProxy } from './helpers/proxy-process.ts';
+import { hasOpenssl, makeCertificate } from './helpers/tls.ts';
 
 const site = (host: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "http://127.0.0.1:9"\n${extra}\n`;
 
@@ -68,4 +73,16 @@ test('show stat answers on the master and on one worker, with a row per site and
   assert.equal(await exchange(proxy.socketPath, '@1 show stat\n'), expected);
   const rows = JSON.parse(await exchange(proxy.socketPath, '@2 show stat json\n')) as { site: string; server: string | null; requests: number }[];
   assert.deepEqual(rows.map((r) => [r.site, r.server, r.requests]), [['a.test', null, 0], ['a.test', 'http://127.0.0.1:9', 0], ['(none)', null, 0]]);
+});
+
+test('a certificate file listed twice is one certificate_expiry series, so the scrape still parses', { skip: !hasOpenssl() && 'openssl not installed' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-metrics-cert-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const files = makeCertificate(dir, 'a.test');
+  const entry = `[[certificates]]\ncert = "${files.cert}"\nkey = "${files.key}"\n\n`;
+  const proxy = await startProxy({ t, tls: true, config: METRICS_TABLE + entry + entry + site('a.test') });
+  const families = await scrape(proxy);
+  const rows = JSON.parse(await proxy.admin('show certs json')) as { file: string; not_after: string }[];
+  assert.equal(rows.length, 2, 'both entries are in use');
+  assert.deepEqual(families.get('reverse_proxy_certificate_expiry_seconds')!.samples.map((s) => [s.labels.file, s.value]), [[files.cert, Date.parse(rows[0]!.not_after) / 1000]]);
 });

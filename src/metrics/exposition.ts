@@ -94,9 +94,13 @@ function gauge(name: string, help: string, samples: Sample[]): Family {
   return { name: `${PREFIX}${name}`, help, type: 'gauge', samples };
 }
 
-/** When each certificate in use expires (its notAfter, Unix time), by file: alert on it minus time(). */
+/**
+ * When each certificate in use expires (its notAfter, Unix time), by file: alert on it minus
+ * time(). A file listed twice is one certificate and one series (one snapshot read it once).
+ */
 export function certificateExpiryFamily(certificates: readonly { certFile: string; notAfter: string }[]): Family {
-  const samples = certificates.map((c) => ({ labels: { file: c.certFile }, value: Date.parse(c.notAfter) / 1000 }));
+  const byFile = new Map(certificates.map((c) => [c.certFile, Date.parse(c.notAfter) / 1000]));
+  const samples = [...byFile].map(([file, value]) => ({ labels: { file }, value }));
   return gauge('certificate_expiry_seconds', 'Unix time at which each certificate in use expires (its notAfter), by file.', samples);
 }
 
