@@ -1,9 +1,10 @@
 // The proxy-made reasons the traffic test cannot make with plain requests, on the real binary
 // with 2 workers and a real scrape: a body over the site's limit (413, by its declared length or
 // while it streams), a client that goes away while the upstream is still answering (before the
-// response head and in the middle of its body), and a drain whose deadline cuts requests in
-// flight (by `restart`, after which the master still serves the scrape). Each is counted by
-// reason, site and status class, exactly as many times as it happened, once in the histogram.
+// response head and in the middle of its body) or stops reading until the send timeout closes
+// it, and a drain whose deadline cuts requests in flight (by `restart`, after which the master
+// still serves the scrape). Each is counted by reason, site and status class, exactly as many
+// times as it happened, once in the histogram.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PROXY_REASONS, STATUS_CLASSES } from '../src/metrics/layout.ts';
@@ -111,6 +112,47 @@ test('client_closed: a client that resets while the upstream has not answered (4
   assert.equal(sampleValue(families, 'reverse_proxy_server_proxy_outcomes_total', { ...server, reason: 'client_closed' }), beforeHead + midBody);
   const statuses = proxy.logs.filter((l) => l.event === 'access' && l.error === 'ERR_CLIENT_CLOSED').map((l) => l.status);
   assert.deepEqual(statuses.sort(), [200, 200, 499, 499, 499]);
+});
+
+test('client_closed: a client that stops reading is closed by the send timeout (ERR_CLIENT_SEND_TIMEOUT), under the status it was sent', async (t) => {
+  // Streams a body that never ends, as fast as the proxy takes it.
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const pump = () => {
+      while (!res.destroyed && res.write(chunk));
+    };
+    res.on('drain', pump);
+    pump();
+  });
+  t.after(() => upstream.close());
+  // The send timeout is the site's request_timeout_secs plus CLIENT_IDLE_GRACE_MS: 2 s here.
+  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('stall.test', upstream.url, 'request_timeout_secs = 1') });
+  const stalled = 2;
+  const clients: RawClient[] = [];
+  for (let i = 0; i < stalled; i++) {
+    const client = await RawClient.open(proxy.port, `GET /stream/${i} HTTP/1.1\r\nHost: stall.test\r\n\r\n`);
+    await client.waitFor(/^HTTP\/1\.1 200 /);
+    client.socket.pause(); // reads nothing more: the socket buffers fill and the proxy's writes stall
+    clients.push(client);
+  }
+  await accessLinesWith(proxy, 'ERR_CLIENT_SEND_TIMEOUT', stalled);
+  for (const client of clients) {
+    client.socket.resume();
+    assert.ok(await client.closesWithin(15_000), 'the proxy closed the connection');
+    assert.ok(!client.received.endsWith('\r\n0\r\n\r\n'), 'the body was cut, not finished');
+  }
+
+  const families = await scrape(proxy);
+  const figures = siteFigures(families, 'stall.test');
+  assert.deepEqual({ classes: figures.classes, reasons: figures.reasons }, only({ classes: { '2xx': stalled }, reasons: { client_closed: stalled } }), 'the reply had begun: its status, 200');
+  assert.equal(figures.durationCount, stalled, 'the duration histogram counts every request');
+  assert.equal(figures.firstByteCount, stalled);
+  assert.equal(figures.inFlight, 0);
+  const server = { site: 'stall.test', server: upstream.url };
+  assert.equal(sampleValue(families, 'reverse_proxy_server_proxy_outcomes_total', { ...server, reason: 'client_closed' }), stalled);
+  assert.equal(sampleValue(families, 'reverse_proxy_server_requests_total', { ...server, code_class: '2xx' }), stalled);
+  assert.deepEqual(proxy.logs.filter((l) => l.event === 'access' && l.error === 'ERR_CLIENT_SEND_TIMEOUT').map((l) => l.status), [200, 200]);
 });
 
 test('drain_cut: requests a restart drain cuts at its deadline are counted, and the scrape after the restart shows them', async (t) => {
