@@ -7,6 +7,8 @@ import { after, describe, test } from 'node:test';
 import { generationOf, wireGeneration, type Generation } from '../src/config/generation.ts';
 import type { LoadedConfig } from '../src/config/load.ts';
 import { SiteCache } from '../src/config/site-cache.ts';
+import { SLOT } from '../src/metrics/layout.ts';
+import { NO_FIRST_BYTE, NO_REASON, requestFinished, requestStarted } from '../src/metrics/recorder.ts';
 import { WorkerMetrics } from '../src/metrics/worker-metrics.ts';
 import { serverStates } from '../src/proxy/balance/upstream-group.ts';
 import { compileGeneration, describeSites, resolveGeneration, type CompiledGeneration } from '../src/proxy/generation.ts';
@@ -161,5 +163,35 @@ describe('reload messages', () => {
     const first = generation(cache, site(1));
     const whole = { ...generation(cache, site(1)), siteKeys: undefined };
     assert.equal(wireGeneration(whole, first).sites[0], whole.sites[0]);
+  });
+});
+
+describe('metrics records across reloads', () => {
+  test('a kept site keeps its records and counts on; "since the last reload" starts over for what counted; removed sites\' records go', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const first = w.apply(generation(cache, site(1) + site(2) + site(3)));
+    const counted = first.sites[0]!.metrics.routeByName.get('ping')!;
+    requestStarted(counted);
+    requestFinished(counted, 200, NO_REASON, 0, 10, 1, NO_FIRST_BYTE);
+
+    const second = w.apply(generation(cache, site(1) + site(2).replace('pong 2', 'pong two')));
+    assert.equal(second.sites[0]!.metrics, first.sites[0]!.metrics, 'the kept site\'s records, as they were');
+    assert.equal(second.sites[1]!.metrics.site, first.sites[1]!.metrics.site, 'an edited site with the same name keeps its records too');
+    const figures = w.metrics.figures({ clientConnections: 0, upstreams: [] }).records;
+    const ping = figures.find((r) => r.labels.site === 'site-1.test' && r.labels.route === 'ping')!;
+    assert.equal(ping.total[SLOT.statusClass + 1], 1, 'the count goes on');
+    assert.equal(ping.sinceReload[SLOT.statusClass + 1], 0, 'and since the reload it is 0');
+    requestStarted(counted);
+    requestFinished(counted, 200, NO_REASON, 0, 10, 1, NO_FIRST_BYTE);
+    w.apply(generation(cache, site(1) + site(2).replace('pong 2', 'pong two')));
+    const again = w.metrics.figures({ clientConnections: 0, upstreams: [] }).records.find((r) => r.labels.site === 'site-1.test' && r.labels.route === 'ping')!;
+    assert.deepStrictEqual([again.total[SLOT.statusClass + 1], again.sinceReload[SLOT.statusClass + 1]], [2, 0]);
+
+    requestStarted(second.sites[0]!.metrics.site);
+    const removed = w.apply(generation(cache, site(2).replace('pong 2', 'pong two')));
+    assert.equal(removed.sites.length, 1);
+    const labels = w.metrics.figures({ clientConnections: 0, upstreams: [] }).records.map((r) => r.labels.site);
+    assert.ok(!labels.includes('site-1.test') && !labels.includes('site-3.test'), 'records of sites no longer in the config are dropped');
   });
 });

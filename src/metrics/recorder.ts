@@ -2,7 +2,7 @@
 // server, made when a generation is compiled; the request path only bumps numbers in them
 // (no allocation, no label hashing, no map look-up per request). A reload keeps the record of
 // every series it keeps, so counters continue; series the new config lacks are dropped.
-import { PROXY_REASONS, RECORD_LENGTH, SLOT, bucketIndex, statusClassIndex, type ProxyReason } from './layout.ts';
+import { PROXY_REASONS, RECORD_LENGTH, SLOT, STATUS_CLASSES, bucketIndex, statusClassIndex, type ProxyReason } from './layout.ts';
 
 /** Labels of one series set; bounded by the config, never by traffic. */
 export interface RecordLabels {
@@ -20,6 +20,8 @@ export class TrafficRecord {
   readonly values = new Float64Array(RECORD_LENGTH);
   /** The counters as they were at the last reload, for `show stat`'s "since the last reload". */
   readonly atReload = new Float64Array(SLOT.counterEnd);
+  /** The last generation of the RecordBook that took or kept it. */
+  generation = 0;
 
   constructor(labels: RecordLabels) {
     this.labels = labels;
@@ -93,30 +95,47 @@ export function recordKey(labels: RecordLabels): string {
 }
 
 /**
+ * Every request is in flight, then in a status class: those six slots say whether a record ever
+ * counted. One that did not has every counter at 0.
+ */
+export function hasCounted(record: TrafficRecord): boolean {
+  const v = record.values;
+  if (v[SLOT.inFlight] !== 0) return true;
+  for (let i = 0; i < STATUS_CLASSES.length; i++) if (v[SLOT.statusClass + i] !== 0) return true;
+  return false;
+}
+
+/**
  * Keeps a worker's records across generations. `take` hands out the record for a set of labels,
- * the same one as in the previous generation when it had it; `commit` drops the rest and marks
- * the reload point of those kept.
+ * the same one as in the previous generation when it had it, and `keep` keeps one as it is;
+ * `commit` drops the others and marks the reload point of those kept. A reload that keeps most
+ * records touches each once, with no map work for the kept ones.
  */
 export class RecordBook {
-  #records = new Map<string, TrafficRecord>();
-  #next = new Map<string, TrafficRecord>();
+  readonly #records = new Map<string, TrafficRecord>();
+  /** The generation being taken; the records of the committed one have `generation` one less. */
+  #generation = 1;
 
   take(labels: RecordLabels): TrafficRecord {
     const key = recordKey(labels);
-    const record = this.#next.get(key) ?? this.#records.get(key) ?? new TrafficRecord(labels);
-    this.#next.set(key, record);
+    let record = this.#records.get(key);
+    if (record === undefined) this.#records.set(key, (record = new TrafficRecord(labels)));
+    record.generation = this.#generation;
     return record;
   }
 
-  /** Keeps a record of the current generation for the next one, as `take` of its labels would. */
+  /** Keeps a record of the committed generation for the one being taken, as `take` of its labels would. */
   keep(record: TrafficRecord): void {
-    this.#next.set(record.key, record);
+    record.generation = this.#generation;
   }
 
   commit(): void {
-    for (const record of this.#next.values()) record.atReload.set(record.values.subarray(0, SLOT.counterEnd));
-    this.#records = this.#next;
-    this.#next = new Map();
+    for (const [key, record] of this.#records) {
+      if (record.generation !== this.#generation) this.#records.delete(key);
+      // A record that never counted has nothing to mark: its counters and its mark are all 0.
+      else if (hasCounted(record)) record.atReload.set(record.values.subarray(0, SLOT.counterEnd));
+    }
+    this.#generation++;
   }
 
   records(): IterableIterator<TrafficRecord> {

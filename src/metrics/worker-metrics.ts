@@ -2,9 +2,8 @@
 // the figures the master collects. The request path reaches the records through the compiled
 // generation (CompiledSite.metrics); this object only makes and reports them.
 import type { Generation } from '../config/generation.ts';
-import { SLOT, STATUS_CLASSES } from './layout.ts';
 import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
-import { RecordBook, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
+import { RecordBook, hasCounted, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
 import { UNROUTED_SITE, groupsByName, siteSeriesOf } from './series.ts';
 
 export interface SiteRecords {
@@ -29,14 +28,6 @@ export interface LiveFigures {
   clientConnections: number;
   upstreams: UpstreamFigures[];
   counters?: Record<string, number>;
-}
-
-/** Every request is in flight, then in a status class: those six slots say whether a record ever counted. */
-function hasCounted(record: TrafficRecord): boolean {
-  const v = record.values;
-  if (v[SLOT.inFlight] !== 0) return true;
-  for (let i = 0; i < STATUS_CLASSES.length; i++) if (v[SLOT.statusClass + i] !== 0) return true;
-  return false;
 }
 
 export class WorkerMetrics {
