@@ -119,6 +119,19 @@ test('a drained worker’s last figures are carried once: taken while it is aliv
   serve(lateRecords, 1, 444);
   hub.lastFigures(302, 1, figures(late));
   assert.equal(await served(), 4, 'not 4 + 2: what was carried is not added again');
+
+  // Worker 303 answers a collection, then cuts 1 more and says so before that collection ends (another worker was slower):
+  // its answer, older than its last word, must not replace it.
+  const racing = new WorkerMetrics();
+  const racingRecords = racing.recordsFor(generation(1, sites));
+  workers.set(303, racing);
+  serve(racingRecords, 2, 444);
+  const collecting = hub.collect(); // takes its answer now: 2
+  serve(racingRecords, 1, 444);
+  hub.lastFigures(303, 1, figures(racing));
+  workers.delete(303);
+  await collecting;
+  assert.equal(await served(), 7, '4 + all 3 of worker 303, the cut one included');
 });
 
 test('a reload drops removed series from workers and carried totals, and restarts since-reload counts', () => {

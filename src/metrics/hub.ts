@@ -24,6 +24,8 @@ export class MetricsHub {
   readonly #generation: () => SeriesSource & { id: number };
   readonly #aggregator = new FiguresAggregator();
   #collecting: Promise<Collection> | undefined;
+  /** Workers whose last figures are in: an answer of theirs still on its way to a collection is older. */
+  readonly #final = new Set<number>();
   /** The series of the generation last asked about: worked out once per generation, not per scrape. */
   #series: { generationId: number; series: readonly SiteSeries[] } | undefined;
 
@@ -49,10 +51,13 @@ export class MetricsHub {
   /**
    * A drained worker's figures, sent as it exits: they hold the requests its drain cut, which
    * no collection saw. Taken only while the aggregator has not carried that worker's totals yet
-   * (it is alive, or its earlier figures still wait to be carried), so nothing counts twice.
+   * (it is alive, or its earlier figures still wait to be carried), so nothing counts twice; and
+   * an answer of its to a collection still under way, older than these, no longer replaces them.
    */
   lastFigures(pid: number, relativePid: number, figures: WorkerFigures): void {
-    if (this.#aggregator.has(pid) || this.#source.alivePids().has(pid)) this.#aggregator.record(pid, relativePid, figures);
+    if (!this.#aggregator.has(pid) && !this.#source.alivePids().has(pid)) return;
+    this.#aggregator.record(pid, relativePid, figures);
+    this.#final.add(pid);
   }
 
   /** Call when the workers have been sent a new generation. */
@@ -64,12 +69,14 @@ export class MetricsHub {
     const answers = await this.#source.collectFigures();
     let stale = 0;
     for (const answer of answers) {
-      if (answer.figures) this.#aggregator.record(answer.pid, answer.relativePid, answer.figures);
-      else stale++;
+      if (!answer.figures) stale++;
+      else if (!this.#final.has(answer.pid)) this.#aggregator.record(answer.pid, answer.relativePid, answer.figures);
     }
     const { generationId, series } = this.#current();
     const alive = this.#source.alivePids();
     this.#aggregator.forgetExcept(alive, generationId);
+    // Carried now, so a pid the system gives again later is a new process.
+    for (const pid of this.#final) if (!alive.has(pid)) this.#final.delete(pid);
     return { view: this.#aggregator.view(series, alive, this.#source.slotPids()), stale };
   }
 }
