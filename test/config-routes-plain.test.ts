@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import { parse } from 'smol-toml';
 import { plainlyValidRoute, plainlyValidRoutes } from '../src/config/routes-plain.ts';
 import { routeSchema } from '../src/config/routes-schema.ts';
+import { configSchema } from '../src/config/schema.ts';
+import { parseConfig } from '../src/config/validate.ts';
 
 /** Routes as TOML writes them (smol-toml's tables, not plain objects), one of every kind. */
 const VALID = parse(`
@@ -121,5 +123,23 @@ describe('plainlyValidRoute', () => {
     assert.deepStrictEqual(plainlyValidRoutes(VALID), VALID.map((r) => routeSchema.parse(r)));
     assert.equal(plainlyValidRoutes([...VALID, INVALID[0]]), undefined);
     assert.equal(plainlyValidRoutes({ path: '/a' }), undefined);
+  });
+});
+
+describe('parseConfig with plainly valid routes', () => {
+  const routesToml = (routes: readonly unknown[]) => routes.map((r) => `  [[sites.routes]]\n${Object.entries(r as object).map(([k, v]) => `  ${k} = ${JSON.stringify(v)}\n`).join('')}`).join('');
+
+  test('gives what zod gives on the whole document', () => {
+    const simple = VALID.filter((r) => Object.values(r as object).every((v) => typeof v !== 'object' || Array.isArray(v)));
+    const text = `[[upstreams]]\nname = "api"\nservers = ["http://127.0.0.1:9"]\n\n${[1, 2, 3].map((n) => `[[sites]]\nhost = "s${n}.test"\nupstream = "http://127.0.0.1:${n}"\n${routesToml(simple)}`).join('\n')}`;
+    assert.deepStrictEqual(parseConfig(text, 'c.toml'), configSchema.parse(parse(text)));
+  });
+
+  test('a file with a bad route and a bad site field reports both, as zod words them', () => {
+    const text = `[[sites]]\nhost = "a.test"\nupstream = "http://127.0.0.1:1"\n  [[sites.routes]]\n  path = "/ok"\n\n[[sites]]\nhost = "b.test"\nupstream = "http://127.0.0.1:2"\nrequest_timeout_secs = 0\n  [[sites.routes]]\n  path = "/ok"\n\n[[sites]]\nhost = "c.test"\nupstream = "http://127.0.0.1:3"\n  [[sites.routes]]\n  path = "bad"\n`;
+    assert.throws(() => parseConfig(text, 'c.toml'), (err: Error) => {
+      assert.equal(err.message, 'c.toml:10: sites[1].request_timeout_secs: must be a number of seconds greater than 0; c.toml:18: sites[2].routes[0].path: must start with "/"');
+      return true;
+    });
   });
 });

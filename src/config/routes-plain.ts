@@ -133,6 +133,11 @@ function withinRouteRules(route: RouteConfig): boolean {
   return route.path_regex === undefined || pathRegexProblem(route.path_regex) === undefined;
 }
 
+/** The routes of `site` (a `[[sites]]` entry as parsed) when they are all plainly valid. */
+export function plainlyValidSiteRoutes(site: unknown): RouteConfig[] | undefined {
+  return isTable(site) ? plainlyValidRoutes(site['routes']) : undefined;
+}
+
 /** A site's `routes` as routeSchema outputs them, or undefined when any of them needs zod's verdict. */
 export function plainlyValidRoutes(input: unknown): RouteConfig[] | undefined {
   if (input === undefined) return [];
