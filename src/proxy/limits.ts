@@ -43,6 +43,12 @@ export const UPSTREAM_READ_BUFFER_BYTES = 65_536;
 export const MAX_SPARE_READ_BUFFERS = 64;
 
 /**
+ * Size of the one buffer every plain client socket of a worker reads into
+ * (src/proxy/http1/client-reads.ts): the most a single read takes from a client.
+ */
+export const CLIENT_READ_BUFFER_BYTES = 65_536;
+
+/**
  * Request bytes a client may send ahead (pipelining) while its current request is handled;
  * they stay unparsed, and past this reading from the client pauses until the response is done.
  */

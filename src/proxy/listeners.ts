@@ -6,13 +6,14 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/schema.ts';
 import { describeErrno, ListenerError } from '../errors.ts';
+import { eventStream, sharedBufferStream, type ClientStream } from './http1/client-reads.ts';
 import type { TlsTerminator } from './tls-terminator.ts';
 
 export interface ListenerHooks {
   /** Every accepted TCP connection (for counting and the drain deadline). */
   accepted(socket: Socket): void;
   /** A connection ready for HTTP: at once for plain listeners, after the handshake for TLS. */
-  ready(socket: Socket): void;
+  ready(stream: ClientStream): void;
 }
 
 // allowHalfOpen: a client that shuts down its sending side after the request (`printf … | nc`)
@@ -21,15 +22,17 @@ const SOCKET_OPTIONS = { allowHalfOpen: true, noDelay: true } as const;
 
 export function createListener(listener: ListenerConfig, handshakeTimeoutMs: number, tls: TlsTerminator, hooks: ListenerHooks): NetServer {
   if (!listener.tls) {
-    return createNetServer(SOCKET_OPTIONS, (socket) => {
-      hooks.accepted(socket);
-      hooks.ready(socket);
+    // Accepted paused, so no read happens before the socket reads into the shared buffer.
+    return createNetServer({ ...SOCKET_OPTIONS, pauseOnConnect: true }, (accepted) => {
+      const stream = sharedBufferStream(accepted, SOCKET_OPTIONS.allowHalfOpen);
+      hooks.accepted(stream.socket);
+      hooks.ready(stream);
     });
   }
   const server = tlsServer(tls, handshakeTimeoutMs);
   tls.track(server);
   server.on('connection', (socket: Socket) => hooks.accepted(socket));
-  server.on('secureConnection', (socket: TLSSocket) => hooks.ready(socket));
+  server.on('secureConnection', (socket: TLSSocket) => hooks.ready(eventStream(socket)));
   return server;
 }
 

@@ -114,7 +114,7 @@ export class ProxyServer implements ConnectionOwner {
       const context: ConnectionContext = { owner: this, proto: listener.tls ? 'https' : 'http' };
       const server = createListener(listener, this.timeouts.headerMs, this.#tls, {
         accepted: (socket) => this.#track(socket),
-        ready: (socket) => this.#connections.add(new ClientConnection(socket, context, clientAddress(socket))),
+        ready: (stream) => this.#connections.add(new ClientConnection(stream, context, clientAddress(stream.socket))),
       });
       bound.push(await listenOn(server, listener));
       this.#servers.push(server);

@@ -10,6 +10,7 @@ import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
 import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
+import type { ClientStream } from './client-reads.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import { Exchange, type ClientSide } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
@@ -53,12 +54,13 @@ export class ClientConnection implements ClientSide, Ticking {
   /** A request was served on this connection before (a later silence is just idleness). */
   #hadRequest = false;
 
-  constructor(socket: Socket, context: ConnectionContext, remote: string) {
+  constructor(stream: ClientStream, context: ConnectionContext, remote: string) {
+    const socket = stream.socket;
     this.socket = socket;
     this.#context = context;
     this.#remote = remote;
     socket.setNoDelay(true);
-    socket.on('data', this.#onData);
+    stream.onChunk(this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', () => undefined); // 'close' follows and does the cleanup
     socket.once('close', this.#onClose);
@@ -140,12 +142,14 @@ export class ClientConnection implements ClientSide, Ticking {
           this.#stash(chunk, 0);
         }
         if (this.#pendingLength() > MAX_PIPELINED_BYTES) this.#pauseReading();
-        return;
+        break;
       case 'head':
         if (this.#deadlineKind === 'keepalive') this.#arm('header', this.#context.owner.timeouts.headerMs);
         this.#stash(chunk, 0);
         this.#drive();
     }
+    // The chunk is only lent for this call (client-reads.ts): what is still unconsumed is kept as a copy.
+    if (this.#pending === chunk) this.#ownPending();
   };
 
   #stash(chunk: Buffer, from: number): void {
@@ -158,6 +162,14 @@ export class ClientConnection implements ClientSide, Ticking {
     }
     this.#scanned -= this.#pendingStart;
     this.#pending = Buffer.concat([this.#pending.subarray(this.#pendingStart), chunk.subarray(from)]);
+    this.#pendingStart = 0;
+  }
+
+  /** Replaces a lent #pending by a copy of its unconsumed bytes. */
+  #ownPending(): void {
+    const pending = this.#pending as Buffer;
+    this.#pending = Buffer.from(pending.subarray(this.#pendingStart));
+    this.#scanned -= this.#pendingStart;
     this.#pendingStart = 0;
   }
 

@@ -19,7 +19,7 @@ import type { Handling } from '../routes/handling.ts';
 import { Attempts, IDEMPOTENT, type SendFailure } from './attempts.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
-import { giveBackWhenFlushed } from './read-buffers.ts';
+import { giveBackWhenFlushed, writeCopy } from './read-buffers.ts';
 import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
@@ -180,16 +180,17 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     if (conn === undefined) return;
     const socket = conn.socket;
     let ok: boolean;
+    // The chunk is lent only for this call (client-reads.ts): writeCopy sends a copy.
+    socket.cork();
+    if (this.#unsentHead !== undefined) socket.write(this.#unsentHead, 'latin1');
     if (this.#request.bodyFraming === 'chunked') {
-      socket.cork();
-      if (this.#unsentHead !== undefined) socket.write(this.#unsentHead, 'latin1');
       socket.write(chunkSizeLine(chunk.length), 'latin1');
-      socket.write(chunk);
+      writeCopy(socket, chunk);
       ok = socket.write(CHUNK_END, 'latin1');
-      socket.uncork();
     } else {
-      ok = this.#unsentHead !== undefined ? writeMessage(socket, this.#unsentHead, chunk) : socket.write(chunk);
+      ok = writeCopy(socket, chunk);
     }
+    socket.uncork();
     this.#unsentHead = undefined;
     this.#bodySent += chunk.length;
     this.#record.bytesIn += chunk.length;

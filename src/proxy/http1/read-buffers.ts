@@ -2,7 +2,9 @@
 // list. Node would otherwise allocate a fresh 64 KiB buffer for every read, and those buffers,
 // outside the V8 heap, were freed only by full mark-compacts under load (bench/findings.md).
 // A buffer whose bytes are still queued for the client is "lent" to that client's exchange and
-// comes back here once the client socket has flushed them.
+// comes back here once the client socket has flushed them. The same free list holds the copies
+// of client bytes sent upstream, since those arrive in a buffer lent only for one call
+// (client-reads.ts).
 import type { Socket } from 'node:net';
 import { MAX_SPARE_READ_BUFFERS, UPSTREAM_READ_BUFFER_BYTES } from '../limits.ts';
 
@@ -14,6 +16,24 @@ export function takeReadBuffer(): Buffer {
 
 export function giveBackReadBuffer(buffer: Buffer): void {
   if (spare.length < MAX_SPARE_READ_BUFFERS) spare.push(buffer);
+}
+
+/**
+ * Writes `chunk`, which the caller only borrows, through copies in free-list buffers that come
+ * back once written; returns what the last `write` returned. A failed write leaves its copy to
+ * the GC, since the socket may still reference it.
+ */
+export function writeCopy(socket: Socket, chunk: Buffer): boolean {
+  let ok = true;
+  for (let at = 0; at < chunk.length; at += UPSTREAM_READ_BUFFER_BYTES) {
+    const piece = chunk.subarray(at, at + UPSTREAM_READ_BUFFER_BYTES);
+    const copy = takeReadBuffer();
+    piece.copy(copy);
+    ok = socket.write(copy.subarray(0, piece.length), (error) => {
+      if (!error) giveBackReadBuffer(copy);
+    });
+  }
+  return ok;
 }
 
 const NOTHING = Buffer.alloc(0);

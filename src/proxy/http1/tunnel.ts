@@ -3,7 +3,7 @@
 // then the other is closed too. Tunnels have no idle timeout (nginx's default 60 s
 // proxy_read_timeout silently kills quiet WebSockets); TCP keep-alive detects dead peers.
 import type { Socket } from 'node:net';
-import { giveBackWhenFlushed } from './read-buffers.ts';
+import { giveBackWhenFlushed, writeCopy } from './read-buffers.ts';
 import type { ResponseHandler, UpstreamConnection } from './upstream-connection.ts';
 
 export class Tunnel implements ResponseHandler {
@@ -19,10 +19,10 @@ export class Tunnel implements ResponseHandler {
     }
   }
 
-  /** Bytes the client sent. */
+  /** Bytes the client sent, lent for this call only (client-reads.ts). */
   fromClient(chunk: Buffer): void {
     const upstream = this.#upstream.socket;
-    if (upstream.write(chunk)) return;
+    if (writeCopy(upstream, chunk)) return;
     this.#client.pause();
     upstream.once('drain', () => this.#client.resume());
   }
