@@ -1,0 +1,153 @@
+// Plain client sockets share one read buffer per worker (src/proxy/http1/client-reads.ts).
+// First the mechanism itself, in-process: the accepted handle really moves into a socket that
+// reads into the shared buffer, and the server's connection count stays right (the Node fields
+// this relies on are undocumented: these tests are what notices if the pinned Node moves them).
+// Then what sharing must never do, on the real binary: mix up bytes of concurrent uploads whose
+// upstream reads slowly (so body bytes queue on the upstream socket while other reads arrive),
+// or of a head that arrives in pieces between other clients' reads.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientStream } from '../src/proxy/http1/client-reads.ts';
+import { createListener } from '../src/proxy/listeners.ts';
+import { TlsTerminator } from '../src/proxy/tls-terminator.ts';
+import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { RawClient } from './helpers/raw-http.ts';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function connected(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function connectionCount(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('plain listener: the accepted socket reads into the shared buffer', () => {
+  it('delivers every connection its own bytes in one shared buffer, and keeps the connection count right', async () => {
+    const streams: ClientStream[] = [];
+    const received = new Map<ClientStream, Buffer[]>();
+    const arrayBuffers = new Set<ArrayBufferLike>();
+    const server = createListener({ address: '127.0.0.1', port: 0, tls: false }, 1_000, new TlsTerminator(), {
+      accepted: () => undefined,
+      ready: (stream) => {
+        streams.push(stream);
+        received.set(stream, []);
+        // The listener allows half-open connections: the client's FIN alone closes nothing.
+        stream.socket.on('end', () => stream.socket.end());
+        stream.onChunk((chunk) => {
+          arrayBuffers.add(chunk.buffer);
+          // Lent for this call only: keep a copy, as every consumer must.
+          received.get(stream)?.push(Buffer.from(chunk));
+          stream.socket.write(`got ${chunk.length}\n`);
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const clients = await Promise.all([0, 1, 2].map(() => connected(port)));
+    await until(() => streams.length === 3, 'three accepted connections');
+    assert.equal(await connectionCount(server), 3);
+
+    const payloads = clients.map((_, i) => Buffer.from(`client ${i}: ${'x'.repeat(100 * (i + 1))}`));
+    for (const [i, client] of clients.entries()) client.write(payloads[i] as Buffer);
+    await until(() => streams.every((s) => Buffer.concat(received.get(s) ?? []).length > 0 && Buffer.concat(received.get(s) ?? []).length === payloads[streams.indexOf(s)]?.length), 'every payload');
+
+    const byContent = streams.map((s) => Buffer.concat(received.get(s) ?? []).toString()).sort();
+    assert.deepEqual(byContent, payloads.map((p) => p.toString()).sort());
+    assert.equal(arrayBuffers.size, 1, 'all three connections read into one buffer');
+    // The socket handed over really writes (the handle moved, not copied).
+    const reply = await new Promise<string>((resolve) => clients[0]?.once('data', (d: Buffer) => resolve(d.toString())));
+    assert.match(reply, /^got \d+\n/);
+
+    for (const client of clients) client.destroy();
+    await until(async () => (await connectionCount(server)) === 0, 'the count to drop to 0');
+    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  });
+});
+
+describe('the shared read buffer on the real binary', () => {
+  let proxy: ProxyProcess;
+  let upstream: HttpServer;
+
+  before(async () => {
+    // Reads nothing of a body for its first 300 ms, then slowly, so the kernel's buffers fill
+    // and the proxy's writes to it queue while other clients' reads keep arriving; answers the
+    // body's SHA-256.
+    upstream = createServer((req, res) => {
+      const hash = createHash('sha256');
+      req.pause();
+      setTimeout(() => req.resume(), 300);
+      req.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        req.pause();
+        setTimeout(() => req.resume(), 1);
+      });
+      req.on('end', () => res.end(hash.digest('hex')));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const port = (upstream.address() as AddressInfo).port;
+    proxy = await startProxy({ config: `[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:${port}"\nbody_limit_bytes = 16777216\n` });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    upstream?.closeAllConnections();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  async function upload(body: Buffer, chunked: boolean): Promise<string> {
+    const client = await RawClient.open(proxy.port);
+    const framing = chunked ? 'transfer-encoding: chunked' : `content-length: ${body.length}`;
+    client.socket.write(`POST /upload HTTP/1.1\r\nhost: app.test\r\n${framing}\r\nconnection: close\r\n\r\n`);
+    // Pieces of varying size, so reads of different clients interleave at odd offsets.
+    for (let at = 0, i = 0; at < body.length; i++) {
+      const size = Math.min(body.length - at, 1 + ((i * 7919) % 90_000));
+      const piece = body.subarray(at, at + size);
+      const bytes = chunked ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece;
+      if (!client.socket.write(bytes)) await new Promise((resolve) => client.socket.once('drain', resolve));
+      at += size;
+    }
+    if (chunked) client.socket.write('0\r\n\r\n');
+    const reply = await client.closed;
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+    return reply.slice(reply.indexOf('\r\n\r\n') + 4);
+  }
+
+  it('relays concurrent uploads to a slow reader byte for byte (8 clients × 8 MiB, length and chunked)', { timeout: 60_000 }, async () => {
+    const bodies = Array.from({ length: 8 }, () => randomBytes(8 * 1024 * 1024));
+    const hashes = await Promise.all(bodies.map((body, i) => upload(body, i % 2 === 1)));
+    assert.deepEqual(hashes, bodies.map(sha256));
+  });
+
+  it('keeps a head that arrives in pieces intact while other connections read', { timeout: 30_000 }, async () => {
+    const busy = Array.from({ length: 4 }, () => randomBytes(512 * 1024));
+    const uploads = Promise.all(busy.map((body) => upload(body, false)));
+    const body = randomBytes(1_000);
+    const client = await RawClient.open(proxy.port);
+    const request = Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nhost: app.test\r\nx-long: ${'h'.repeat(3_000)}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`), body]);
+    for (let at = 0; at < request.length; at += 97) {
+      client.socket.write(request.subarray(at, at + 97));
+      await sleep(1);
+    }
+    const reply = await client.closed;
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+    assert.equal(reply.slice(reply.indexOf('\r\n\r\n') + 4), sha256(body));
+    assert.deepEqual(await uploads, busy.map(sha256));
+  });
+});
