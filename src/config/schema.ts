@@ -139,6 +139,8 @@ export const configObject = z
   })
   .strict();
 
+// A rule here must not read `sites`: a reload validates the rest of the file without its sites
+// (site-cache.ts). Rules across sites belong in validate.ts, which runs on every load.
 export const configSchema = configObject
   .superRefine((config, ctx) => {
     const defaults = config.certificates.flatMap((c, i) => (c.default ? [i] : []));
