@@ -15,6 +15,7 @@ import { unwatch, watch, type Ticking } from './deadlines.ts';
 import { Exchange, type ClientSide } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
 import { findHeadEnd, parseRequestHead } from './parser.ts';
+import { ReceivedBytes } from './received-bytes.ts';
 import { RequestBody } from './request-body.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
@@ -33,11 +34,7 @@ export class ClientConnection implements ClientSide, Ticking {
   readonly #context: ConnectionContext;
   readonly #remote: string;
   #state: State = 'head';
-  /** Received bytes not yet consumed: a head still arriving, or what a client sent ahead. */
-  #pending: Buffer | undefined;
-  #pendingStart = 0;
-  /** How far into #pending the end of a head was already searched for. */
-  #scanned = 0;
+  readonly #received = new ReceivedBytes();
   #readPaused = false;
   #clientEnded = false;
   #deadline = 0;
@@ -95,7 +92,7 @@ export class ClientConnection implements ClientSide, Ticking {
 
   /** Closes the connection if it sits between requests (drain's idle sweep). */
   closeIfIdle(): void {
-    if (this.#state === 'head' && this.#pending === undefined) this.socket.destroy();
+    if (this.#state === 'head' && this.#received.buffer === undefined) this.socket.destroy();
   }
 
   onTick(now: number): void {
@@ -104,7 +101,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#disarm();
     if (kind === 'header') {
       // A connection that never sent a byte after its last response is simply closed.
-      if (this.#pending === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
+      if (this.#received.buffer === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
       else this.#refuse(HEADER_TIMEOUT_REPLY, 'ERR_CLIENT_HEADER_TIMEOUT');
     } else if (kind === 'keepalive') {
       this.socket.destroy();
@@ -137,71 +134,34 @@ export class ClientConnection implements ClientSide, Ticking {
         if (this.#bodyStarted && !this.#body.done) {
           this.#arm('body', this.#context.owner.timeouts.bodyMs);
           const stop = this.#feedBody(chunk, 0, chunk.length);
-          if (stop < chunk.length) this.#stash(chunk, stop);
+          if (stop < chunk.length) this.#received.add(chunk, stop);
         } else {
-          this.#stash(chunk, 0);
+          this.#received.add(chunk, 0);
         }
-        if (this.#pendingLength() > MAX_PIPELINED_BYTES) this.#pauseReading();
+        if (this.#received.length > MAX_PIPELINED_BYTES) this.#pauseReading();
         break;
       case 'head':
         if (this.#deadlineKind === 'keepalive') this.#arm('header', this.#context.owner.timeouts.headerMs);
-        this.#stash(chunk, 0);
+        this.#received.add(chunk, 0);
         this.#drive();
     }
-    // The chunk is only lent for this call (client-reads.ts): what is still unconsumed is kept as a copy.
-    if (this.#pending === chunk) this.#ownPending();
+    this.#received.keepCopyOf(chunk);
   };
-
-  #stash(chunk: Buffer, from: number): void {
-    if (from >= chunk.length) return;
-    if (this.#pending === undefined) {
-      this.#pending = chunk;
-      this.#pendingStart = from;
-      this.#scanned = from;
-      return;
-    }
-    this.#scanned -= this.#pendingStart;
-    this.#pending = Buffer.concat([this.#pending.subarray(this.#pendingStart), chunk.subarray(from)]);
-    this.#pendingStart = 0;
-  }
-
-  /** Replaces a lent #pending by a copy of its unconsumed bytes. */
-  #ownPending(): void {
-    const pending = this.#pending as Buffer;
-    this.#pending = Buffer.from(pending.subarray(this.#pendingStart));
-    this.#scanned -= this.#pendingStart;
-    this.#pendingStart = 0;
-  }
-
-  #pendingLength(): number {
-    return this.#pending === undefined ? 0 : this.#pending.length - this.#pendingStart;
-  }
-
-  #consumePending(to: number): void {
-    const pending = this.#pending as Buffer;
-    if (to >= pending.length) {
-      this.#pending = undefined;
-      this.#pendingStart = 0;
-      this.#scanned = 0;
-    } else {
-      this.#pendingStart = to;
-      this.#scanned = to;
-    }
-  }
 
   /** Parses and starts every complete request head waiting, one at a time. */
   #drive(): void {
-    while (this.#state === 'head' && this.#pending !== undefined) {
-      const buffer = this.#pending;
-      const start = this.#pendingStart;
-      const headEnd = findHeadEnd(buffer, start, Math.max(start, this.#scanned - 3), buffer.length, REQUEST_HEAD_LIMITS, 'request');
+    const received = this.#received;
+    while (this.#state === 'head' && received.buffer !== undefined) {
+      const buffer = received.buffer;
+      const start = received.start;
+      const headEnd = findHeadEnd(buffer, start, Math.max(start, received.scanned - 3), buffer.length, REQUEST_HEAD_LIMITS, 'request');
       if (typeof headEnd !== 'number') return this.#refuseParse(headEnd);
       if (headEnd === -1) {
-        this.#scanned = buffer.length;
+        received.scanned = buffer.length;
         return;
       }
       const head = parseRequestHead(buffer, start, headEnd, REQUEST_HEAD_LIMITS);
-      this.#consumePending(headEnd);
+      received.consumeTo(headEnd);
       if ('code' in head) return this.#refuseParse(head);
       this.#startRequest(head);
     }
@@ -236,7 +196,8 @@ export class ClientConnection implements ClientSide, Ticking {
 
   startBody(): void {
     this.#bodyStarted = true;
-    if (this.#pending !== undefined) this.#consumePending(this.#feedBody(this.#pending, this.#pendingStart, this.#pending.length));
+    const received = this.#received;
+    if (received.buffer !== undefined) received.consumeTo(this.#feedBody(received.buffer, received.start, received.buffer.length));
     if (!this.#body.done && !this.#bodyPausedByUpstream) {
       this.#arm('body', this.#context.owner.timeouts.bodyMs);
       this.#resumeReading();
@@ -277,7 +238,7 @@ export class ClientConnection implements ClientSide, Ticking {
       return;
     }
     this.#state = 'head';
-    if (this.#pending !== undefined) {
+    if (this.#received.buffer !== undefined) {
       this.#arm('header', this.#context.owner.timeouts.headerMs);
       // The next request was sent ahead: start it once this call stack has unwound.
       process.nextTick(() => this.#drive());
@@ -311,9 +272,10 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#state = 'tunnel';
     this.#tunnel = tunnel;
     this.#disarm();
-    if (this.#pending !== undefined) {
-      tunnel.fromClient(this.#pending.subarray(this.#pendingStart));
-      this.#consumePending(this.#pending.length);
+    const received = this.#received;
+    if (received.buffer !== undefined) {
+      tunnel.fromClient(received.buffer.subarray(received.start));
+      received.consumeTo(received.buffer.length);
     }
     this.#resumeReading();
   }
