@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { get } from './helpers/http-client.ts';
+import { childPids } from './helpers/proc.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 
@@ -67,5 +68,27 @@ describe('reloading one site of several', () => {
     assert.match(await proxy.admin('reload'), /^\{"status":"ok"/);
     assert.equal((await reloadLog(3, 'ok')).sites_parsed, 1, 'the refused file did not replace what the last good load validated');
     assert.equal((await get(proxy.port, 'site-0.test', '/ping')).body, 'zero, edited');
+  });
+
+  test('a worker respawned after a crash holds the whole generation, so the next one-site reload reaches it too', async (t) => {
+    const upstream = await startUpstream(echo('app'));
+    t.after(() => upstream.close());
+    const config = (bodies: string[]) => bodies.map((body, i) => site(i, body, upstream.url)).join('');
+    const bodies = ['zero', 'one', 'two'];
+    const proxy = await startProxy({ config: config(bodies), workers: 2, accessLog: false, t });
+    bodies[1] = 'one, edited';
+    await proxy.writeConfig(config(bodies));
+    assert.match(await proxy.admin('reload'), /^\{"status":"ok"/);
+
+    process.kill(childPids(proxy.pid)[0]!, 'SIGKILL');
+    // Started on generation 2, whole: the reload below waits for its acknowledgement too.
+    await proxy.waitForLog((l) => l.event === 'worker_respawn');
+    bodies[2] = 'two, edited';
+    await proxy.writeConfig(config(bodies));
+    assert.match(await proxy.admin('reload'), /^\{"status":"ok"/, 'the respawned worker resolved every site sent as a reference');
+    for (let i = 0; i < 8; i++) {
+      assert.equal((await get(proxy.port, 'site-2.test', '/ping')).body, 'two, edited');
+      assert.equal((await get(proxy.port, 'site-1.test', '/ping')).body, 'one, edited');
+    }
   });
 });
