@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { createEventSink, EVENT_MESSAGE_MAX_BYTES, MAX_PENDING_EVENTS } from '../src/reloader/kube-events.ts';
 import { ReloaderMetrics } from '../src/reloader/metrics.ts';
-import type { ReloadReport } from '../src/reloader/reconciler.ts';
+import type { ReloadReport } from '../src/reloader/reload-report.ts';
 import { startApiServer } from './helpers/kube-api.ts';
 
 function capturingLogger() {

@@ -12,7 +12,8 @@ import { test, type TestContext } from 'node:test';
 import { createLogger } from '../src/log.ts';
 import { ReloaderMetrics } from '../src/reloader/metrics.ts';
 import { createProxyAdmin } from '../src/reloader/proxy-admin.ts';
-import { Reconciler, type ReloadReport } from '../src/reloader/reconciler.ts';
+import { Reconciler } from '../src/reloader/reconciler.ts';
+import type { ReloadReport } from '../src/reloader/reload-report.ts';
 import { createConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');

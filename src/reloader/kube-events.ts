@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, V1MicroTime, type CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
+import { errorText } from './error-text.ts';
 import type { ReloaderMetrics } from './metrics.ts';
-import type { ReloadReport } from './reconciler.ts';
+import type { ReloadReport } from './reload-report.ts';
 
 export const EVENT_COMPONENT = 'reverse-proxy-reloader';
 export const REASON_RELOADED = 'Reloaded';
@@ -112,7 +113,7 @@ function apiErrorMessage(err: unknown): string {
       return body.slice(0, 200);
     }
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }
 
 const disabledSink: EventSink = { report: () => {}, idle: async () => {} };
