@@ -9,22 +9,21 @@ import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
 import { meterUpstream } from '../../metrics/tap.ts';
 import type { UpstreamServer } from '../balance/server.ts';
-import { clientResponseHeaders } from '../headers.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 import type { UpstreamPool } from '../pools.ts';
 import type { RequestIds } from '../request-id.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
-import { applyHeaderRules } from '../routes/header-rules.ts';
 import type { Handling } from '../routes/handling.ts';
 import { Attempts, IDEMPOTENT, type SendFailure } from './attempts.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
 import { giveBackWhenFlushed, writeCopy } from './read-buffers.ts';
+import { relayedHead, switchingHead, upstreamHead } from './forward-heads.ts';
 import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
 import { ResponseRelay, type RelayControl } from './response-relay.ts';
-import { CHUNK_END, LAST_CHUNK, chunkSizeLine, connectionLines, requestHead, responseHead, writeMessage } from './writer.ts';
+import { CHUNK_END, LAST_CHUNK, chunkSizeLine, writeMessage } from './writer.ts';
 
 /** What the exchange needs from the client connection it serves. */
 export interface ClientSide {
@@ -153,10 +152,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     this.#conn = conn;
     conn.start(this, request.method, request.upgrade !== undefined, request.handling.requestTimeoutMs);
-    let extra = request.upstreamHost ? `host: ${pool.authority}\r\n` : '';
-    extra += request.upgrade === undefined ? 'connection: keep-alive\r\n' : `connection: upgrade\r\nupgrade: ${request.upgrade}\r\n`;
-    if (request.bodyFraming === 'chunked') extra += 'transfer-encoding: chunked\r\n';
-    const head = requestHead(request.method, request.target, request.headers, extra);
+    const head = upstreamHead(request, pool.authority);
     if (request.bodyFraming === 'none') {
       conn.socket.write(head, 'latin1');
       conn.requestSent();
@@ -240,25 +236,10 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     // A declined upgrade is relayed, and the connection closed: the client may have sent
     // bytes of the new protocol already.
-    let keepAlive = request.upgrade === undefined && client.keepAliveAfterResponse();
-    let extra = '';
-    let chunked = false;
-    if (framing === 'chunked' || framing === 'close') {
-      if (client.versionMinor === 1) {
-        extra = 'transfer-encoding: chunked\r\n';
-        chunked = true;
-      } else {
-        keepAlive = false; // HTTP/1.0 has no chunked coding: the close ends the body
-      }
-    }
-    this.#keepAlive = keepAlive;
-    extra += connectionLines(keepAlive, client.keepAliveSecs);
-    const requestId = this.#record.requestId;
-    const ids = client.requestIds;
-    if (requestId !== undefined && ids !== undefined) extra += `${ids.headerPrefix}${requestId}\r\n`;
-    const rules = request.handling.responseRules;
-    const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, ids?.header);
-    this.#relay.head(responseHead(head.status, head.reason, headers, extra), framing === 'none', chunked);
+    const allowed = request.upgrade === undefined && client.keepAliveAfterResponse();
+    const relayed = relayedHead(head, framing, request, client, allowed, this.#record.requestId);
+    this.#keepAlive = relayed.keepAlive;
+    this.#relay.head(relayed.text, framing === 'none', relayed.chunked);
   }
 
   onResponseBody(chunk: Buffer): void {
@@ -361,7 +342,8 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     const conn = this.#conn as UpstreamConnection;
     const upgrade = head.upgrade ?? this.#request.upgrade;
     const socket = this.#client.socket;
-    socket.write(responseHead(101, head.reason, clientResponseHeaders(head.headers, this.#request.handling.via), `connection: upgrade\r\nupgrade: ${upgrade}\r\n`), 'latin1');
+    // A 101 is accepted only for a request that asked to upgrade, so `upgrade` is set.
+    socket.write(switchingHead(head, this.#request, upgrade as string), 'latin1');
     this.#done = true;
     this.#attempts.settle();
     this.#conn = undefined;
