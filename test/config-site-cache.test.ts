@@ -143,6 +143,31 @@ key = "k.pem"
     assert.equal(cut.rest.length + cut.sites.join('').length, text.length, 'every byte is in exactly one piece');
   });
 
+  test('the blocks of the last cut are skipped where the text has them whole, and the cut is the same as without them', () => {
+    const base = [1, 2, 3, 4, 5].map((n) => site(n));
+    const previous = cutSiteBlocks(configOf(base))!.sites;
+    const inString = base[0]!.replace('"pong 1"', `"""\n${base[1]}"""`);
+    const edits: { name: string; sites: string[]; same: number[] }[] = [
+      { name: 'unchanged', sites: base, same: [0, 1, 2, 3, 4] },
+      { name: 'one edited', sites: base.map((b, i) => (i === 2 ? b.replace('pong 3', 'pong three') : b)), same: [0, 1, -1, 3, 4] },
+      { name: 'one inserted', sites: [...base.slice(0, 2), site(9), ...base.slice(2)], same: [0, 1, -1, 2, 3, 4] },
+      { name: 'one removed', sites: base.filter((_, i) => i !== 1), same: [0, 2, 3, 4] },
+      { name: 'lines added after a block', sites: base.map((b, i) => (i === 3 ? `${b}# more\nvia = true\n` : b)), same: [0, 1, 2, -1, 4] },
+      { name: 'last two swapped', sites: [...base.slice(0, 3), base[4]!, base[3]!], same: [0, 1, 2, 4, 3] },
+      { name: 'a previous block inside a multi-line string', sites: [inString, ...base.slice(2)], same: [-1, 2, 3, 4] },
+    ];
+    for (const edit of edits) {
+      const text = configOf(edit.sites);
+      const warm = cutSiteBlocks(text, previous)!;
+      const cold = cutSiteBlocks(text)!;
+      assert.deepStrictEqual({ rest: warm.rest, sites: warm.sites }, { rest: cold.rest, sites: cold.sites }, edit.name);
+      assert.deepStrictEqual(warm.same, edit.same, edit.name);
+    }
+    // A text that ends inside a block the last cut had whole: nothing is skipped past its end.
+    const truncated = configOf(base).slice(0, -TRAILER.length - 10);
+    assert.deepStrictEqual(cutSiteBlocks(truncated, previous)?.sites, cutSiteBlocks(truncated)?.sites);
+  });
+
   test('a file the cut cannot read with certainty is parsed whole, with the same result', () => {
     const cache = new SiteCache();
     const cases = [

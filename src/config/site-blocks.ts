@@ -11,6 +11,8 @@ export interface CutConfig {
   readonly rest: string;
   /** Each block's exact text, from its `[[sites]]` line up to the next table that is not the site's. */
   readonly sites: readonly string[];
+  /** For each block, the index of the `previous` block it is exactly (found without scanning it), or -1. */
+  readonly same: readonly number[];
 }
 
 const QUOTE = 0x22; // "
@@ -91,21 +93,59 @@ function endOfString(source: string, i: number): number {
   return -1;
 }
 
-export function cutSiteBlocks(source: string): CutConfig | undefined {
+/** How much of a block's start tells most blocks apart (the header and the first key or two). */
+const BLOCK_START = 64;
+
+/**
+ * `previous`: the blocks of the last cut of this file. A block starts in the state the scan has
+ * at every block start (a line start, outside any string, array or table) and a block of the
+ * last cut ended in that state too, so where the text at a block start is a whole previous
+ * block, the scan of it would go exactly as before: it is skipped, and only the edited parts of
+ * a file are scanned. The result is the same with or without `previous`.
+ */
+export function cutSiteBlocks(source: string, previous: readonly string[] = []): CutConfig | undefined {
   if (source.charCodeAt(0) === 0xfeff) return undefined;
   const n = source.length;
   const rest: string[] = [];
   const sites: string[] = [];
+  const same: number[] = [];
   /** Start of the current segment, and whether it is a site block. */
   let segmentStart = 0;
   let inSite = false;
   let depth = 0;
+  /** The previous block expected next (blocks mostly keep their order), and the one skipped over for the current block. */
+  let expected = 0;
+  let skipped = -1;
 
   const startSegment = (at: number, site: boolean) => {
     const text = source.slice(segmentStart, at);
-    (inSite ? sites : rest).push(text);
+    if (inSite) {
+      sites.push(text);
+      same.push(skipped >= 0 && text.length === previous[skipped]!.length ? skipped : -1);
+    } else rest.push(text);
     segmentStart = at;
     inSite = site;
+    skipped = -1;
+  };
+
+  // Ending with a newline, a previous block found in the text ends at a line start there too.
+  const isAt = (j: number, at: number) => previous[j] !== undefined && previous[j].endsWith('\n') && source.startsWith(previous[j], at);
+  /** The previous blocks by their first characters, made when blocks were moved, added or removed. */
+  let byStart: Map<string, number[]> | undefined;
+  /** The previous block that the text at `at` starts with: most often the expected one or the one after it. */
+  const previousBlockAt = (at: number) => {
+    if (isAt(expected, at)) return expected;
+    if (isAt(expected + 1, at)) return expected + 1;
+    if (byStart === undefined) {
+      byStart = new Map();
+      previous.forEach((block, j) => {
+        const start = block.slice(0, BLOCK_START);
+        const list = byStart!.get(start);
+        if (list === undefined) byStart!.set(start, [j]);
+        else list.push(j);
+      });
+    }
+    return byStart.get(source.slice(at, at + BLOCK_START))?.find((j) => isAt(j, at)) ?? -1;
   };
 
   let i = 0;
@@ -120,7 +160,17 @@ export function cutSiteBlocks(source: string): CutConfig | undefined {
         const header = commonHeader(source, first, eol) ?? headerOf(source.slice(i, eol));
         if (header === undefined) return undefined;
         const ofSites = header.keys[0] === 'sites';
-        if (ofSites && header.array && header.keys.length === 1) startSegment(i, true);
+        if (ofSites && header.array && header.keys.length === 1) {
+          startSegment(i, true);
+          const j = previousBlockAt(i);
+          if (j >= 0) {
+            // The block goes on if lines follow it before the next table: the scan resumes there.
+            i += previous[j]!.length;
+            skipped = j;
+            expected = j + 1;
+            continue;
+          }
+        }
         // `[sites.x]` outside a site block (after another table, or before any site).
         else if (ofSites && !inSite) return undefined;
         else if (!ofSites && inSite) startSegment(i, false);
@@ -148,5 +198,5 @@ export function cutSiteBlocks(source: string): CutConfig | undefined {
   }
   if (depth !== 0) return undefined;
   startSegment(n, false);
-  return { rest: rest.join(''), sites };
+  return { rest: rest.join(''), sites, same };
 }

@@ -14,10 +14,20 @@ import { cutSiteBlocks } from './site-blocks.ts';
 import { crossEntryProblems, parseConfig } from './validate.ts';
 
 interface CachedSite {
+  /** The block's exact text. */
+  readonly text: string;
   readonly site: SiteConfig;
-  /** Content key of the block's text, for workers to find a site they already hold. */
+  /** Content key of the text, for workers to find a site they already hold (and this cache a block that moved). */
   readonly key: string;
 }
+
+/** The sites of one successful load: its blocks in file order, and the same by content key. */
+interface LoadedSites {
+  readonly blocks: readonly CachedSite[];
+  readonly byKey: ReadonlyMap<string, CachedSite>;
+}
+
+const NO_SITES: LoadedSites = { blocks: [], byKey: new Map() };
 
 export interface SiteReuse {
   /** Blocks parsed and validated by this load. */
@@ -43,23 +53,23 @@ function contentKey(text: string): string {
 
 /** Validated sites by the exact text of their block, as of the last successful load. */
 export class SiteCache {
-  #byText = new Map<string, CachedSite>();
+  #last: LoadedSites = NO_SITES;
 
   /** How many sites it holds: those of the last successful load, never more. */
   get size(): number {
-    return this.#byText.size;
+    return this.#last.byKey.size;
   }
 
   parse(source: string, file: string): CachedParse {
     const incremental = this.#parseBlocks(source);
     if (incremental !== undefined) return incremental;
     const config = parseConfig(source, file);
-    return { config, siteKeys: undefined, reuse: undefined, commit: () => (this.#byText = new Map()) };
+    return { config, siteKeys: undefined, reuse: undefined, commit: () => (this.#last = NO_SITES) };
   }
 
   #parseBlocks(source: string): CachedParse | undefined {
     if (source.trim() === '') return undefined;
-    const cut = cutSiteBlocks(source);
+    const cut = cutSiteBlocks(source, this.#last.blocks.map((b) => b.text));
     if (cut === undefined) return undefined;
     let restDocument: Record<string, unknown>;
     try {
@@ -71,26 +81,27 @@ export class SiteCache {
     const rest = configSchema.safeParse(restDocument);
     if (!rest.success) return undefined;
 
-    const next = new Map<string, CachedSite>();
-    const sites: SiteConfig[] = [];
-    const siteKeys: string[] = [];
+    const blocks: CachedSite[] = [];
     const reuse: SiteReuse = { parsed: 0, reused: 0 };
-    for (const block of cut.sites) {
-      let entry = this.#byText.get(block);
+    for (const [i, text] of cut.sites.entries()) {
+      // The last load's site for this block: the one the cut found it to be, or one with the same text elsewhere.
+      const same = this.#last.blocks[cut.same[i]!];
+      const key = same?.key ?? contentKey(text);
+      const moved = same === undefined ? this.#last.byKey.get(key) : undefined;
+      let entry = same ?? (moved?.text === text ? moved : undefined);
       if (entry !== undefined) reuse.reused++;
       else {
-        const site = parseSiteBlock(block);
+        const site = parseSiteBlock(text);
         if (site === undefined) return undefined;
-        entry = { site, key: contentKey(block) };
+        entry = { text, site, key };
         reuse.parsed++;
       }
-      next.set(block, entry);
-      sites.push(entry.site);
-      siteKeys.push(entry.key);
+      blocks.push(entry);
     }
-    const config: Config = { ...rest.data, sites };
+    const config: Config = { ...rest.data, sites: blocks.map((b) => b.site) };
     if (crossEntryProblems(config).length > 0) return undefined;
-    return { config, siteKeys, reuse, commit: () => (this.#byText = next) };
+    const loaded: LoadedSites = { blocks, byKey: new Map(blocks.map((b) => [b.key, b])) };
+    return { config, siteKeys: blocks.map((b) => b.key), reuse, commit: () => (this.#last = loaded) };
   }
 }
 
