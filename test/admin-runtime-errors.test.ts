@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { sendCommand } from '../src/admin/client.ts';
 import { MAX_CONFIG_BYTES } from '../src/config/load.ts';
-import { APPLY_TIMEOUT_MS } from '../src/runtime/worker-pool.ts';
+import { APPLY_TIMEOUT_MS } from '../src/runtime/worker-process.ts';
 import { get } from './helpers/http-client.ts';
 import { startProxy, type ProxyProcess, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';

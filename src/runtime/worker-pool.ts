@@ -1,187 +1,25 @@
 // The master's view of its workers: one numbered slot per worker (relative PIDs 1..N), forking,
-// readiness, respawn with backoff, config broadcast with acknowledgements, routed commands,
-// rolling replacement and drain. It knows nothing about config files or admin sockets.
+// respawn after a crash, config broadcast with acknowledgements, routed commands, rolling
+// replacement (rolling-restart.ts) and drain. One worker's IPC is worker-process.ts. It knows
+// nothing about config files or admin sockets.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { WorkerApplyError, WorkerStartError, WorkerUnavailableError } from '../errors.ts';
+import { WorkerApplyError, WorkerUnavailableError } from '../errors.ts';
 import type { WireGeneration } from '../config/generation.ts';
 import type { ProcessRow } from '../admin/backend.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
-import { VERSION } from '../version.ts';
-import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
+import type { MasterToWorker, WorkerInit } from './messages.ts';
 import { WORKER_KILL_GRACE_MS } from './deadlines.ts';
+import { processRows } from './process-rows.ts';
+import { crashStreakAfter, respawnDelayMs } from './respawn-backoff.ts';
+import { replaceAll, type ReplaceOutcome, type RestartablePool } from './rolling-restart.ts';
 import { workerExecArgv } from './worker-flags.ts';
 import type { WorkerOutputRelay } from './worker-output.ts';
-
-/** A worker must apply a new generation within this time, or it is replaced. */
-export const APPLY_TIMEOUT_MS = 10_000;
-/** A new worker must be listening within this time, or it is killed and respawned. */
-export const WORKER_START_TIMEOUT_MS = 15_000;
-/** A routed admin command must be answered within this time. */
-export const WORKER_COMMAND_TIMEOUT_MS = 5_000;
-/** A worker must send its metrics figures within this time, or the master uses its last ones. */
-export const FIGURES_TIMEOUT_MS = 1_000;
-/** First respawn delay after a crash; doubles with each quick crash in a row. */
-export const RESPAWN_MIN_DELAY_MS = 100;
-/** Respawn delay never exceeds this, however long a crash loop lasts. */
-export const RESPAWN_MAX_DELAY_MS = 10_000;
-/** A worker that ran this long before dying is not part of a crash loop: backoff restarts. */
-export const RESPAWN_STABLE_UPTIME_MS = 10_000;
+import { WorkerProcess } from './worker-process.ts';
+import { emptySlot, type Slot } from './worker-slot.ts';
 
 const workerEntry = fileURLToPath(new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
-
-interface Pending<T> {
-  resolve(value: T): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-class WorkerProcess {
-  readonly worker: Worker;
-  readonly slot: number;
-  readonly startedAt = Date.now();
-  reloads = 0;
-  /** The generation it serves: the one it started with, then each one it acknowledged. */
-  generationId: number;
-  listening = false;
-  retiring = false;
-  /** When it was told to drain (epoch ms), for `show proc`'s old workers. */
-  drainingSince: number | undefined;
-  readonly ready: Promise<string[]>;
-  readonly #applies = new Map<number, Pending<void>>();
-  readonly #commands = new Map<number, Pending<string>>();
-  readonly #figures = new Map<number, Pending<WorkerFigures>>();
-  readonly #onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void;
-  #nextRequestId = 1;
-  #readyPending: Pending<string[]> | undefined;
-
-  constructor(slot: number, init: WorkerInit, onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void) {
-    this.slot = slot;
-    this.#onLastFigures = onLastFigures;
-    this.generationId = init.generation.id;
-    this.worker = cluster.fork({ REVERSE_PROXY_RELATIVE_PID: String(slot) });
-    this.ready = new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not listening within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
-      this.#readyPending = { resolve, reject, timer };
-    });
-    this.ready.catch(() => undefined);
-    this.worker.on('message', (message: WorkerToMaster) => this.#onMessage(message));
-    this.send({ type: 'init', init });
-  }
-
-  get pid(): number {
-    return this.worker.process.pid ?? 0;
-  }
-
-  send(message: MasterToWorker): void {
-    if (this.worker.isConnected()) this.worker.send(message);
-  }
-
-  apply(generation: WireGeneration): Promise<void> {
-    return this.#request(this.#applies, generation.id, APPLY_TIMEOUT_MS, () => this.send({ type: 'apply', generation }));
-  }
-
-  command(line: string): Promise<string> {
-    const requestId = this.#nextRequestId++;
-    return this.#request(this.#commands, requestId, WORKER_COMMAND_TIMEOUT_MS, () => this.send({ type: 'command', requestId, line }));
-  }
-
-  figures(): Promise<WorkerFigures> {
-    const requestId = this.#nextRequestId++;
-    return this.#request(this.#figures, requestId, FIGURES_TIMEOUT_MS, () => this.send({ type: 'collect_figures', requestId }));
-  }
-
-  /** Fails everything still waiting on this worker; called when it exits. */
-  abandon(reason: string): void {
-    const err = new Error(reason);
-    for (const pending of [this.#readyPending, ...this.#applies.values(), ...this.#commands.values(), ...this.#figures.values()]) {
-      if (!pending) continue;
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
-    this.#applies.clear();
-    this.#commands.clear();
-    this.#figures.clear();
-    this.#readyPending = undefined;
-  }
-
-  #request<T>(table: Map<number, Pending<T>>, id: number, timeoutMs: number, send: () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        table.delete(id);
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      table.set(id, { resolve, reject, timer });
-      send();
-    });
-  }
-
-  #settle<T>(table: Map<number, Pending<T>>, id: number, outcome: { value: T } | { error: string }): void {
-    const pending = table.get(id);
-    if (!pending) return;
-    table.delete(id);
-    clearTimeout(pending.timer);
-    if ('value' in outcome) pending.resolve(outcome.value);
-    else pending.reject(new Error(outcome.error));
-  }
-
-  #onMessage(message: WorkerToMaster): void {
-    switch (message.type) {
-      case 'ready':
-        this.listening = true;
-        if (this.#readyPending) {
-          clearTimeout(this.#readyPending.timer);
-          this.#readyPending.resolve(message.listeners);
-          this.#readyPending = undefined;
-        }
-        return;
-      case 'init_failed':
-        if (this.#readyPending) {
-          clearTimeout(this.#readyPending.timer);
-          this.#readyPending.reject(new Error(message.message));
-          this.#readyPending = undefined;
-        }
-        return;
-      case 'applied':
-        this.reloads++;
-        this.generationId = message.generationId;
-        this.#settle(this.#applies, message.generationId, { value: undefined });
-        return;
-      case 'apply_failed':
-        this.#settle(this.#applies, message.generationId, { error: message.message });
-        return;
-      case 'command_reply':
-        this.#settle(this.#commands, message.requestId, { value: message.text });
-        return;
-      case 'figures':
-        this.#settle(this.#figures, message.requestId, { value: message.figures });
-        return;
-      case 'last_figures':
-        this.#onLastFigures(this, message.figures);
-        return;
-    }
-  }
-}
-
-interface Slot {
-  relativePid: number;
-  current: WorkerProcess | undefined;
-  respawns: number;
-  /** Workers forked for this slot that never got listening (crashed at start, timed out). */
-  failedStarts: number;
-  consecutiveCrashes: number;
-  respawnTimer: NodeJS.Timeout | undefined;
-  respawnAt: number | undefined;
-}
-
-/** How a rolling replacement ended. */
-export interface ReplaceOutcome {
-  /** Slots, from 1 up, whose worker now runs what `initFor` gave. */
-  replaced: number;
-  /** Why the next slot kept its worker and the replacement stopped there; absent on success. */
-  failure?: WorkerStartError;
-}
 
 export interface WorkerPoolOptions {
   logger: Logger;
@@ -198,11 +36,27 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   /** Workers draining after being replaced; they still answer routed commands until they exit. */
   readonly #retiring = new Set<WorkerProcess>();
+  /** The pool's bookkeeping as the rolling restart drives it. */
+  readonly #restartable: RestartablePool;
   #stopping = false;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
     cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']), silent: true });
+    this.#restartable = {
+      slotCount: () => this.#slots.length,
+      slotFor: (relativePid) => this.#slotFor(relativePid),
+      fork: (slot) => this.#fork(slot),
+      markRetiring: (worker) => this.#markRetiring(worker),
+      unretire: (worker) => {
+        worker.retiring = false;
+        this.#retiring.delete(worker);
+      },
+      retire: (worker, drainTimeoutMs) => this.#retire(worker, drainTimeoutMs),
+      cancelRespawn: (slot) => this.#cancelRespawn(slot),
+      scheduleRespawn: (slot, delayMs) => this.#scheduleRespawn(slot, delayMs),
+      removeSlotsFrom: (relativePid) => this.#slots.splice(relativePid - 1),
+    };
   }
 
   /** Forks `count` workers and resolves with the listener addresses once all are listening. */
@@ -286,86 +140,12 @@ export class WorkerPool {
   }
 
   rows(): ProcessRow[] {
-    const current = this.#slots.map((slot) => {
-      const w = slot.current;
-      const row: ProcessRow = {
-        pid: w?.pid ?? 0,
-        type: 'worker',
-        relativePid: slot.relativePid,
-        reloads: w?.reloads ?? 0,
-        startedAt: w?.startedAt ?? Date.now(),
-        version: VERSION,
-        respawns: slot.respawns,
-      };
-      if (slot.respawnAt !== undefined) row.respawningInMs = Math.max(0, slot.respawnAt - Date.now());
-      if (slot.failedStarts > 0) row.failedStarts = slot.failedStarts;
-      return row;
-    });
-    return [...current, ...this.#oldRows()];
+    return processRows(this.#slots, this.#retiring);
   }
 
-  /** Workers replaced by a restart that are still running out their drain. */
-  #oldRows(): ProcessRow[] {
-    return [...this.#retiring]
-      .filter((w) => !w.worker.isDead() && !this.#slots.some((s) => s.current === w))
-      .map((w) => {
-        const row: ProcessRow = { pid: w.pid, type: 'worker', relativePid: w.slot, reloads: w.reloads, startedAt: w.startedAt, version: VERSION, respawns: 0, old: true, generation: w.generationId };
-        if (w.drainingSince !== undefined) row.drainingForMs = Date.now() - w.drainingSince;
-        return row;
-      });
-  }
-
-  /**
-   * Replaces every worker one at a time with one started from `initFor`, then trims or grows
-   * the pool to `count`. Each old worker is drained only after its replacement listens, so the
-   * shared listeners never lack a worker and no request fails. All or nothing per slot: when a
-   * replacement cannot start, the old worker keeps its slot (tracked, routed to, reloaded) and
-   * the replacement stops there. If no slot was replaced the pool is left exactly as it was;
-   * otherwise it is still trimmed to `count`, so it never holds more workers than asked for.
-   */
-  async replaceAll(count: number, drainTimeoutMs: number): Promise<ReplaceOutcome> {
-    const slotsBefore = this.#slots.length;
-    let replaced = 0;
-    let failure: WorkerStartError | undefined;
-    for (let relativePid = 1; relativePid <= count; relativePid++) {
-      const slot = this.#slotFor(relativePid);
-      const old = slot.current;
-      if (old) this.#markRetiring(old);
-      this.#cancelRespawn(slot);
-      const next = this.#fork(slot);
-      try {
-        await next.ready;
-      } catch (err) {
-        failure = new WorkerStartError(relativePid, (err as Error).message);
-        this.#giveSlotBack(slot, old, next, relativePid <= slotsBefore);
-        break;
-      }
-      if (old) await this.#retire(old, drainTimeoutMs);
-      replaced++;
-    }
-    if (failure && replaced === 0) return { replaced, failure };
-    const extra = this.#slots.splice(count);
-    for (const slot of extra) this.#cancelRespawn(slot);
-    await Promise.all(extra.flatMap((slot) => (slot.current ? [this.#retire(slot.current, drainTimeoutMs)] : [])));
-    return failure ? { replaced, failure } : { replaced };
-  }
-
-  /**
-   * Undoes one slot's replacement: the worker that failed to start is left to exit as a
-   * retiree (never respawned), and the old worker, if it is still alive, is the slot's again.
-   * A slot that had no live worker goes back to respawning; one that did not exist is removed.
-   */
-  #giveSlotBack(slot: Slot, old: WorkerProcess | undefined, failed: WorkerProcess, existed: boolean): void {
-    this.#markRetiring(failed);
-    if (old && !old.worker.isDead()) {
-      old.retiring = false;
-      this.#retiring.delete(old);
-      slot.current = old;
-      return;
-    }
-    slot.current = undefined;
-    if (existed) this.#scheduleRespawn(slot, RESPAWN_MIN_DELAY_MS);
-    else this.#slots.splice(slot.relativePid - 1);
+  /** `restart`: see rolling-restart.ts for the order and the all-or-nothing-per-slot rule. */
+  replaceAll(count: number, drainTimeoutMs: number): Promise<ReplaceOutcome> {
+    return replaceAll(this.#restartable, count, drainTimeoutMs);
   }
 
   /** Drains every worker and resolves once all have exited. */
@@ -385,7 +165,7 @@ export class WorkerPool {
   #slotFor(relativePid: number): Slot {
     let slot = this.#slots[relativePid - 1];
     if (!slot) {
-      slot = { relativePid, current: undefined, respawns: 0, failedStarts: 0, consecutiveCrashes: 0, respawnTimer: undefined, respawnAt: undefined };
+      slot = emptySlot(relativePid);
       this.#slots[relativePid - 1] = slot;
     }
     return slot;
@@ -442,8 +222,8 @@ export class WorkerPool {
     if (slot.current !== worker) return;
     slot.current = undefined;
     const ranFor = Date.now() - worker.startedAt;
-    slot.consecutiveCrashes = ranFor >= RESPAWN_STABLE_UPTIME_MS ? 0 : slot.consecutiveCrashes + 1;
-    const delay = Math.min(RESPAWN_MAX_DELAY_MS, slot.consecutiveCrashes === 0 ? 0 : RESPAWN_MIN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    slot.consecutiveCrashes = crashStreakAfter(slot.consecutiveCrashes, ranFor);
+    const delay = respawnDelayMs(slot.consecutiveCrashes);
     logger.error(
       { event: 'worker_exit', relative_pid: slot.relativePid, pid: worker.pid, code, signal, ran_ms: ranFor, respawn_delay_ms: delay, crashes_in_a_row: slot.consecutiveCrashes },
       `worker ${slot.relativePid} (pid ${worker.pid}) died (${signal ?? `code ${code}`}); respawning in ${delay} ms`,
