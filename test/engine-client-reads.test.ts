@@ -2,9 +2,9 @@
 // First the mechanism itself, in-process: the accepted handle really moves into a socket that
 // reads into the shared buffer, and the server's connection count stays right (the Node fields
 // this relies on are undocumented: these tests are what notices if the pinned Node moves them).
-// Then what sharing must never do, on the real binary: mix up bytes of concurrent uploads whose
-// upstream reads slowly (so body bytes queue on the upstream socket while other reads arrive),
-// or of a head that arrives in pieces between other clients' reads.
+// Then what sharing must never do, on the real binary: mix up bytes of concurrent uploads or
+// tunnels whose upstream reads slowly (so bytes queue on the upstream socket while other reads
+// arrive), or of a head that arrives in pieces between other clients' reads.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -18,6 +18,9 @@ import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { RawClient } from './helpers/raw-http.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Bytes each client sends through its tunnel. */
+const TUNNEL_BYTES = 4 * 1024 * 1024;
 
 function connected(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -100,6 +103,21 @@ describe('the shared read buffer on the real binary', () => {
       });
       req.on('end', () => res.end(hash.digest('hex')));
     });
+    // The same after an upgrade: the tunnel's first TUNNEL_BYTES, stalled then read slowly.
+    upstream.on('upgrade', (_req, socket: Socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: test\r\n\r\n');
+      const hash = createHash('sha256');
+      let seen = 0;
+      socket.pause();
+      setTimeout(() => socket.resume(), 300);
+      socket.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        seen += chunk.length;
+        if (seen === TUNNEL_BYTES) socket.end(hash.digest('hex'));
+        socket.pause();
+        setTimeout(() => socket.resume(), 1);
+      });
+    });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const port = (upstream.address() as AddressInfo).port;
     proxy = await startProxy({ config: `[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:${port}"\nbody_limit_bytes = 16777216\n` });
@@ -149,5 +167,23 @@ describe('the shared read buffer on the real binary', () => {
     assert.match(reply, /^HTTP\/1\.1 200 /);
     assert.equal(reply.slice(reply.indexOf('\r\n\r\n') + 4), sha256(body));
     assert.deepEqual(await uploads, busy.map(sha256));
+  });
+
+  async function throughTunnel(bytes: Buffer): Promise<string> {
+    const client = await RawClient.open(proxy.port, 'GET /tunnel HTTP/1.1\r\nhost: app.test\r\nconnection: upgrade\r\nupgrade: test\r\n\r\n');
+    await client.waitFor(/\r\n\r\n/);
+    assert.match(client.received, /^HTTP\/1\.1 101 /);
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const size = Math.min(bytes.length - at, 1 + ((i * 6007) % 70_000));
+      if (!client.socket.write(bytes.subarray(at, at + size))) await new Promise((resolve) => client.socket.once('drain', resolve));
+      at += size;
+    }
+    const all = await client.closed;
+    return all.slice(all.indexOf('\r\n\r\n') + 4);
+  }
+
+  it('relays concurrent tunnels to a slow reader byte for byte (4 clients × 4 MiB after a 101)', { timeout: 60_000 }, async () => {
+    const payloads = Array.from({ length: 4 }, () => randomBytes(TUNNEL_BYTES));
+    assert.deepEqual(await Promise.all(payloads.map(throughTunnel)), payloads.map(sha256));
   });
 });
