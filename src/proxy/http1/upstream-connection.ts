@@ -1,16 +1,14 @@
 // One keep-alive connection to an upstream: connects over net or tls, reads into recycled
 // buffers, parses each response strictly (a head the parser refuses, or bad chunked framing, is
-// an error and never relayed), frames its body by Content-Length, chunked or close, skips
-// interim 1xx responses, and tells its pool whether it can carry another request.
+// an error and never relayed; response-framing.ts finds where a response ends), skips interim
+// 1xx responses, and tells its pool whether it can carry another request.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { UpstreamIoError, type UpstreamIoCode } from '../../errors.ts';
-import { RESPONSE_HEAD_LIMITS } from '../limits.ts';
-import { ChunkedDecoder } from './chunked.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import type { BodyFraming, ParseError, ResponseHead } from './message.ts';
-import { findHeadEnd, parseResponseHead, responseBodyFraming } from './parser.ts';
 import { giveBackReadBuffer, takeReadBuffer } from './read-buffers.ts';
+import { ResponseFraming } from './response-framing.ts';
 
 /** Where and how to connect; one per pool. */
 export interface UpstreamTarget {
@@ -83,10 +81,7 @@ export class UpstreamConnection implements Ticking {
   #received = 0;
   #requestSent = false;
   #paused = false;
-  #framing: BodyFraming | 'head' = 'head';
-  #partialHead: Buffer | undefined;
-  #remaining = 0;
-  #decoder: ChunkedDecoder | undefined;
+  readonly #framing = new ResponseFraming();
   #keepAlive = false;
   #upgraded = false;
   #buffer: Buffer | undefined;
@@ -125,7 +120,7 @@ export class UpstreamConnection implements Ticking {
     this.#requestTimeoutMs = requestTimeoutMs;
     this.#received = 0;
     this.#requestSent = false;
-    this.#framing = 'head';
+    this.#framing.reset();
     this.#deadline = 0;
   }
 
@@ -211,57 +206,28 @@ export class UpstreamConnection implements Ticking {
   };
 
   #consume(handler: ResponseHandler, buffer: Buffer, start: number, end: number): void {
+    const framing = this.#framing;
     while (start < end) {
       const current = this.#handler;
       if (current === undefined || (current !== handler && !this.#upgraded)) return;
       handler = current;
-      if (this.#framing === 'head') {
-        let bytes = buffer;
-        let from = start;
-        if (this.#partialHead !== undefined) {
-          from = Math.max(0, this.#partialHead.length - 3);
-          bytes = Buffer.concat([this.#partialHead, buffer.subarray(start, end)]);
-          start = 0;
-          end = bytes.length;
-          this.#partialHead = undefined;
-        }
-        const headEnd = findHeadEnd(bytes, start, from, end, RESPONSE_HEAD_LIMITS, 'response');
-        if (typeof headEnd !== 'number') return this.#fail(invalid(headEnd));
-        if (headEnd === -1) {
-          this.#partialHead = Buffer.from(bytes.subarray(start, end));
-          return;
-        }
-        const head = parseResponseHead(bytes, start, headEnd, RESPONSE_HEAD_LIMITS);
-        if ('code' in head) return this.#fail(invalid(head));
-        buffer = bytes;
-        start = headEnd;
-        if (!this.#onHead(handler, head)) continue;
-        if (this.#bodyless()) return this.#finish(handler, start < end);
+      if (framing.framing === 'head') {
+        const read = framing.readHead(buffer, start, end);
+        if (read === undefined) return;
+        if ('code' in read) return this.#fail(invalid(read));
+        buffer = read.bytes;
+        start = read.at;
+        end = read.end;
+        if (!this.#onHead(handler, read.head)) continue;
+        if (framing.bodyless) return this.#finish(handler, start < end);
         continue;
       }
-      if (this.#framing === 'close') {
-        handler.onResponseBody(buffer.subarray(start, end));
-        return;
-      }
-      if (this.#framing === 'length') {
-        const take = Math.min(this.#remaining, end - start);
-        this.#remaining -= take;
-        handler.onResponseBody(buffer.subarray(start, start + take));
-        start += take;
-        if (this.#remaining === 0) return this.#finish(handler, start < end);
-        continue;
-      }
-      const decoder = this.#decoder as ChunkedDecoder;
-      const stop = decoder.decode(buffer, start, end, (chunk) => handler.onResponseBody(chunk));
-      if (typeof stop !== 'number') return this.#fail(invalid(stop));
-      if (decoder.done) return this.#finish(handler, stop < end);
-      start = stop;
+      const reader = handler;
+      const read = framing.readBody(buffer, start, end, (chunk) => reader.onResponseBody(chunk));
+      if ('code' in read) return this.#fail(invalid(read));
+      if (read.done) return this.#finish(handler, read.stop < end);
+      start = read.stop;
     }
-  }
-
-  /** The head just parsed announced no body (HEAD, 204, 304, Content-Length: 0). */
-  #bodyless(): boolean {
-    return this.#framing === 'none' || (this.#framing === 'length' && this.#remaining === 0);
   }
 
   /** Returns false for an interim response that was skipped (the final one follows). */
@@ -273,19 +239,13 @@ export class UpstreamConnection implements Ticking {
         return true;
       }
       this.#upgraded = true;
-      this.#framing = 'close';
+      this.#framing.expectTunnel();
       this.#deadline = 0;
       handler.onResponseHead(head, 'close');
       return true;
     }
-    const framing = responseBodyFraming(head, this.#method);
-    this.#framing = framing;
+    const framing = this.#framing.expectBody(head, this.#method);
     this.#keepAlive = head.keepAlive && framing !== 'close';
-    if (framing === 'length') this.#remaining = head.contentLength;
-    if (framing === 'chunked') {
-      this.#decoder ??= new ChunkedDecoder();
-      this.#decoder.reset();
-    }
     handler.onResponseHead(head, framing);
     return true;
   }
@@ -295,7 +255,7 @@ export class UpstreamConnection implements Ticking {
     if (this.#handler !== handler) return;
     this.#handler = undefined;
     this.#deadline = 0;
-    this.#framing = 'head';
+    this.#framing.reset();
     if (this.#keepAlive && this.#requestSent && !extra && !this.#upgraded) {
       this.#state = 'idle';
       // An idle connection keeps reading, so an upstream that closes it is noticed.
@@ -329,7 +289,7 @@ export class UpstreamConnection implements Ticking {
 
   readonly #onEnd = (): void => {
     const handler = this.#handler;
-    if (handler !== undefined && (this.#framing === 'close' || this.#upgraded)) {
+    if (handler !== undefined && (this.#framing.framing === 'close' || this.#upgraded)) {
       this.#keepAlive = false;
       this.#finish(handler, false);
       return;
