@@ -4,25 +4,15 @@
 // request IDs are kept or made, reach the upstream, the client and the access log.
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exchange } from './admin-fixture.ts';
 import { get, send } from './helpers/http-client.ts';
 import { METRICS_TABLE, scrape } from './helpers/metrics.ts';
 import { sampleValue, type ParsedFamily } from './helpers/prom-text.ts';
+import { closedPort } from './helpers/ports.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
-
-/** A port with nothing listening: connecting to it is refused (→ 502). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('every counter equals the traffic sent, across 2 workers and a kill -9', async (t) => {
   const ok = await startUpstream(echo('ok'));

@@ -3,23 +3,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, createServer as createHttpServer, type Server } from 'node:http';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { send as sendHttp, type Reply, type SendOptions } from './helpers/http-client.ts';
+import { closedPort } from './helpers/ports.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
 function send(port: number, host: string, options: Omit<SendOptions, 'path'> = {}): Promise<Reply> {
   return sendHttp(port, { ...options, headers: { host, ...options.headers } });
-}
-
-/** A port on 127.0.0.1 that nothing listens on: connecting is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
