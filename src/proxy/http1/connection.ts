@@ -19,7 +19,8 @@ import { ReceivedBytes } from './received-bytes.ts';
 import { RequestBody } from './request-body.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
-import { CONTINUE_HEAD, connectionLines, proxyResponseHead, writeMessage } from './writer.ts';
+import { clientLines } from './forward-heads.ts';
+import { CONTINUE_HEAD, proxyResponseHead, writeMessage } from './writer.ts';
 
 export type { ConnectionContext } from './route.ts';
 
@@ -256,10 +257,7 @@ export class ClientConnection implements ClientSide, Ticking {
     const keepAlive = !reply.close && this.keepAliveAfterResponse();
     const body = replyBody(reply);
     record.bytesOut += body.length;
-    let lines = connectionLines(keepAlive, this.keepAliveSecs);
-    const ids = this.#context.owner.requestIds;
-    if (record.requestId !== undefined && ids !== undefined) lines += `${ids.headerPrefix}${record.requestId}\r\n`;
-    const head = proxyResponseHead(reply.status, replyFields(reply, body.length), lines);
+    const head = proxyResponseHead(reply.status, replyFields(reply, body.length), clientLines(keepAlive, this, record.requestId));
     writeMessage(this.socket, head, this.#head?.method === 'HEAD' ? undefined : body);
     this.finish(keepAlive);
   }

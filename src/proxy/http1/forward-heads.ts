@@ -1,7 +1,7 @@
 // The heads the proxy writes on each side for a forwarded request, from what it decided:
 // the request head for the upstream, and the upstream's response head as relayed to the client
 // (its framing on this connection, the connection lines, the request ID, the route's response
-// rules). Pure text building, so the exchange keeps only the decisions of when and where.
+// rules); the closing lines of the proxy's own replies come from here too. Pure text building, so the exchange keeps only the decisions of when and where.
 import { clientResponseHeaders } from '../headers.ts';
 import type { RequestIds } from '../request-id.ts';
 import { applyHeaderRules } from '../routes/header-rules.ts';
@@ -24,6 +24,13 @@ export interface RelayedHead {
   readonly chunked: boolean;
 }
 
+/** The lines every response to the client ends its head with: connection management, then the request's ID when IDs are on. */
+export function clientLines(keepAlive: boolean, client: HeadClient, requestId: string | undefined): string {
+  const lines = connectionLines(keepAlive, client.keepAliveSecs);
+  const ids = client.requestIds;
+  return requestId !== undefined && ids !== undefined ? `${lines}${ids.headerPrefix}${requestId}\r\n` : lines;
+}
+
 /** The request head for the upstream; `authority` is sent as Host when the client's is not kept. */
 export function upstreamHead(request: ForwardRequest, authority: string): string {
   let extra = request.upstreamHost ? `host: ${authority}\r\n` : '';
@@ -44,9 +51,8 @@ export function relayedHead(head: ResponseHead, framing: BodyFraming, request: F
       keepAlive = false; // HTTP/1.0 has no chunked coding: the close ends the body
     }
   }
-  extra += connectionLines(keepAlive, client.keepAliveSecs);
+  extra += clientLines(keepAlive, client, requestId);
   const ids = client.requestIds;
-  if (requestId !== undefined && ids !== undefined) extra += `${ids.headerPrefix}${requestId}\r\n`;
   const rules = request.handling.responseRules;
   const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, ids?.header);
   return { text: responseHead(head.status, head.reason, headers, extra), keepAlive, chunked };
