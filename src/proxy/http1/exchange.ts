@@ -17,13 +17,13 @@ import type { Handling } from '../routes/handling.ts';
 import { Attempts, IDEMPOTENT, type SendFailure } from './attempts.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
-import { giveBackWhenFlushed, writeCopy } from './read-buffers.ts';
+import { giveBackWhenFlushed } from './read-buffers.ts';
+import { RequestWriter } from './request-writer.ts';
 import { relayedHead, switchingHead, upstreamHead } from './forward-heads.ts';
 import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
 import { ResponseRelay, type RelayControl } from './response-relay.ts';
-import { CHUNK_END, LAST_CHUNK, chunkSizeLine, writeMessage } from './writer.ts';
 
 /** What the exchange needs from the client connection it serves. */
 export interface ClientSide {
@@ -78,10 +78,8 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   #resent = false;
   /** A response is being thrown away for a retry: its remaining callbacks are ignored. */
   #discarding = false;
-  /** The request head, until it is written together with the first body bytes. */
-  #unsentHead: string | undefined;
+  readonly #writer: RequestWriter;
   #bodyAsked = false;
-  #bodySent = 0;
   #waitingUpstreamDrain = false;
   #headSent = false;
   #keepAlive = false;
@@ -93,6 +91,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     this.#record = record;
     this.#request = request;
     this.#relay = new ResponseRelay(client.socket, this);
+    this.#writer = new RequestWriter(request.bodyFraming);
     this.#attempts = new Attempts(request.handling.target, { method: request.method, hasBody: request.bodyFraming !== 'none', remote: request.remote, headers: request.headers });
   }
 
@@ -136,7 +135,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
 
   /** Tries another server after `failure`, if the policy allows it and one is left; false otherwise. */
   #retried(failure: SendFailure): boolean {
-    if (this.#headSent || !this.#attempts.mayRetry(failure, this.#bodySent)) return false;
+    if (this.#headSent || !this.#attempts.mayRetry(failure, this.#writer.bodySent)) return false;
     const next = this.#attempts.next();
     if (next === undefined) return false;
     this.#sendTo(next.server, next.pool);
@@ -158,16 +157,12 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
       conn.requestSent();
       return;
     }
-    this.#unsentHead = head;
+    this.#writer.holdHead(head);
     if (!this.#bodyAsked) {
       this.#bodyAsked = true;
       this.#client.startBody();
     }
-    // No body bytes were waiting: the head goes alone, the body follows as it arrives.
-    if (this.#unsentHead !== undefined && this.#conn === conn) {
-      conn.socket.write(this.#unsentHead, 'latin1');
-      this.#unsentHead = undefined;
-    }
+    if (this.#conn === conn) this.#writer.flushHead(conn.socket);
   }
 
   /** Request body bytes (chunked framing already removed). */
@@ -175,20 +170,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     const conn = this.#conn;
     if (conn === undefined) return;
     const socket = conn.socket;
-    let ok: boolean;
-    // The chunk is lent only for this call (client-reads.ts): writeCopy sends a copy.
-    socket.cork();
-    if (this.#unsentHead !== undefined) socket.write(this.#unsentHead, 'latin1');
-    if (this.#request.bodyFraming === 'chunked') {
-      socket.write(chunkSizeLine(chunk.length), 'latin1');
-      writeCopy(socket, chunk);
-      ok = socket.write(CHUNK_END, 'latin1');
-    } else {
-      ok = writeCopy(socket, chunk);
-    }
-    socket.uncork();
-    this.#unsentHead = undefined;
-    this.#bodySent += chunk.length;
+    const ok = this.#writer.data(socket, chunk);
     this.#record.bytesIn += chunk.length;
     if (!ok && !this.#waitingUpstreamDrain) {
       this.#waitingUpstreamDrain = true;
@@ -200,9 +182,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   bodyEnd(): void {
     const conn = this.#conn;
     if (conn === undefined) return;
-    if (this.#request.bodyFraming === 'chunked') writeMessage(conn.socket, this.#unsentHead ?? '', LAST_CHUNK);
-    else if (this.#unsentHead !== undefined) conn.socket.write(this.#unsentHead, 'latin1');
-    this.#unsentHead = undefined;
+    this.#writer.end(conn.socket);
     conn.requestSent();
   }
 
@@ -214,7 +194,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   onResponseHead(head: ResponseHead, framing: BodyFraming): void {
     const client = this.#client;
     const request = this.#request;
-    const next = head.status !== 101 && this.#attempts.mayRetry(head.status, this.#bodySent) ? this.#attempts.next() : undefined;
+    const next = head.status !== 101 && this.#attempts.mayRetry(head.status, this.#writer.bodySent) ? this.#attempts.next() : undefined;
     if (next !== undefined) {
       // Nothing of this response reaches the client: drop the connection (the rest of the
       // response is still arriving on it) and, once this read is unwound, send to the next server.
@@ -260,7 +240,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   onResponseError(error: Error, resendable: boolean): void {
     this.#conn = undefined;
     if (this.#done || this.#discarding) return;
-    if (resendable && !this.#resent && IDEMPOTENT.has(this.#request.method) && this.#bodySent === 0) {
+    if (resendable && !this.#resent && IDEMPOTENT.has(this.#request.method) && this.#writer.bodySent === 0) {
       // The keep-alive race: the upstream closed this idle connection as the request went
       // out, and nothing it could have acted on was sent. Once, on a new connection.
       this.#resent = true;
