@@ -19,6 +19,40 @@ export function giveBackReadBuffer(buffer: Buffer): void {
 }
 
 /**
+ * The buffer one upstream socket reads into (its `onread` generator), and who owns it: the socket,
+ * a read in progress, or the client write it was lent to.
+ */
+export class SocketReadBuffer {
+  #current: Buffer | undefined;
+  #lent = false;
+  #reading = false;
+
+  /** The buffer for the next read: a new one once the current one was lent, else undefined (keep it). */
+  next(): Buffer | undefined {
+    if (this.#current !== undefined && !this.#lent) return undefined;
+    this.#lent = false;
+    this.#current = takeReadBuffer();
+    return this.#current;
+  }
+
+  /** Brackets the handling of a read: meanwhile the buffer may still be referenced by the handler. */
+  reading(active: boolean): void {
+    this.#reading = active;
+  }
+
+  /** The current buffer now belongs to a client write; the next read takes a new one. */
+  lend(): void {
+    this.#lent = true;
+  }
+
+  /** The socket is gone: its buffer goes back unless it is lent or a read still holds it (that read gives it back). */
+  release(): void {
+    if (this.#current !== undefined && !this.#lent && !this.#reading) giveBackReadBuffer(this.#current);
+    this.#current = undefined;
+  }
+}
+
+/**
  * Writes `chunk`, which the caller only borrows, through copies in free-list buffers that come
  * back once written; returns what the last `write` returned. A failed write leaves its copy to
  * the GC, since the socket may still reference it.

@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { UpstreamIoError, type UpstreamIoCode } from '../../errors.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import type { BodyFraming, ParseError, ResponseHead } from './message.ts';
-import { giveBackReadBuffer, takeReadBuffer } from './read-buffers.ts';
+import { giveBackReadBuffer, SocketReadBuffer } from './read-buffers.ts';
 import { ResponseFraming } from './response-framing.ts';
 
 /** Where and how to connect; one per pool. */
@@ -84,10 +84,7 @@ export class UpstreamConnection implements Ticking {
   readonly #framing = new ResponseFraming();
   #keepAlive = false;
   #upgraded = false;
-  #buffer: Buffer | undefined;
-  #bufferLent = false;
-  /** Inside the read callback: the current buffer may still be referenced by the handler. */
-  #reading = false;
+  readonly #readBuffer = new SocketReadBuffer();
 
   constructor(target: UpstreamTarget, owner: ConnectionOwner) {
     this.#owner = owner;
@@ -175,12 +172,7 @@ export class UpstreamConnection implements Ticking {
     this.#owner.connected(this);
   };
 
-  readonly #nextBuffer = (): Buffer | undefined => {
-    if (this.#state === 'closed' || (this.#buffer !== undefined && !this.#bufferLent)) return undefined;
-    this.#bufferLent = false;
-    this.#buffer = takeReadBuffer();
-    return this.#buffer;
-  };
+  readonly #nextBuffer = (): Buffer | undefined => (this.#state === 'closed' ? undefined : this.#readBuffer.next());
 
   readonly #onRead = (length: number, buffer: Buffer): boolean => {
     const handler = this.#handler;
@@ -191,13 +183,13 @@ export class UpstreamConnection implements Ticking {
     }
     this.#received += length;
     if (this.#deadline !== 0) this.#deadline = performance.now() + this.#requestTimeoutMs;
-    this.#reading = true;
+    this.#readBuffer.reading(true);
     this.#consume(handler, buffer, 0, length);
-    this.#reading = false;
+    this.#readBuffer.reading(false);
     // After a 101 the rest of the read went to the tunnel that took over.
     const reader = this.#upgraded ? (this.#handler ?? handler) : handler;
     if (reader.readDone()) {
-      this.#bufferLent = true;
+      this.#readBuffer.lend();
       reader.adoptReadBuffer(buffer);
     } else if (this.#state === 'closed') {
       giveBackReadBuffer(buffer);
@@ -322,9 +314,6 @@ export class UpstreamConnection implements Ticking {
     this.#deadline = 0;
     unwatch(this);
     this.socket.destroy();
-    // A lent buffer belongs to the client write that queued it; one being read is settled by
-    // the read callback; otherwise the current one is free.
-    if (this.#buffer !== undefined && !this.#bufferLent && !this.#reading) giveBackReadBuffer(this.#buffer);
-    this.#buffer = undefined;
+    this.#readBuffer.release();
   }
 }
