@@ -52,9 +52,8 @@ export function relayedHead(head: ResponseHead, framing: BodyFraming, request: F
     }
   }
   extra += clientLines(keepAlive, client, requestId);
-  const ids = client.requestIds;
   const rules = request.handling.responseRules;
-  const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, ids?.header);
+  const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, client.requestIds?.header);
   return { text: responseHead(head.status, head.reason, headers, extra), keepAlive, chunked };
 }
 
