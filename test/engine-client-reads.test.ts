@@ -16,6 +16,7 @@ import { createListener } from '../src/proxy/listeners.ts';
 import { TlsTerminator } from '../src/proxy/tls-terminator.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { RawClient } from './helpers/raw-http.ts';
+import { until } from './helpers/until.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -31,14 +32,6 @@ function connected(port: number): Promise<Socket> {
 
 function connectionCount(server: Server): Promise<number> {
   return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('plain listener: the accepted socket reads into the shared buffer', () => {
@@ -64,12 +57,12 @@ describe('plain listener: the accepted socket reads into the shared buffer', () 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const clients = await Promise.all([0, 1, 2].map(() => connected(port)));
-    await until(() => streams.length === 3, 'three accepted connections');
+    await until(() => streams.length === 3, 'three accepted connections', 2_000);
     assert.equal(await connectionCount(server), 3);
 
     const payloads = clients.map((_, i) => Buffer.from(`client ${i}: ${'x'.repeat(100 * (i + 1))}`));
     for (const [i, client] of clients.entries()) client.write(payloads[i] as Buffer);
-    await until(() => streams.every((s) => Buffer.concat(received.get(s) ?? []).length > 0 && Buffer.concat(received.get(s) ?? []).length === payloads[streams.indexOf(s)]?.length), 'every payload');
+    await until(() => streams.every((s) => Buffer.concat(received.get(s) ?? []).length > 0 && Buffer.concat(received.get(s) ?? []).length === payloads[streams.indexOf(s)]?.length), 'every payload', 2_000);
 
     const byContent = streams.map((s) => Buffer.concat(received.get(s) ?? []).toString()).sort();
     assert.deepEqual(byContent, payloads.map((p) => p.toString()).sort());
@@ -79,7 +72,7 @@ describe('plain listener: the accepted socket reads into the shared buffer', () 
     assert.match(reply, /^got \d+\n/);
 
     for (const client of clients) client.destroy();
-    await until(async () => (await connectionCount(server)) === 0, 'the count to drop to 0');
+    await until(async () => (await connectionCount(server)) === 0, 'the count to drop to 0', 2_000);
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   });
 });

@@ -14,8 +14,9 @@ import { startApiServer } from './helpers/kube-api.ts';
 import { adoptAsConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
 import { startLogged, type LoggedProcess } from './helpers/logged-process.ts';
 import { startReloader } from './helpers/reloader-process.ts';
-import { CLI, DEFAULT_WAIT_MS, preamble, runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { CLI, preamble, runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
+import { until } from './helpers/until.ts';
 
 const DEBOUNCE_MS = 100;
 /** Time in which a spurious extra reload would have happened (several debounces and resyncs). */
@@ -29,14 +30,6 @@ function startServe(t: TestContext, configPath: string): LoggedProcess {
   const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath]);
   t.after(() => proxy.stop());
   return proxy;
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 const reloaderReloads = (r: LoggedProcess) => r.logs.filter((l) => l.event === 'reload');

@@ -15,6 +15,10 @@ import { createProxyAdmin } from '../src/reloader/proxy-admin.ts';
 import { Reconciler } from '../src/reloader/reconciler.ts';
 import type { ReloadReport } from '../src/reloader/reload-report.ts';
 import { createConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
+import { until } from './helpers/until.ts';
+
+/** How long these in-process waits may take before a test fails. */
+const UNTIL_MS = 10_000;
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const BROKEN = 'broken';
@@ -120,14 +124,6 @@ async function rig(t: TestContext, options: { retryFailedSecs?: number; listen?:
   return { volume, peer, reconciler, reports, metrics, settle };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 test('in sync at start: compares, sends no reload', async (t) => {
   const { peer, reports, metrics, settle } = await rig(t);
   await settle('startup');
@@ -186,7 +182,7 @@ test('--retry-failed-secs retries a refused config with backoff, not in a loop',
   const { volume, peer, reconciler } = await rig(t, { retryFailedSecs: 1 });
   await volume.swap({ 'config.toml': BROKEN });
   reconciler.trigger('watch');
-  await until(() => peer.commands.filter((c) => c === 'reload').length >= 2, 'the retry after 1 s');
+  await until(() => peer.commands.filter((c) => c === 'reload').length >= 2, 'the retry after 1 s', UNTIL_MS);
   // The next retry waits 2 s: hammering resyncs meanwhile sends nothing.
   for (let i = 0; i < 10; i++) {
     reconciler.trigger('resync');
@@ -200,10 +196,10 @@ test('a change landing while a reload runs is not lost, and only one reload is i
   peer.reloadDelayMs = 300;
   await volume.swap({ 'config.toml': 'two' });
   reconciler.trigger('watch');
-  await until(() => peer.commands.includes('reload'), 'the first reload');
+  await until(() => peer.commands.includes('reload'), 'the first reload', UNTIL_MS);
   await volume.swap({ 'config.toml': 'three' });
   for (let i = 0; i < 5; i++) reconciler.trigger('watch');
-  await until(() => reports.length > 0, 'a report');
+  await until(() => reports.length > 0, 'a report', UNTIL_MS);
   await reconciler.idle();
   assert.equal(peer.running, sha('three'));
   assert.equal(peer.reloads, 2);
@@ -215,9 +211,9 @@ test('waits for a proxy that is not up yet, then brings it to the mounted config
   const { volume, peer, reconciler, metrics, reports } = await rig(t, { listen: false });
   await volume.swap({ 'config.toml': 'two' });
   reconciler.trigger('startup');
-  await until(() => metrics.socketErrors >= 3, 'a few failed attempts');
+  await until(() => metrics.socketErrors >= 3, 'a few failed attempts', UNTIL_MS);
   await peer.listen();
-  await until(() => reports.length > 0, 'the reload once the socket is up');
+  await until(() => reports.length > 0, 'the reload once the socket is up', UNTIL_MS);
   assert.equal(peer.running, sha('two'));
   assert.equal(reports.length, 1);
   assert.equal(reports[0]!.result, 'ok');
