@@ -4,14 +4,17 @@
 // this relies on are undocumented: these tests are what notices if the pinned Node moves them).
 // Then what sharing must never do, on the real binary: mix up bytes of concurrent uploads or
 // tunnels whose upstream reads slowly (so bytes queue on the upstream socket while other reads
-// arrive), or of a head that arrives in pieces between other clients' reads.
+// arrive), or of a head that arrives in pieces between other clients' reads. A connection that
+// streams reads into buffers of its own, whose bytes go upstream without a copy: in-process, that
+// those buffers are used when they should be and come back only once written.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClientStream } from '../src/proxy/http1/client-reads.ts';
+import { writeFromClient, type ClientStream } from '../src/proxy/http1/client-reads.ts';
+import { CLIENT_BODY_READ_BUFFER_BYTES, CLIENT_READ_BUFFER_BYTES } from '../src/proxy/limits.ts';
 import { createListener } from '../src/proxy/listeners.ts';
 import { TlsTerminator } from '../src/proxy/tls-terminator.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
@@ -74,6 +77,132 @@ describe('plain listener: the accepted socket reads into the shared buffer', () 
     for (const client of clients) client.destroy();
     await until(async () => (await connectionCount(server)) === 0, 'the count to drop to 0', 2_000);
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  });
+});
+
+describe('plain listener: a streaming connection reads into buffers of its own', () => {
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  async function listening(server: Server): Promise<number> {
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** A client connected to a listener whose connections stream (or never do); each chunk goes to `onChunk`. */
+  async function streamingClient(onChunk: (chunk: Buffer) => void, streaming = true): Promise<Socket> {
+    const server = createListener({ address: '127.0.0.1', port: 0, tls: false }, 1_000, new TlsTerminator(), {
+      accepted: () => undefined,
+      ready: (stream) => {
+        sockets.push(stream.socket);
+        stream.streamsWhile(() => streaming);
+        stream.onChunk(onChunk);
+      },
+    });
+    const client = await connected(await listening(server));
+    sockets.push(client);
+    return client;
+  }
+
+  /** A connection to a sink that reads nothing until resumed, so writes queue past what the kernel takes. */
+  async function stalledSink(): Promise<{ upstream: Socket; resume(): void; arrived(): Buffer; arrivedBytes(): number }> {
+    let sink: Socket | undefined;
+    const arrived: Buffer[] = [];
+    let arrivedBytes = 0;
+    const sinkServer = createNetServer((socket) => {
+      sockets.push(socket);
+      sink = socket;
+      socket.pause();
+      // Paused explicitly, a 'data' listener does not start the flow.
+      socket.on('data', (chunk: Buffer) => {
+        arrived.push(chunk);
+        arrivedBytes += chunk.length;
+      });
+    });
+    const upstream = await connected(await listening(sinkServer));
+    sockets.push(upstream);
+    await until(() => sink !== undefined, 'the sink to accept', 2_000);
+    return { upstream, resume: () => sink?.resume(), arrived: () => Buffer.concat(arrived), arrivedBytes: () => arrivedBytes };
+  }
+
+  it('reads into a buffer of its own after a large read, and into the shared one again after a small one', async () => {
+    const reads: ArrayBufferLike[] = [];
+    let total = 0;
+    const client = await streamingClient((chunk) => {
+      reads.push(chunk.buffer);
+      total += chunk.length;
+    });
+    client.write(randomBytes(1024 * 1024));
+    await until(() => total === 1024 * 1024, '1 MiB through', 5_000);
+    const shared = reads[0] as ArrayBufferLike;
+    assert.equal(shared.byteLength, CLIENT_READ_BUFFER_BYTES, 'the first read is in the shared buffer');
+    const own = reads.filter((buffer) => buffer !== shared);
+    assert.ok(own.length > 0, 'later reads are in a buffer of its own');
+    assert.ok(own.every((buffer) => buffer.byteLength === CLIENT_BODY_READ_BUFFER_BYTES));
+    assert.equal(new Set(own).size, 1, 'a read nobody kept leaves its buffer for the next read');
+    for (const expected of [total + 10, total + 20]) {
+      client.write('x'.repeat(10));
+      await until(() => total === expected, 'ten more bytes', 5_000);
+    }
+    assert.equal(reads.at(-1), shared, 'after a small read the next one is in the shared buffer');
+  });
+
+  it('keeps a read written upstream out of every other read until the write completed, then reuses its buffer', async () => {
+    const sink = await stalledSink();
+    const upstream = sink.upstream;
+    let phase = 1;
+    const ownBuffers = [new Set<ArrayBufferLike>(), new Set<ArrayBufferLike>()];
+    let total = 0;
+    const client = await streamingClient((chunk) => {
+      if (chunk.buffer.byteLength === CLIENT_BODY_READ_BUFFER_BYTES) ownBuffers[phase - 1]?.add(chunk.buffer);
+      total += chunk.length;
+      writeFromClient(upstream, chunk);
+    });
+    const first = randomBytes(16 * 1024 * 1024);
+    client.write(first);
+    await until(() => total === first.length, '16 MiB through', 10_000);
+    assert.ok(upstream.writableLength > 0, 'writes are queued on the stalled socket');
+    assert.ok((ownBuffers[0] as Set<ArrayBufferLike>).size > 1, 'a read written upstream makes the next read take another buffer');
+
+    sink.resume();
+    await until(() => sink.arrivedBytes() === first.length && upstream.writableLength === 0, 'the queued bytes to arrive', 10_000);
+    // A buffer given back while its bytes were queued would have been read into again.
+    assert.ok(sink.arrived().equals(first), 'the sink got the bytes as sent');
+
+    phase = 2;
+    const second = randomBytes(1024 * 1024);
+    client.write(second);
+    await until(() => sink.arrivedBytes() === first.length + second.length, 'the next 1 MiB through', 10_000);
+    const later = [...(ownBuffers[1] as Set<ArrayBufferLike>)];
+    assert.ok(later.length > 1);
+    // All but the one taken for the next read as the first 16 MiB ended (none was back yet).
+    const fresh = later.filter((buffer) => !(ownBuffers[0] as Set<ArrayBufferLike>).has(buffer));
+    assert.ok(fresh.length <= 1, `written buffers came back to the free list (${fresh.length} of ${later.length} new)`);
+    assert.ok(sink.arrived().subarray(first.length).equals(second));
+  });
+
+  it('copies what it writes upstream from the shared buffer, when the connection does not stream', async () => {
+    const sink = await stalledSink();
+    const buffers = new Set<ArrayBufferLike>();
+    let total = 0;
+    const client = await streamingClient((chunk) => {
+      buffers.add(chunk.buffer);
+      total += chunk.length;
+      writeFromClient(sink.upstream, chunk);
+    }, false);
+    const sent = randomBytes(16 * 1024 * 1024);
+    client.write(sent);
+    await until(() => total === sent.length, '16 MiB through', 10_000);
+    assert.equal(buffers.size, 1, 'every read in the shared buffer');
+    sink.resume();
+    await until(() => sink.arrivedBytes() === sent.length, 'the queued bytes to arrive', 10_000);
+    assert.ok(sink.arrived().equals(sent), 'the sink got the bytes as sent');
   });
 });
 

@@ -49,6 +49,23 @@ export const MAX_SPARE_READ_BUFFERS = 64;
 export const CLIENT_READ_BUFFER_BYTES = 65_536;
 
 /**
+ * Size of the buffers a plain client connection reads into while it streams a request body or a
+ * tunnel upstream (src/proxy/http1/client-reads.ts): such a read goes upstream as it is, without
+ * a copy, and its buffer comes back to a free list once written (at most
+ * MAX_SPARE_READ_BUFFERS spare ones kept). nginx reads bodies 128 KiB at a time too
+ * (client_body_buffer_size in the bench).
+ */
+export const CLIENT_BODY_READ_BUFFER_BYTES = 131_072;
+
+/**
+ * A streaming connection's next read goes into a buffer of its own only after a read of at
+ * least this many bytes; after a smaller one it is back on the shared buffer (and what goes
+ * upstream is copied). A client that trickles its body, or an idle tunnel, thus holds no buffer
+ * between reads; one that stalls right after a large read holds one.
+ */
+export const OWN_READ_BUFFER_MIN_READ_BYTES = 16_384;
+
+/**
  * Request bytes a client may send ahead (pipelining) while its current request is handled;
  * they stay unparsed, and past this reading from the client pauses until the response is done.
  */

@@ -6,13 +6,23 @@
 // So the rule for every consumer is the same, whatever the socket: a chunk is lent only for the
 // call it is handed to; whoever keeps bytes past it keeps a copy (connection.ts, read-buffers.ts).
 //
+// The one exception is writeFromClient, for request body and tunnel bytes going upstream. While
+// a connection streams (its `streaming` predicate), after a read of at least
+// OWN_READ_BUFFER_MIN_READ_BYTES its next read goes into a free-list buffer of its own
+// (`onread.buffer` is a function Node calls after every read for the next read's buffer). A
+// chunk of such a read is written upstream as it is, and the buffer comes back once those writes
+// have completed (WrittenBuffer); the connection's next read takes another one. Backpressure is
+// unchanged: a write that returns false still pauses the client, so a stalled upstream holds at
+// most the reads already written to it.
+//
 // net.Server has no `onread` of its own, so an accepted socket, still paused (`pauseOnConnect`),
 // has its handle moved into a new net.Socket made with `onread`. That takes three fields Node
 // does not document (`_handle`, `server`, `_server`, the last of which keeps the server's
 // connection count right); test/engine-client-reads.test.ts fails if the pinned Node changes them.
 // TLS sockets decrypt into buffers of their own and keep Node's 'data' events.
 import { Socket } from 'node:net';
-import { CLIENT_READ_BUFFER_BYTES } from '../limits.ts';
+import { CLIENT_READ_BUFFER_BYTES, OWN_READ_BUFFER_MIN_READ_BYTES } from '../limits.ts';
+import { giveBackReadBuffer, takeBodyReadBuffer, writeCopy, WrittenBuffer } from './read-buffers.ts';
 
 export type ChunkHandler = (chunk: Buffer) => void;
 
@@ -21,6 +31,8 @@ export interface ClientStream {
   readonly socket: Socket;
   /** Sets who receives each chunk (lent for the duration of the call). */
   onChunk(handler: ChunkHandler): void;
+  /** Tells whether the connection streams its bytes upstream (writeFromClient may keep its reads). */
+  streamsWhile(streaming: () => boolean): void;
 }
 
 /** The fields of an accepted net.Socket that moving its handle touches. */
@@ -33,26 +45,74 @@ interface AcceptedSocket {
 const sharedReadBuffer = Buffer.allocUnsafeSlow(CLIENT_READ_BUFFER_BYTES);
 
 const ignore: ChunkHandler = () => undefined;
+const never = (): boolean => false;
 
-/** A plain socket accepted paused: from here on it reads into the shared buffer. */
+/** The read being delivered, when it is in a buffer of its connection's own (one read at a time per worker). */
+let ownRead: { readonly buffer: Buffer; written: WrittenBuffer | undefined } | undefined;
+
+/**
+ * Writes `chunk`, lent by the client read being delivered, to `socket`: as it is when the read is
+ * in a buffer of its own (which then comes back once written), else as a copy. Returns what the
+ * last `write` returned.
+ */
+export function writeFromClient(socket: Socket, chunk: Buffer): boolean {
+  const read = ownRead;
+  if (read === undefined || chunk.buffer !== read.buffer.buffer) return writeCopy(socket, chunk);
+  read.written ??= new WrittenBuffer(read.buffer);
+  return read.written.write(socket, chunk);
+}
+
+/** A plain socket accepted paused: from here on it reads into the shared buffer, or its own while streaming. */
 export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): ClientStream {
   const old = accepted as unknown as AcceptedSocket;
   const handle = old._handle;
   let handler = ignore;
+  let streaming = never;
+  /** The buffer of its own the socket reads into next, if any; nobody else references it. */
+  let own: Buffer | undefined;
+  let lastRead = 0;
+  let closed = false;
+  const nextBuffer = (): Buffer | undefined => {
+    if (closed) return undefined; // 'close' gives `own` back
+    if (lastRead >= OWN_READ_BUFFER_MIN_READ_BYTES && streaming()) return (own ??= takeBodyReadBuffer());
+    if (own !== undefined) giveBackReadBuffer(own);
+    own = undefined;
+    return sharedReadBuffer;
+  };
+  const onRead = (nread: number, buffer: Buffer): boolean => {
+    lastRead = nread;
+    if (buffer === sharedReadBuffer) {
+      handler(buffer.subarray(0, nread));
+      return true;
+    }
+    const read = { buffer, written: undefined as WrittenBuffer | undefined };
+    ownRead = read;
+    try {
+      handler(buffer.subarray(0, nread));
+    } finally {
+      ownRead = undefined;
+    }
+    if (read.written !== undefined) {
+      // Bytes of it are queued upstream: the next read takes another buffer.
+      own = undefined;
+      read.written.close();
+    }
+    return true;
+  };
   // `handle` is not in the published options; the constructor takes it as onconnection does.
+  // Node keeps the current buffer when the generator returns something that is not one.
   const socket = new Socket({
     handle,
     allowHalfOpen,
     readable: true,
     writable: true,
-    onread: {
-      buffer: sharedReadBuffer,
-      callback: (nread: number) => {
-        handler(sharedReadBuffer.subarray(0, nread));
-        return true;
-      },
-    },
+    onread: { buffer: nextBuffer, callback: onRead },
   } as unknown as ConstructorParameters<typeof Socket>[0]);
+  socket.once('close', () => {
+    closed = true;
+    if (own !== undefined) giveBackReadBuffer(own);
+    own = undefined;
+  });
   const adopted = socket as unknown as AcceptedSocket;
   adopted.server = old.server;
   adopted._server = old._server;
@@ -65,6 +125,9 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
     onChunk(next) {
       handler = next;
     },
+    streamsWhile(predicate) {
+      streaming = predicate;
+    },
   };
 }
 
@@ -74,6 +137,9 @@ export function eventStream(socket: Socket): ClientStream {
     socket,
     onChunk(handler) {
       socket.on('data', handler);
+    },
+    streamsWhile() {
+      // Its buffers are its own already; writeFromClient copies what it sends upstream.
     },
   };
 }

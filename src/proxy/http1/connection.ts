@@ -59,6 +59,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#remote = remote;
     socket.setNoDelay(true);
     stream.onChunk(this.#onData);
+    stream.streamsWhile(this.#streamsUpstream);
     socket.on('end', this.#onEnd);
     socket.on('error', () => undefined); // 'close' follows and does the cleanup
     socket.once('close', this.#onClose);
@@ -123,6 +124,9 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#deadlineKind = 'none';
     this.#deadline = 0;
   }
+
+  /** Whether what arrives goes upstream as it comes (a body being forwarded, a tunnel). */
+  readonly #streamsUpstream = (): boolean => this.#state === 'tunnel' || (this.#state === 'request' && this.#bodyStarted && !this.#body.done);
 
   readonly #onData = (chunk: Buffer): void => {
     switch (this.#state) {

@@ -4,24 +4,48 @@
 // A buffer whose bytes are still queued for the client is "lent" to that client's exchange and
 // comes back here once the client socket has flushed them. The same free list holds the copies
 // of client bytes sent upstream, since those arrive in a buffer lent only for one call
-// (client-reads.ts).
+// (client-reads.ts); a second one, of larger buffers, holds the buffers a client connection
+// reads into while it streams a body or tunnel upstream, which go upstream without a copy
+// (WrittenBuffer).
 import type { Socket } from 'node:net';
-import { MAX_SPARE_READ_BUFFERS, UPSTREAM_READ_BUFFER_BYTES } from '../limits.ts';
+import { CLIENT_BODY_READ_BUFFER_BYTES, MAX_SPARE_READ_BUFFERS, UPSTREAM_READ_BUFFER_BYTES } from '../limits.ts';
 
-const spare: Buffer[] = [];
+class FreeList {
+  readonly size: number;
+  readonly #spare: Buffer[] = [];
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  take(): Buffer {
+    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  giveBack(buffer: Buffer): void {
+    if (this.#spare.length < MAX_SPARE_READ_BUFFERS) this.#spare.push(buffer);
+  }
+}
+
+const readSized = new FreeList(UPSTREAM_READ_BUFFER_BYTES);
+// One list when the two sizes are set equal: a buffer given back goes to the list of its size.
+const bodySize: number = CLIENT_BODY_READ_BUFFER_BYTES;
+const bodySized = bodySize === readSized.size ? readSized : new FreeList(bodySize);
 
 export function takeReadBuffer(): Buffer {
-  return spare.pop() ?? Buffer.allocUnsafeSlow(UPSTREAM_READ_BUFFER_BYTES);
+  return readSized.take();
 }
 
+/** A buffer for a client read that may go upstream as it is (client-reads.ts). */
+export function takeBodyReadBuffer(): Buffer {
+  return bodySized.take();
+}
+
+/** Back to the free list of its size. */
 export function giveBackReadBuffer(buffer: Buffer): void {
-  if (spare.length < MAX_SPARE_READ_BUFFERS) spare.push(buffer);
+  (buffer.length === bodySized.size ? bodySized : readSized).giveBack(buffer);
 }
 
-/**
- * The buffer one upstream socket reads into (its `onread` generator), and who owns it: the socket,
- * a read in progress, or the client write it was lent to.
- */
 export class SocketReadBuffer {
   #current: Buffer | undefined;
   #lent = false;
@@ -68,6 +92,44 @@ export function writeCopy(socket: Socket, chunk: Buffer): boolean {
     });
   }
   return ok;
+}
+
+/**
+ * A client read's own buffer, slices of which were written to sockets as they are: it comes back
+ * to the free list once the read is over and every one of those writes has completed. A failed
+ * write leaves it to the GC, since its socket may still reference it.
+ */
+export class WrittenBuffer {
+  readonly #buffer: Buffer;
+  #pending = 0;
+  #open = true;
+  #failed = false;
+
+  constructor(buffer: Buffer) {
+    this.#buffer = buffer;
+  }
+
+  /** Writes `chunk`, a slice of this buffer; returns what `write` returned. */
+  write(socket: Socket, chunk: Buffer): boolean {
+    this.#pending++;
+    return socket.write(chunk, this.#written);
+  }
+
+  /** The read is over: no more writes of this buffer follow. */
+  close(): void {
+    this.#open = false;
+    this.#settle();
+  }
+
+  readonly #written = (error: Error | null | undefined): void => {
+    if (error) this.#failed = true;
+    this.#pending--;
+    this.#settle();
+  };
+
+  #settle(): void {
+    if (!this.#open && this.#pending === 0 && !this.#failed) giveBackReadBuffer(this.#buffer);
+  }
 }
 
 const NOTHING = Buffer.alloc(0);

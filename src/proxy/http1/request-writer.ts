@@ -1,10 +1,11 @@
 // The request as it goes to one upstream connection: a request with a body holds its head back
 // so the first body bytes leave in the same write, the body is re-framed chunked when the
 // client's was (the chunk framing itself was removed by request-body.ts), and each body chunk,
-// lent only for the call that hands it over (client-reads.ts), is sent as a copy.
+// lent only for the call that hands it over, goes through writeFromClient (client-reads.ts): as
+// it is when its read may be kept, else as a copy.
 import type { Socket } from 'node:net';
+import { writeFromClient } from './client-reads.ts';
 import type { BodyFraming } from './message.ts';
-import { writeCopy } from './read-buffers.ts';
 import { CHUNK_END, LAST_CHUNK, chunkSizeLine, writeMessage } from './writer.ts';
 
 export class RequestWriter {
@@ -37,10 +38,10 @@ export class RequestWriter {
     this.flushHead(socket);
     if (this.#framing === 'chunked') {
       socket.write(chunkSizeLine(chunk.length), 'latin1');
-      writeCopy(socket, chunk);
+      writeFromClient(socket, chunk);
       ok = socket.write(CHUNK_END, 'latin1');
     } else {
-      ok = writeCopy(socket, chunk);
+      ok = writeFromClient(socket, chunk);
     }
     socket.uncork();
     this.bodySent += chunk.length;

@@ -3,7 +3,8 @@
 // then the other is closed too. Tunnels have no idle timeout (nginx's default 60 s
 // proxy_read_timeout silently kills quiet WebSockets); TCP keep-alive detects dead peers.
 import type { Socket } from 'node:net';
-import { giveBackWhenFlushed, writeCopy } from './read-buffers.ts';
+import { writeFromClient } from './client-reads.ts';
+import { giveBackWhenFlushed } from './read-buffers.ts';
 import type { ResponseHandler, UpstreamConnection } from './upstream-connection.ts';
 
 export class Tunnel implements ResponseHandler {
@@ -19,10 +20,10 @@ export class Tunnel implements ResponseHandler {
     }
   }
 
-  /** Bytes the client sent, lent for this call only (client-reads.ts). */
+  /** Bytes the client sent, lent for this call only (client-reads.ts: written as they are or as a copy). */
   fromClient(chunk: Buffer): void {
     const upstream = this.#upstream.socket;
-    if (writeCopy(upstream, chunk)) return;
+    if (writeFromClient(upstream, chunk)) return;
     this.#client.pause();
     upstream.once('drain', () => this.#client.resume());
   }
