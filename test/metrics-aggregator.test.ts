@@ -195,7 +195,7 @@ test('routes and group servers: a record each, in site, route, server order', ()
   const records = worker.recordsFor({ id: 1, sha256: 'x'.repeat(64), ...config, certificates: [], caFiles: {} });
   const request: MeteredRequest = { status: 200, error: undefined, bytesIn: 0, bytesOut: 5, startedAt: 0, firstByteAt: 1, meter: undefined, routeMeter: undefined, serverMeter: undefined };
   meterRouted(request, records.sites[0]!);
-  meterRoute(request, records.sites[0]!.routes[0]!);
+  meterRoute(request, records.sites[0]!.routeByName.get('api')!);
   meterUpstream(request, 'http://10.0.0.2:8080', 0.5);
   meterEnd(records, request, 2);
   const aggregator = new FiguresAggregator();

@@ -194,4 +194,26 @@ describe('metrics records across reloads', () => {
     const labels = w.metrics.figures({ clientConnections: 0, upstreams: [] }).records.map((r) => r.labels.site);
     assert.ok(!labels.includes('site-1.test') && !labels.includes('site-3.test'), 'records of sites no longer in the config are dropped');
   });
+
+  test('a route\'s record is made at its first request; an edited site\'s routes take over the records counted before', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const first = w.apply(generation(cache, site(1) + site(2)));
+    const routes = first.sites[1]!.metrics.routeByName;
+    assert.equal([...routes.made()].length, 0, 'no route record before a request');
+    assert.equal(routes.get('nope'), undefined, 'no record for a route the site does not have');
+    const ping = routes.get('ping')!;
+    assert.deepEqual(ping.labels, { site: 'site-2.test', route: 'ping' });
+    assert.equal(routes.get('ping'), ping, 'made once');
+    assert.deepEqual([...routes.made()], [ping]);
+    requestStarted(ping);
+    requestFinished(ping, 200, NO_REASON, 0, 10, 1, NO_FIRST_BYTE);
+
+    const edited = w.apply(generation(cache, site(1) + site(2).replace('pong 2', 'pong two')));
+    assert.notEqual(edited.sites[1]!.metrics, first.sites[1]!.metrics, 'the edited site has records of its own');
+    assert.equal(edited.sites[1]!.metrics.routeByName.get('ping'), ping, 'and counts on in the record of its route');
+    assert.deepEqual([...edited.sites[1]!.metrics.routeByName.made()], [ping], 'its idle route still has none');
+    const counted = w.metrics.figures({ clientConnections: 0, upstreams: [] }).records.find((r) => r.labels.route === 'ping')!;
+    assert.equal(counted.total[SLOT.statusClass + 1], 1);
+  });
 });

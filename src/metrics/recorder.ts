@@ -124,6 +124,25 @@ export class RecordBook {
     return record;
   }
 
+  /** The committed generation's record for these labels, kept for the one being taken; undefined when it had none. */
+  held(labels: RecordLabels): TrafficRecord | undefined {
+    const record = this.#records.get(recordKey(labels));
+    if (record !== undefined) record.generation = this.#generation;
+    return record;
+  }
+
+  /**
+   * The record for these labels in the committed generation, made now if it had none: for a
+   * series whose record is made at its first request (route-records.ts).
+   */
+  takeLate(labels: RecordLabels): TrafficRecord {
+    const key = recordKey(labels);
+    let record = this.#records.get(key);
+    if (record === undefined) this.#records.set(key, (record = new TrafficRecord(labels)));
+    record.generation = this.#generation - 1;
+    return record;
+  }
+
   /** Keeps a record of the committed generation for the one being taken, as `take` of its labels would. */
   keep(record: TrafficRecord): void {
     record.generation = this.#generation;

@@ -43,7 +43,7 @@ export function meterRouted(request: MeteredRequest, site: SiteRecords): void {
   requestStarted(site.site);
 }
 
-/** A route of the request's site matched: `route` is that route's record (SiteRecords.routes[i]). */
+/** A route of the request's site matched: `route` is that route's record (SiteRecords.routeByName). */
 export function meterRoute(request: MeteredRequest, route: TrafficRecord): void {
   request.routeMeter = route;
   requestStarted(route);

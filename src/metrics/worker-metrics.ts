@@ -4,14 +4,13 @@
 import type { Generation } from '../config/generation.ts';
 import { ProcessSampler, type UpstreamFigures, type WorkerFigures } from './figures.ts';
 import { RecordBook, hasCounted, recordFigures, type RecordLabels, type TrafficRecord } from './recorder.ts';
+import { RouteRecords } from './route-records.ts';
 import { UNROUTED_SITE, groupsByName, siteSeriesOf } from './series.ts';
 
 export interface SiteRecords {
   site: TrafficRecord;
-  /** In the order of the site's `routes`. */
-  routes: TrafficRecord[];
-  /** The same by route name (CompiledRoute.name), for the request path. */
-  routeByName: Map<string, TrafficRecord>;
+  /** By route name (CompiledRoute.name), for the request path; each made at its route's first request. */
+  routeByName: RouteRecords;
   /** Every server the site or its routes send to (found by origin: see meterUpstream). */
   servers: TrafficRecord[];
 }
@@ -55,13 +54,14 @@ export class WorkerMetrics {
       let records: SiteRecords;
       if (same !== undefined) {
         book.keep(same.site);
-        same.routes.forEach((r) => book.keep(r));
+        for (const r of same.routeByName.made()) book.keep(r);
         same.servers.forEach((r) => book.keep(r));
         records = same;
       } else {
         const s = siteSeriesOf(config, groups);
-        const routes = s.routes.map(take);
-        records = { site: take(s.site), routes, routeByName: new Map(routes.map((r) => [r.labels.route as string, r])), servers: s.servers.map(take) };
+        const site = take(s.site);
+        const routes = new RouteRecords(book, site.labels.site, s.routes.map((r) => r.route as string));
+        records = { site, routeByName: routes, servers: s.servers.map(take) };
       }
       if (key !== undefined) next.set(key, records);
       return records;
