@@ -9,6 +9,15 @@ import type { HeadLimits } from './http1/message.ts';
  */
 export const CLIENT_IDLE_GRACE_MS = 1_000;
 
+/**
+ * After a reply that closes the connection while the client may still be sending (a refused head
+ * or body, a response before the whole body), the proxy shuts down only its sending side and
+ * reads and discards what still comes for this long, then closes (nginx's lingering close).
+ * Closing at once would make the kernel reset the connection, and a client that meets the reset
+ * before it has read the reply loses the reply.
+ */
+export const CLIENT_LINGER_MS = 5_000;
+
 /** Largest request head a client may send (nginx's large_client_header_buffers is 4 × 8 KiB); over it: 431. */
 export const MAX_REQUEST_HEADER_BYTES = 16_384;
 

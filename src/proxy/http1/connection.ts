@@ -8,7 +8,7 @@ import type { Logger } from '../../log.ts';
 import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
 import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
-import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
+import { CLIENT_LINGER_MS, MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import type { ClientStream } from './client-reads.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
@@ -24,8 +24,8 @@ import { CONTINUE_HEAD, proxyResponseHead, writeMessage } from './writer.ts';
 
 export type { ConnectionContext } from './route.ts';
 
-type State = 'head' | 'request' | 'tunnel' | 'closed';
-type Deadline = 'none' | 'header' | 'keepalive' | 'body' | 'send';
+type State = 'head' | 'request' | 'tunnel' | 'lingering' | 'closed';
+type Deadline = 'none' | 'header' | 'keepalive' | 'body' | 'send' | 'linger';
 
 const HEADER_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request head not received in time', close: true };
 const BODY_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request body not received in time', close: true };
@@ -51,6 +51,8 @@ export class ClientConnection implements ClientSide, Ticking {
   #cutByDrain = false;
   /** A request was served on this connection before (a later silence is just idleness). */
   #hadRequest = false;
+  /** The proxy refused the request and closes: the client may be sending the rest of it still. */
+  #refused = false;
 
   constructor(stream: ClientStream, context: ConnectionContext, remote: string) {
     const socket = stream.socket;
@@ -105,7 +107,7 @@ export class ClientConnection implements ClientSide, Ticking {
       // A connection that never sent a byte after its last response is simply closed.
       if (this.#received.buffer === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
       else this.#refuse(HEADER_TIMEOUT_REPLY, 'ERR_CLIENT_HEADER_TIMEOUT');
-    } else if (kind === 'keepalive') {
+    } else if (kind === 'keepalive' || kind === 'linger') {
       this.socket.destroy();
     } else if (kind === 'body') {
       this.#exchange?.abandon(BODY_TIMEOUT_REPLY, 'ERR_CLIENT_BODY_TIMEOUT');
@@ -133,6 +135,7 @@ export class ClientConnection implements ClientSide, Ticking {
       case 'tunnel':
         (this.#tunnel as Tunnel).fromClient(chunk);
         return;
+      case 'lingering': // read only so that the client's bytes do not make the kernel reset the connection
       case 'closed':
         return;
       case 'request':
@@ -236,12 +239,11 @@ export class ClientConnection implements ClientSide, Ticking {
 
   finish(keepAlive: boolean): void {
     if (this.#state !== 'request') return;
+    // As nginx decides on a lingering close: the rest of a refused request, an unread body or
+    // bytes sent ahead may still be on their way.
+    const mayStillSend = !this.#clientEnded && (this.#refused || !this.#body.done || this.#received.buffer !== undefined);
     this.#endRequest();
-    if (!keepAlive) {
-      this.#state = 'closed';
-      this.socket.destroySoon();
-      return;
-    }
+    if (!keepAlive) return this.#close(mayStillSend);
     this.#state = 'head';
     if (this.#received.buffer !== undefined) {
       this.#arm('header', this.#context.owner.timeouts.headerMs);
@@ -255,6 +257,7 @@ export class ClientConnection implements ClientSide, Ticking {
 
   /** `code`: why the proxy answered itself, or undefined for a route's redirect or fixed response. */
   reply(reply: ProxyReply, code: string | undefined): void {
+    if (reply.close === true) this.#refused = true;
     const record = this.#record as AccessRecord;
     record.status = reply.status;
     record.error = code;
@@ -268,6 +271,26 @@ export class ClientConnection implements ClientSide, Ticking {
 
   fail(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Ends the connection once the response is written. A client that may still be sending gets a
+   * lingering close (CLIENT_LINGER_MS): closing a socket that receives bytes makes the kernel
+   * reset the connection, and a client whose write meets that reset before it read the response
+   * loses the response.
+   */
+  #close(mayStillSend: boolean): void {
+    if (!mayStillSend) {
+      this.#state = 'closed';
+      this.socket.destroySoon();
+      return;
+    }
+    this.#state = 'lingering';
+    this.#resumeReading();
+    // The deadline starts once the response is flushed: until then a slow reader is the send deadline's.
+    this.socket.end(() => {
+      if (this.#state === 'lingering') this.#arm('linger', CLIENT_LINGER_MS);
+    });
   }
 
   becomeTunnel(tunnel: Tunnel): void {
@@ -327,6 +350,8 @@ export class ClientConnection implements ClientSide, Ticking {
     } else if (this.#state === 'head') {
       this.#state = 'closed';
       this.socket.destroySoon();
+    } else if (this.#state === 'lingering') {
+      this.socket.destroy(); // the client has sent everything: the close can no longer cause a reset
     }
     // A request in flight with its body complete is answered; finish() then closes.
   };
