@@ -133,6 +133,31 @@ describe('compiled sites across reloads', () => {
   });
 });
 
+describe('route shapes shared between sites', () => {
+  test('sites whose routes are written alike share one shape; routes that only match alike share the matcher; a site compiled by a later reload finds them', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const slow = (n: number) => site(n).replace(`request_timeout_secs = ${n}`, 'request_timeout_secs = 9');
+    const first = w.apply(generation(cache, slow(1).replace('pong 1', 'pong') + slow(2).replace('pong 2', 'pong') + slow(3)));
+    const [one, two, three] = first.sites.map((s) => s.routes);
+    assert.equal(one!.shape, two!.shape, 'routes written alike: one shape');
+    assert.notEqual(one!.routes[0]!.settings, two!.routes[0]!.settings, 'but each site has its own settings (its own rate limit here)');
+    assert.notEqual(three!.shape, one!.shape, 'a different respond body: a shape of its own');
+    assert.equal(three!.shape.matcher, one!.shape.matcher, 'that matches like the others: the same matcher');
+    assert.equal(two!.match('GET', '/slow/x', [])!.route.settings.requestTimeoutMs, 9_000);
+
+    const text = (two: string, three: string) => slow(1).replace('pong 1', 'pong') + two + three;
+    const edited = w.apply(generation(cache, text(slow(2).replace('pong 2', 'pong').replace('rps = 2', 'rps = 7'), slow(3))));
+    assert.equal(edited.sitesKept, 2);
+    assert.equal(edited.sites[1]!.routes.shape, one!.shape, 'the edited site, compiled anew, shares the kept site\'s shape');
+    // Only the kept site 1 uses the shape now that site 2 is kept too and site 3 is edited: the pool has it from site 1.
+    const threeEdited = w.apply(generation(cache, text(slow(2).replace('pong 2', 'pong').replace('rps = 2', 'rps = 7'), slow(3).replace('pong 3', 'pong three'))));
+    assert.equal(threeEdited.sitesKept, 2);
+    const twoEdited = w.apply(generation(cache, text(slow(2).replace('pong 2', 'pong').replace('rps = 2', 'rps = 8'), slow(3).replace('pong 3', 'pong three'))));
+    assert.equal(twoEdited.sites[1]!.routes.shape, one!.shape, 'two reloads on, a site compiled anew still finds the shape the kept sites use');
+  });
+});
+
 describe('reload messages', () => {
   test('sites the running generation has are sent as null and resolved from the worker\'s own', () => {
     const cache = new SiteCache();

@@ -10,6 +10,7 @@ import type { RateLimiter } from './rate-limit.ts';
 import type { GenerationRecords, SiteRecords } from '../metrics/worker-metrics.ts';
 import { HostRouter, type Routable } from './router.ts';
 import { routeHandling, siteHandling, type Handling, type HandlingContext } from './routes/handling.ts';
+import { RouteShapes } from './routes/route-shapes.ts';
 import { RouteTable, type CompiledRoute } from './routes/route-table.ts';
 
 export type { Generation } from '../config/generation.ts';
@@ -48,6 +49,8 @@ export interface CompiledGeneration {
   readonly sitesByKey: ReadonlyMap<string, CompiledSite>;
   /** How many sites were taken over from the previous generation rather than compiled. */
   readonly sitesKept: number;
+  /** What its sites' routes share; the next generation's pool starts from it. */
+  readonly shapes: RouteShapes;
 }
 
 /**
@@ -71,7 +74,7 @@ function compileSite(config: SiteConfig, key: string | undefined, metrics: SiteR
   const limiters = new Map<string, RateLimiter>();
   const context: HandlingContext = { ...shared, limiters };
   const handling = siteHandling(config, context);
-  const routes = new RouteTable(config.routes, (route, name) => routeHandling(config, handling, route, name, context));
+  const routes = new RouteTable(config.routes, (route, name) => routeHandling(config, handling, route, name, context), shared.shapes);
   for (const [k, limiter] of limiters) shared.limiters.set(k, limiter);
   // Targets are shared between the sites of a generation: what this one uses is read off its handlings.
   const groups = new Set<CompiledGroup>();
@@ -94,7 +97,8 @@ function keptSite(previous: CompiledGeneration | undefined, key: string | undefi
 /** `records`: the metrics records of `generation`'s series (WorkerMetrics.recordsFor), site by site. */
 export function compileGeneration(generation: Generation, pools: UpstreamPools, previous: CompiledGeneration | undefined, states: ServerStates, records: GenerationRecords): CompiledGeneration {
   const groups = compileGroups(namedGroups(generation), previous?.groups, states, generation.caFiles);
-  const context: HandlingContext = { groups, pools, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map() };
+  const shapes = new RouteShapes(previous?.shapes);
+  const context: HandlingContext = { groups, pools, used: new Set(), previousLimiters: previous?.limiters ?? new Map(), limiters: new Map(), targets: new Map(), shapes };
   const sitesByKey = new Map<string, CompiledSite>();
   let sitesKept = 0;
   const sites = generation.sites.map((config, index): CompiledSite => {
@@ -106,13 +110,14 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
     else {
       sitesKept++;
       site = { ...kept, metrics };
+      shapes.adopt(kept.routes.shapeKey, kept.routes.shape);
       for (const pool of kept.uses.pools) context.used.add(pool);
       for (const [k, limiter] of kept.uses.limiters) context.limiters.set(k, limiter);
     }
     if (key !== undefined) sitesByKey.set(key, site);
     return site;
   });
-  return { generation, router: new HostRouter(sites), sites, groups, pools: context.used, limiters: context.limiters, metrics: records, sitesByKey, sitesKept };
+  return { generation, router: new HostRouter(sites), sites, groups, pools: context.used, limiters: context.limiters, metrics: records, sitesByKey, sitesKept, shapes };
 }
 
 function groupLabel(handling: Handling): string {

@@ -10,7 +10,8 @@ import type { UpstreamServer } from '../balance/server.ts';
 import { CLIENT_IDLE_GRACE_MS } from '../limits.ts';
 import type { UpstreamPool, UpstreamPools } from '../pools.ts';
 import { RateLimiter } from '../rate-limit.ts';
-import { compileHeaderRules, type HeaderRules } from './header-rules.ts';
+import type { HeaderRules } from './header-rules.ts';
+import type { RouteShapes } from './route-shapes.ts';
 
 /** A group and the pools its servers are reached over with one connect timeout and cap. */
 export interface ForwardTarget {
@@ -47,6 +48,8 @@ export interface HandlingContext {
   readonly limiters: Map<string, RateLimiter>;
   /** Targets already built in this generation, by group, timeout and cap. */
   readonly targets: Map<string, ForwardTarget>;
+  /** The generation's route shapes, header rules among them (shared by every route with the same rules). */
+  readonly shapes: RouteShapes;
 }
 
 const secondsToMs = (seconds: number) => Math.round(seconds * 1000);
@@ -118,7 +121,7 @@ export function routeHandling(site: SiteConfig, base: Handling, route: RouteConf
     preserveHost: route.preserve_host ?? base.preserveHost,
     via: route.via ?? base.via,
     maxConnections: base.maxConnections,
-    requestRules: compileHeaderRules(route.request_headers),
-    responseRules: compileHeaderRules(route.response_headers),
+    requestRules: context.shapes.headerRules(route.request_headers),
+    responseRules: context.shapes.headerRules(route.response_headers),
   };
 }

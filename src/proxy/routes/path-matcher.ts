@@ -1,7 +1,5 @@
 // How one route matches a (normalised) path, and how much of it is the "prefix" that
 // strip_prefix, rewrite_prefix and a redirect's keep_path work on.
-import { compilePathRegex } from '../../config/linear-regex.ts';
-import type { RouteConfig } from '../../config/routes-schema.ts';
 
 export type PathMatcher =
   | { kind: 'any' }
@@ -9,13 +7,6 @@ export type PathMatcher =
   /** `base` is the prefix without its trailing slash; `""` for `/`. */
   | { kind: 'prefix'; base: string }
   | { kind: 'regex'; regex: RegExp };
-
-export function compilePathMatcher(route: RouteConfig): PathMatcher {
-  if (route.path !== undefined) return { kind: 'exact', path: route.path };
-  if (route.path_prefix !== undefined) return { kind: 'prefix', base: route.path_prefix.replace(/\/+$/, '') };
-  if (route.path_regex !== undefined) return { kind: 'regex', regex: compilePathRegex(route.path_regex) };
-  return { kind: 'any' };
-}
 
 /**
  * Length of the matched prefix of `path`, or -1 when it does not match. A prefix matches on

@@ -1,18 +1,15 @@
-// One site's routes, compiled once per generation: exact `path` routes in a Map, consulted
-// first, then every other route in file order; the first match wins. A site without routes
-// costs one comparison per request. The table is generic over what a route forwards to (the
-// generation's upstream group) and over the settings a route inherits from its site.
+// One site's routes, compiled once per generation: exact `path` routes first, then every other
+// route in file order; the first match wins. A site without routes costs one comparison per
+// request. How the routes match and what they do comes from their shape, shared by every site
+// whose routes are written alike (route-shapes.ts); what is the site's own is each route's
+// settings (the site's, with the route's overrides) and its config. The table is generic over
+// those settings.
 import type { RouteConfig } from '../../config/routes-schema.ts';
-import { routeName } from '../../config/upstream-groups.ts';
 import { normalizePath } from './normalize.ts';
-import { compilePathMatcher, matchLength, remainderAfter, type PathMatcher } from './path-matcher.ts';
-import type { PrefixRewrite } from './rewrite.ts';
+import { remainderAfter, type PathMatcher } from './path-matcher.ts';
+import { RouteShapes, type RouteAction, type RouteShape } from './route-shapes.ts';
 
-export type RouteAction =
-  /** Where to (the route's group or the site's) is part of the route's settings. */
-  | { kind: 'forward'; rewrite: PrefixRewrite | undefined }
-  | { kind: 'redirect'; to: string; status: number; keepPath: boolean }
-  | { kind: 'respond'; status: number; contentType: string; body: Buffer };
+export type { RouteAction } from './route-shapes.ts';
 
 export interface CompiledRoute<Settings> {
   /** `name`, or `routes[<index>]`: what the access log and `show sites` call it. */
@@ -38,52 +35,23 @@ export interface RouteMatch<Settings> {
 /** The site's settings with the route's overrides applied (its group, header rules, limits…). */
 export type RouteSettingsCompiler<Settings> = (route: RouteConfig, routeName: string) => Settings;
 
-function hasHeader(rawHeaders: readonly string[], lowerName: string, value: string): boolean {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    if (name.length === lowerName.length && rawHeaders[i + 1] === value && name.toLowerCase() === lowerName) return true;
-  }
-  return false;
-}
-
-export function compileRoute<Settings>(config: RouteConfig, index: number, settings: RouteSettingsCompiler<Settings>): CompiledRoute<Settings> {
-  const name = routeName(config, index);
-  let action: RouteAction;
-  if (config.redirect !== undefined) {
-    action = { kind: 'redirect', to: config.redirect.to, status: config.redirect.status, keepPath: config.redirect.keep_path };
-  } else if (config.respond !== undefined) {
-    action = { kind: 'respond', status: config.respond.status, contentType: config.respond.content_type, body: Buffer.from(config.respond.body) };
-  } else {
-    const rewrite: PrefixRewrite | undefined = config.strip_prefix ? { kind: 'strip' } : config.rewrite_prefix !== undefined ? { kind: 'replace', prefix: config.rewrite_prefix } : undefined;
-    action = { kind: 'forward', rewrite };
-  }
-  return {
-    name,
-    matcher: compilePathMatcher(config),
-    methods: config.methods === undefined ? undefined : new Set(config.methods),
-    headers: Object.entries(config.match_headers ?? {}).map(([n, v]) => [n.toLowerCase(), v] as const),
-    action,
-    settings: settings(config, name),
-    config,
-  };
-}
-
 export class RouteTable<Settings> {
   readonly routes: readonly CompiledRoute<Settings>[];
-  readonly #exact = new Map<string, CompiledRoute<Settings>[]>();
-  readonly #ordered: CompiledRoute<Settings>[] = [];
+  readonly shape: RouteShape;
+  /** The content key of the shape (RouteShapes.adopt takes it). */
+  readonly shapeKey: string;
 
-  constructor(configs: readonly RouteConfig[], settings: RouteSettingsCompiler<Settings>) {
-    this.routes = configs.map((config, i) => compileRoute(config, i, settings));
-    for (const route of this.routes) {
-      if (route.matcher.kind !== 'exact') {
-        this.#ordered.push(route);
-        continue;
-      }
-      const list = this.#exact.get(route.matcher.path);
-      if (list === undefined) this.#exact.set(route.matcher.path, [route]);
-      else list.push(route);
-    }
+  /** `shapes`: the generation's pool, where sites find the shape their routes share. */
+  constructor(configs: readonly RouteConfig[], settings: RouteSettingsCompiler<Settings>, shapes = new RouteShapes()) {
+    const { key, shape } = shapes.shape(configs);
+    this.shape = shape;
+    this.shapeKey = key;
+    const conditions = shape.matcher.conditions;
+    this.routes = configs.map((config, i) => {
+      const { name, action } = shape.routes[i]!;
+      const { matcher, methods, headers } = conditions[i]!;
+      return { name, matcher, methods, headers, action, settings: settings(config, name), config };
+    });
   }
 
   /** The first route that takes this request, or undefined (the site's settings apply). */
@@ -91,21 +59,11 @@ export class RouteTable<Settings> {
     if (this.routes.length === 0) return undefined;
     const q = target.indexOf('?');
     const path = normalizePath(q < 0 ? target : target.slice(0, q));
-    const query = q < 0 ? '' : target.slice(q);
-    const exact = this.#exact.get(path);
-    if (exact !== undefined) {
-      for (const route of exact) if (this.#accepts(route, method, rawHeaders)) return { route, remainder: '', query };
-    }
-    for (const route of this.#ordered) {
-      const length = matchLength(route.matcher, path);
-      if (length >= 0 && this.#accepts(route, method, rawHeaders)) return { route, remainder: remainderAfter(path, length), query };
-    }
-    return undefined;
-  }
-
-  #accepts(route: CompiledRoute<Settings>, method: string, rawHeaders: readonly string[]): boolean {
-    if (route.methods !== undefined && !route.methods.has(method)) return false;
-    for (const [name, value] of route.headers) if (!hasHeader(rawHeaders, name, value)) return false;
-    return true;
+    const matcher = this.shape.matcher;
+    const index = matcher.find(method, path, rawHeaders);
+    if (index < 0) return undefined;
+    const route = this.routes[index]!;
+    const remainder = route.matcher.kind === 'exact' ? '' : remainderAfter(path, matcher.matchedLength(index, path));
+    return { route, remainder, query: q < 0 ? '' : target.slice(q) };
   }
 }
