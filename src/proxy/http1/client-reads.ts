@@ -86,11 +86,12 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
       return true;
     }
     const read = { buffer, written: undefined as WrittenBuffer | undefined };
+    const outer = ownRead;
     ownRead = read;
     try {
       handler(buffer.subarray(0, nread));
     } finally {
-      ownRead = undefined;
+      ownRead = outer;
     }
     if (read.written !== undefined) {
       // Bytes of it are queued upstream: the next read takes another buffer.

@@ -33,6 +33,9 @@ export class RequestWriter {
 
   /** Writes body bytes; returns what the socket's last `write` returned. */
   data(socket: Socket, chunk: Buffer): boolean {
+    this.bodySent += chunk.length;
+    // One write needs no cork (corking costs a pass through the stream's buffered writes).
+    if (this.#framing !== 'chunked' && this.#unsentHead === undefined) return writeFromClient(socket, chunk);
     let ok: boolean;
     socket.cork();
     this.flushHead(socket);
@@ -44,7 +47,6 @@ export class RequestWriter {
       ok = writeFromClient(socket, chunk);
     }
     socket.uncork();
-    this.bodySent += chunk.length;
     return ok;
   }
 
