@@ -18,10 +18,15 @@ import { startUpstream, type Upstream } from './helpers/upstream.ts';
 const SHUTDOWN_SECS = 2;
 const DEADLINE_MS = SHUTDOWN_SECS * 1000;
 /**
- * What the test itself adds to a measured exit: signal delivery, the exit event reaching the
- * test process and timers firing late on a loaded 2-core machine. Not a speed requirement.
+ * What the test itself adds to a measured exit: signal delivery, a drain message read late by a
+ * worker whose event loop is starved, the exit event reaching the test process and timers
+ * firing late on a loaded 2-core machine (over a second at load 10 and more). Not a speed
+ * requirement: what these tests rule out is a process that outlives its deadline by far or
+ * never exits.
  */
-const MEASUREMENT_SLACK_MS = 1_000;
+const MEASUREMENT_SLACK_MS = 3_000;
+/** How long the load may take to fill the log backlog until the first drop report. */
+const FIRST_DROP_REPORT_MS = 30_000;
 /** RSS the load itself moves by (garbage between collections), unrelated to the log. */
 const MAX_RSS_NOISE_BYTES = 10 * 1024 ** 2;
 /** Path length that makes each access-log line ~3.6 KB: the backlog grows fast, yet stays under PIPE_BUF. */
@@ -79,7 +84,7 @@ describe('shutdown deadlines', { skip: process.platform !== 'linux' && 'reads /p
     proxy.readStdout({ slow: 50 });
     const traffic = load(proxy, proxy.exited, LONG_PATH);
     // The backlog fills, lines are dropped, and the log says how many while traffic goes on.
-    const report = await proxy.waitForLog((l) => l.event === 'log_lines_dropped', 10_000);
+    const report = await proxy.waitForLog((l) => l.event === 'log_lines_dropped', FIRST_DROP_REPORT_MS);
     assert.ok((report.dropped as number) > 0 && (report.dropped_total as number) >= (report.dropped as number), JSON.stringify(report));
     await hangRequests(proxy, app, 2);
 

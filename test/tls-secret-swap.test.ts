@@ -1,7 +1,8 @@
 // kubelet swaps a Secret volume's `..data` whenever it likes, including between the read of
 // tls.crt and the read of tls.key. Loads, content hashes and reloads that run while `..data`
 // flips every few milliseconds must each take one whole payload (a certificate with its own
-// key, hashed as that pair), never a mix; and files that change on every read must fail the
+// key, hashed as that pair), never a mix, and fail only when every attempt saw a flip (a loaded
+// machine stretches a read over many of them); and files that change on every read must fail the
 // load with ERR_CONFIG_FILES_UNSTABLE rather than load something half-updated.
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
@@ -20,8 +21,13 @@ import { CA_REFERENCES, rewrittenCa } from './helpers/rewritten-ca.ts';
 import { startProxy } from './helpers/proxy-process.ts';
 import { createCa, handshake, hasOpenssl, issue, type KeyPair } from './helpers/tls.ts';
 
-/** How long loads run against the swapping volume. */
+/** How long loads run against the swapping volume, at least. */
 const SWAP_RUN_MS = 4_000;
+/**
+ * Past SWAP_RUN_MS the run goes on until enough reads overlapped a flip to prove anything, up to
+ * this: a loaded 2-core machine does only a few reloads (each with a handshake) a second.
+ */
+const MAX_SWAP_RUN_MS = 40_000;
 /** kubelet-style flips come this often, at random within the range. */
 const FLIP_MIN_MS = 5;
 const FLIP_MAX_MS = 50;
@@ -79,6 +85,15 @@ function startSwapper(t: TestContext, volume: PreparedVolume, payloads: number):
   };
 }
 
+/**
+ * Whether a failed read is the documented refusal of files that never held still, rather than
+ * a bug: ERR_CONFIG_FILES_UNSTABLE, and `flipsDuring` shows a flip was there to fail each of the
+ * SNAPSHOT_READ_ATTEMPTS attempts (a loaded machine stretches a read over many flips). A read
+ * that failed with fewer flips had a quiet attempt it should have taken.
+ */
+const fairlyUnstable = (message: string, flipsDuring: number): boolean =>
+  message.includes('kept changing while read') && flipsDuring >= SNAPSHOT_READ_ATTEMPTS;
+
 const spki = (key: ReturnType<typeof createPublicKey>) => key.export({ type: 'spki', format: 'der' });
 
 /** The payload a loaded certificate came from, after checking on its own that the key is the certificate's. */
@@ -90,26 +105,32 @@ function payloadOf(pairs: KeyPair[], loaded: { cert: string; key: string }): num
   return index;
 }
 
-test('loads and content hashes while ..data flips every 5–50 ms: each takes one whole payload, none fails', { skip }, async (t) => {
+test('loads and content hashes while ..data flips every 5–50 ms: each takes one whole payload, none fails that had a quiet attempt', { skip }, async (t) => {
   const secret = await swappingSecret(t);
   const configPath = join(secret.volume.dir, '..', 'config.toml');
   await writeFile(configPath, `${certificateTable(secret)}[[listeners]]\naddress = "127.0.0.1"\nport = 0\ntls = true\n\n[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:1"\n`);
   const hashes = secret.hashFor(await readFile(configPath));
 
   const swapper = startSwapper(t, secret.volume, secret.pairs.length);
-  const deadline = Date.now() + SWAP_RUN_MS;
   const failures: string[] = [];
+  let unstable = 0;
   const loaded = { runs: 0, overlapped: 0, payloads: new Set<number>() };
   const hashed = { runs: 0, overlapped: 0, hashes: new Set<string>(), mixed: 0 };
+  const started = Date.now();
+  const enoughEvidence = () =>
+    swapper.flips >= 40 && loaded.overlapped >= 20 && hashed.overlapped >= 20 && loaded.payloads.size === secret.pairs.length && hashed.hashes.size === secret.pairs.length;
+  const running = () => Date.now() - started < SWAP_RUN_MS || (!enoughEvidence() && Date.now() - started < MAX_SWAP_RUN_MS);
 
   const loadLoop = async () => {
-    while (Date.now() < deadline) {
+    while (running()) {
       const flipsBefore = swapper.flips;
       let config;
       try {
         config = await loadConfigFile(configPath);
       } catch (err) {
-        failures.push((err as Error).message);
+        const message = (err as Error).message;
+        if (fairlyUnstable(message, swapper.flips - flipsBefore)) unstable++;
+        else failures.push(message);
       }
       loaded.runs++;
       if (swapper.flips !== flipsBefore) loaded.overlapped++;
@@ -121,7 +142,7 @@ test('loads and content hashes while ..data flips every 5–50 ms: each takes on
     }
   };
   const hashLoop = async () => {
-    while (Date.now() < deadline) {
+    while (running()) {
       const flipsBefore = swapper.flips;
       const { sha256 } = await mountedContent(configPath);
       hashed.runs++;
@@ -133,11 +154,13 @@ test('loads and content hashes while ..data flips every 5–50 ms: each takes on
   await Promise.all([loadLoop(), hashLoop()]);
   swapper.stop();
   t.diagnostic(
-    `${swapper.flips} flips; ${loaded.runs} loads (${loaded.overlapped} with a flip during them, ${failures.length} failed); ` +
+    `${swapper.flips} flips in ${Date.now() - started} ms; ${loaded.runs} loads (${loaded.overlapped} with a flip during them, ${failures.length} failed, ` +
+      `${unstable} refused as unstable with a flip during each attempt); ` +
       `${hashed.runs} hashes (${hashed.overlapped} with a flip during them, ${hashed.mixed} of no whole payload)`,
   );
 
   assert.deepEqual(failures, [], `${failures.length} of ${loaded.runs} loads failed`);
+  assert.ok(unstable * 4 < loaded.runs, `${unstable} of ${loaded.runs} loads refused as unstable: most must get through`);
   assert.equal(hashed.mixed, 0, `${hashed.mixed} of ${hashed.runs} content hashes were of a mix of two payloads`);
   // Proof that the swaps really landed during the reads, or nothing above was tested.
   assert.ok(swapper.flips >= 40, `only ${swapper.flips} flips`);
@@ -147,24 +170,30 @@ test('loads and content hashes while ..data flips every 5–50 ms: each takes on
   assert.equal(hashed.hashes.size, secret.pairs.length, 'hashes saw every payload');
 });
 
-test('reload through the admin socket while ..data flips: every reply ok, show info and the handshake show one whole payload', { skip }, async (t) => {
+test('reload through the admin socket while ..data flips: every reply ok (or refused with a flip in every attempt), show info and the handshake show one whole payload', { skip }, async (t) => {
   const secret = await swappingSecret(t);
   const proxy = await startProxy({ t, tls: true, accessLog: false, config: `${certificateTable(secret)}[[sites]]\nhost = "app.test"\nupstream = "http://127.0.0.1:1"\n` });
   const hashes = secret.hashFor(await readFile(proxy.configPath));
   const fingerprints = secret.pairs.map((p) => p.fingerprint256);
 
   const swapper = startSwapper(t, secret.volume, secret.pairs.length);
-  const deadline = Date.now() + SWAP_RUN_MS;
+  const started = Date.now();
   const failures: string[] = [];
+  let unstable = 0;
   let reloads = 0;
   let overlapped = 0;
   const running = new Set<string>();
-  while (Date.now() < deadline) {
+  while (Date.now() - started < SWAP_RUN_MS || ((overlapped < 10 || running.size < 2) && Date.now() - started < MAX_SWAP_RUN_MS)) {
     const flipsBefore = swapper.flips;
     const reply = JSON.parse(await proxy.admin('reload')) as { status: string; message?: string };
     reloads++;
-    if (swapper.flips !== flipsBefore) overlapped++;
-    if (reply.status !== 'ok') failures.push(reply.message ?? JSON.stringify(reply));
+    const flipsDuring = swapper.flips - flipsBefore;
+    if (flipsDuring > 0) overlapped++;
+    if (reply.status !== 'ok') {
+      const message = reply.message ?? JSON.stringify(reply);
+      if (fairlyUnstable(message, flipsDuring)) unstable++;
+      else failures.push(message);
+    }
     const info = JSON.parse(await proxy.admin('show info json')) as { config_sha256: string };
     assert.ok(hashes.includes(info.config_sha256), `show info ${info.config_sha256.slice(0, 12)} is the hash of one whole payload`);
     running.add(info.config_sha256);
@@ -173,9 +202,10 @@ test('reload through the admin socket while ..data flips: every reply ok, show i
     assert.ok(fingerprints.includes(served.fingerprint256), 'the served certificate is one of the payloads');
   }
   swapper.stop();
-  t.diagnostic(`${swapper.flips} flips; ${reloads} reloads (${overlapped} with a flip during them, ${failures.length} failed)`);
+  t.diagnostic(`${swapper.flips} flips in ${Date.now() - started} ms; ${reloads} reloads (${overlapped} with a flip during them, ${failures.length} failed, ${unstable} refused as unstable with a flip during each attempt)`);
 
   assert.deepEqual(failures, [], `${failures.length} of ${reloads} reloads failed`);
+  assert.ok(unstable * 4 < reloads, `${unstable} of ${reloads} reloads refused as unstable: most must get through`);
   assert.ok(overlapped >= 10, `only ${overlapped} of ${reloads} reloads had a flip during them`);
   assert.ok(running.size >= 2, 'reloads picked up more than one payload');
 });

@@ -13,6 +13,12 @@ export { DEFAULT_WAIT_MS, type LogLine } from './logged-process.ts';
 /** How long a test waits for `restart`: it forks each worker in turn and waits for it to listen, seconds on a busy machine (ctl waits 30 s). */
 export const RESTART_REPLY_MS = 60_000;
 
+/**
+ * How long a test waits for `serve` to be ready: the master and each worker load (and strip the
+ * types of) every module first, well over 15 s when a loaded 2-core machine gives them little CPU.
+ */
+export const READY_WAIT_MS = 60_000;
+
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
 
@@ -86,7 +92,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   });
 
   const ready = await Promise.race([
-    proxy.waitForLog((l) => l.event === 'ready'),
+    proxy.waitForLog((l) => l.event === 'ready', READY_WAIT_MS),
     exited.then(({ code }) => {
       throw new Error(`proxy exited with code ${code} before ready:\n${proxy.tail(30)}`);
     }),
