@@ -29,8 +29,8 @@ export interface OurConfig {
   defaultSite?: boolean;
   /** Port of the master's `[metrics]` listener on 127.0.0.1; absent means metrics off. */
   metricsPort?: number;
-  /** TOML written under every named site, such as its `[[sites.routes]]` tables. */
-  siteTables?: string;
+  /** TOML written under every named site, such as its `[[sites.routes]]` tables; a function writes each site's own. */
+  siteTables?: string | ((siteIndex: number) => string);
   /** Serve HTTPS with these certificates (the first is the default) instead of plain HTTP. */
   certificates?: readonly { certPath: string; keyPath: string }[];
 }
@@ -38,7 +38,8 @@ export interface OurConfig {
 export function ourConfigToml(c: OurConfig): string {
   const upstream = `"http://127.0.0.1:${c.upstreamPort}"`;
   const via = (c.variant ?? 0) % 2 === 1;
-  const sites = c.hosts.map((h) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n${c.siteTables ?? ''}`);
+  const tables = (i: number) => (typeof c.siteTables === 'function' ? c.siteTables(i) : (c.siteTables ?? ''));
+  const sites = c.hosts.map((h, i) => `[[sites]]\nhost = "${h}"\nupstream = ${upstream}\nvia = ${via}\n${tables(i)}`);
   return `admin_socket_path = "${c.adminSocket}"
 workers = ${c.workers}
 shutdown_timeout_secs = 5

@@ -2,7 +2,11 @@
 // each against the same 1,000 sites with one route, on the Host-rotating workload, in rotated
 // rounds on the same upstream; then the reload reply time of each config. The 20 routes mix
 // exact paths, prefixes and regexes, and the request only matches the last, so every request
-// pays for 19 misses. The reloads come in two kinds: every site changed (nothing of the running
+// pays for 19 misses. Those 1,000 sites have the same routes, as configs generated from one
+// template do, and the proxy compiles routes written alike once for every site that has them
+// (src/proxy/routes/route-shapes.ts); so a third config gives every site routes of its own
+// (paths, prefixes and regexes that name the site), which nothing can share: the worst case.
+// The reloads come in two kinds: every site changed (nothing of the running
 // config can be kept: the cold path), and one site edited (what a ConfigMap edit does; the
 // proxy re-validates and recompiles that site only). `--rounds 0` skips the throughput part.
 // Not part of `npm run bench` or `npm test`:
@@ -33,17 +37,19 @@ const MATCHING_ROUTE = `  [[sites.routes]]
   request_headers = { set = { "x-route" = "small" } }
 `;
 
-function twentyRoutes(): string {
+/** `own`: written into every path, prefix and regex, so each site's 19 misses are its own. */
+function twentyRoutes(own = ''): string {
   const routes: string[] = [];
-  for (let i = 0; i < 6; i++) routes.push(`  [[sites.routes]]\n  path = "/exact-${i}"\n  respond = { status = 200, body = "exact ${i}" }\n`);
-  for (let i = 0; i < 8; i++) routes.push(`  [[sites.routes]]\n  path_prefix = "/p${i}/"\n  strip_prefix = true\n  methods = ["GET", "POST"]\n`);
-  for (let i = 0; i < 5; i++) routes.push(`  [[sites.routes]]\n  path_regex = "^/v[0-9]+/r${i}/"\n  request_headers = { set = { "x-v" = "${i}" } }\n`);
+  for (let i = 0; i < 6; i++) routes.push(`  [[sites.routes]]\n  path = "/${own}exact-${i}"\n  respond = { status = 200, body = "exact ${i}" }\n`);
+  for (let i = 0; i < 8; i++) routes.push(`  [[sites.routes]]\n  path_prefix = "/${own}p${i}/"\n  strip_prefix = true\n  methods = ["GET", "POST"]\n`);
+  for (let i = 0; i < 5; i++) routes.push(`  [[sites.routes]]\n  path_regex = "^/${own}v[0-9]+/r${i}/"\n  request_headers = { set = { "x-v" = "${i}" } }\n`);
   return routes.join('') + MATCHING_ROUTE;
 }
 
 const CONFIGS = [
   { id: 'reverse-proxy/1-route', label: '1,000 sites × 1 route', siteTables: MATCHING_ROUTE },
   { id: 'reverse-proxy/20-routes', label: '1,000 sites × 20 routes', siteTables: twentyRoutes() },
+  { id: 'reverse-proxy/20-own-routes', label: '1,000 sites × 20 routes of their own', siteTables: (site: number) => twentyRoutes(`site${site}-`) },
 ];
 
 const peers: Peer[] = CONFIGS.map((c) => ({
@@ -86,9 +92,9 @@ try {
     const systems = peers.map((peer) => ({ peer, workers, workloads: ['hosts-1000' as const] }));
     const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log);
     for (const f of failures) log(`failed: ${f}`);
-    const [one, twenty] = peers.map((p) => rows.find((r) => r.system === p.id));
-    for (const r of [one, twenty]) if (r) log(`${r.system.padEnd(26)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
-    if (one && twenty) log(`20 routes / 1 route: ${(twenty.rps / one.rps).toFixed(3)}× req/s, ${(twenty.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+    const [one, ...others] = peers.map((p) => rows.find((r) => r.system === p.id));
+    for (const r of [one, ...others]) if (r) log(`${r.system.padEnd(30)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
+    for (const r of others) if (one && r) log(`${r.system.replace('reverse-proxy/', '')} / 1 route: ${(r.rps / one.rps).toFixed(3)}× req/s, ${(r.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
   }
 
   for (const c of CONFIGS) {

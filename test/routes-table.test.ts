@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { routeSchema, type RouteConfig } from '../src/config/routes-schema.ts';
 import { applyHeaderRules, compileHeaderRules } from '../src/proxy/routes/header-rules.ts';
 import { normalizePath } from '../src/proxy/routes/normalize.ts';
+import { regexLiteralPrefix } from '../src/proxy/routes/regex-prefix.ts';
 import { httpsLocation, redirectLocation, rewriteTarget } from '../src/proxy/routes/rewrite.ts';
 import { RouteTable, type RouteMatch } from '../src/proxy/routes/route-table.ts';
 
@@ -70,6 +71,43 @@ describe('matching', () => {
     assert.equal(nameOf(t.match('GET', '/v2/items', ['x-canary', '0'])), 'versioned', 'header values are exact');
     assert.equal(nameOf(t.match('GET', '/v2/items', [])), 'versioned');
     assert.equal(nameOf(t.match('GET', '/vx/items', [])), undefined);
+  });
+
+  test('a regex is skipped without running only when the path lacks the literal start every match has', () => {
+    const cases: [source: string, literal: string][] = [
+      ['^/v[0-9]+/', '/v'],
+      ['^/api/v2', '/api/v2'],
+      ['^/ab?c', '/a'],
+      ['^/ab*', '/a'],
+      ['^/ab{0,2}', '/a'],
+      ['^/ab+', '/ab'],
+      ['^/x\\.json$', '/x.json'],
+      ['^/x\\.?', '/x'],
+      ['^\\/v\\d', '/v'],
+      ['^/a|/b', ''],
+      ['^(/a)', ''],
+      ['/v[0-9]+', ''],
+      ['^a?', ''],
+    ];
+    for (const [source, literal] of cases) {
+      assert.equal(regexLiteralPrefix(source), literal, source);
+      assert.equal(regexLiteralPrefix(new RegExp(source).source), literal, `${source} as RegExp.source`);
+      const re = new RegExp(source);
+      for (const path of ['/v1/', '/api/v2', '/ac', '/abc', '/a', '/abb', '/x.json', '/x', '/b', '/zz/v3', 'a']) {
+        if (re.test(path)) assert.ok(path.startsWith(literal), `${source} matches ${path}, which starts with "${literal}"`);
+      }
+    }
+    const t = table(
+      { name: 'optional', path_regex: '^/ab?c' },
+      { name: 'alternation', path_regex: '^/x|/y' },
+      { name: 'unanchored', path_regex: 'v[0-9]+$' },
+      { name: 'anchored', path_regex: '^/v[0-9]+/' },
+    );
+    assert.equal(nameOf(t.match('GET', '/ac', [])), 'optional', 'the optional b is not part of the literal start');
+    assert.equal(nameOf(t.match('GET', '/q/y', [])), 'alternation');
+    assert.equal(nameOf(t.match('GET', '/api/v2', [])), 'unanchored');
+    assert.equal(nameOf(t.match('GET', '/v7/', [])), 'anchored');
+    assert.equal(nameOf(t.match('GET', '/w7/', [])), undefined);
   });
 
   test('a pattern that would backtrack catastrophically on a hostile path still answers at once', () => {

@@ -5,6 +5,7 @@
 // (route, matcher and prefix objects spread over the heap: cache misses on every one), which
 // cost more than the matching itself. The walk reads arrays side by side, not route objects.
 import { matchLength, type PathMatcher } from './path-matcher.ts';
+import { regexLiteralPrefix } from './regex-prefix.ts';
 
 /** What a route matches on. */
 export interface RouteConditions {
@@ -26,9 +27,9 @@ function hasHeader(rawHeaders: readonly string[], lowerName: string, value: stri
   return false;
 }
 
-/** `base` (a prefix without its trailing slash) takes `path` on a segment boundary only: `/api` takes `/api/x`, never `/apix`. */
-function prefixTakes(base: string, path: string): boolean {
-  return path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 0x2f /* / */);
+/** A path that starts with a prefix base of this length is taken on a segment boundary only: `/api` takes `/api/x`, never `/apix`. */
+function onBoundary(path: string, baseLength: number): boolean {
+  return path.length === baseLength || path.charCodeAt(baseLength) === 0x2f /* / */;
 }
 
 export class RouteMatcher {
@@ -39,8 +40,17 @@ export class RouteMatcher {
   /** The routes that are not exact paths, in file order: their index and kind, side by side. */
   readonly #ordered: number[] = [];
   readonly #kinds: number[] = [];
-  /** Side by side with #ordered: a prefix route's base, a regex route's RegExp, else undefined. */
-  readonly #patterns: (string | RegExp | undefined)[] = [];
+  /** Side by side with #ordered: a regex route's RegExp, else undefined. */
+  readonly #regexes: (RegExp | undefined)[] = [];
+  /**
+   * Side by side with #ordered: what a path must start with for the route to take it (a prefix
+   * route's base, the literal start of a regex, or ""), and that text's length and last
+   * character code. The walk compares that one character of the path before it reads the
+   * string or runs the regex: most misses end there, on arrays, whatever the routes' count.
+   */
+  readonly #starts: string[] = [];
+  readonly #startLengths: number[] = [];
+  readonly #startEnds: number[] = [];
   /** By route index: whether methods or headers are checked once the path matches. */
   readonly #conditional: boolean[];
 
@@ -55,9 +65,13 @@ export class RouteMatcher {
         else list.push(index);
         return;
       }
+      const start = matcher.kind === 'prefix' ? matcher.base : matcher.kind === 'regex' ? regexLiteralPrefix(matcher.regex.source) : '';
       this.#ordered.push(index);
       this.#kinds.push(matcher.kind === 'prefix' ? PREFIX : matcher.kind === 'regex' ? REGEX : ANY);
-      this.#patterns.push(matcher.kind === 'prefix' ? matcher.base : matcher.kind === 'regex' ? matcher.regex : undefined);
+      this.#regexes.push(matcher.kind === 'regex' ? matcher.regex : undefined);
+      this.#starts.push(start);
+      this.#startLengths.push(start.length);
+      this.#startEnds.push(start.length === 0 ? -1 : start.charCodeAt(start.length - 1));
     });
   }
 
@@ -68,11 +82,13 @@ export class RouteMatcher {
       for (const index of exact) if (this.#accepts(index, method, rawHeaders)) return index;
     }
     const ordered = this.#ordered;
-    const kinds = this.#kinds;
-    const patterns = this.#patterns;
+    const lengths = this.#startLengths;
+    const ends = this.#startEnds;
     for (let k = 0; k < ordered.length; k++) {
-      const kind = kinds[k];
-      const taken = kind === PREFIX ? prefixTakes(patterns[k] as string, path) : kind === REGEX ? (patterns[k] as RegExp).test(path) : true;
+      const length = lengths[k] as number;
+      if (length > 0 && (path.length < length || path.charCodeAt(length - 1) !== ends[k] || !path.startsWith(this.#starts[k] as string))) continue;
+      const kind = this.#kinds[k];
+      const taken = kind === PREFIX ? onBoundary(path, length) : kind === REGEX ? (this.#regexes[k] as RegExp).test(path) : true;
       if (taken && this.#accepts(ordered[k] as number, method, rawHeaders)) return ordered[k] as number;
     }
     return -1;
