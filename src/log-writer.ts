@@ -61,6 +61,11 @@ function countLines(text: Buffer | string): number {
   return Math.max(1, lines);
 }
 
+/** `bytes` itself, or a copy when they are borrowed from a buffer its owner reuses. */
+function kept(bytes: Buffer, borrowed: boolean): Buffer {
+  return borrowed ? Buffer.from(bytes) : bytes;
+}
+
 export interface LogWriterCounts {
   /** Lines dropped since the process started (a full backlog, a broken stdout, or exit). */
   dropped: number;
@@ -115,12 +120,32 @@ export class LogWriter {
   }
 
   /**
+   * Access-log lines in a buffer the caller reuses as soon as this returns: written as they are,
+   * and only what stdout could not take is copied to wait (or dropped and counted, as write()).
+   */
+  writeBorrowed(lines: Buffer): void {
+    if (this.#broken) return this.#drop(countLines(lines));
+    if (this.#idle()) {
+      const written = this.#tryWrite(lines);
+      if (written === lines.length) return;
+      if (written > 0) {
+        this.#partial = kept(lines.subarray(written), true);
+        return this.#scheduleRetry();
+      }
+      if (this.#broken) return this.#drop(countLines(lines));
+    }
+    if (!this.#access.push(kept(lines, true))) return this.#drop(countLines(lines));
+    this.#scheduleRetry();
+  }
+
+  /**
    * Queues whole lines another process wrote (a worker's output, relayed by the master). They
    * wait with the access-log lines; false means the backlog is over its limit and the caller
    * should stop reading until whenBelowLimit() resolves, so that the loss happens, counted, in
-   * the process that wrote the lines.
+   * the process that wrote the lines. `borrowed`: the caller reuses `lines` once this returns,
+   * so what has to wait is copied.
    */
-  writeBlock(lines: Buffer): boolean {
+  writeBlock(lines: Buffer, borrowed: boolean): boolean {
     if (this.#broken) {
       this.#drop(countLines(lines));
       return true;
@@ -128,15 +153,16 @@ export class LogWriter {
     if (this.#idle()) {
       const written = this.#tryWrite(lines);
       if (written === lines.length) return true;
-      if (this.#broken) return this.writeBlock(lines);
+      if (this.#broken) return this.writeBlock(lines, borrowed);
       if (written > 0) {
-        this.#partial = lines.subarray(written);
+        this.#partial = kept(lines.subarray(written), borrowed);
         this.#scheduleRetry();
         return true;
       }
     }
-    this.#access.lines.push(lines);
-    this.#access.bytes += lines.length;
+    const queued = kept(lines, borrowed);
+    this.#access.lines.push(queued);
+    this.#access.bytes += queued.length;
     this.#scheduleRetry();
     return this.#access.bytes < this.#access.limit;
   }

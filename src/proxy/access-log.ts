@@ -56,10 +56,18 @@ export function newAccessRecord(method: string | undefined, path: string | undef
  * ACCESS_LOG_FLUSH_MS after its first line. Batches are whole lines; a worker's stdout is a pipe
  * of its own that the master relays line-aligned (src/runtime/worker-output.ts), so a batch
  * larger than PIPE_BUF never interleaves with another process's lines.
+ *
+ * Each line is encoded into one reused buffer as soon as it is built, so its string dies young
+ * (a batch held as a string lived through scavenges for up to 20 ms, and was flattened and
+ * encoded again at the write); the buffer is written as it is, and the writer copies only what
+ * stdout could not take at once.
  */
 export const ACCESS_LOG_BATCH_BYTES = 65_536;
 export const ACCESS_LOG_FLUSH_MS = 20;
-let batch = '';
+/** A line's bytes are at most 3 per UTF-16 unit; a batch is flushed before a line could overflow it. */
+const UTF8_BYTES_PER_UNIT = 3;
+const batch = Buffer.allocUnsafeSlow(ACCESS_LOG_BATCH_BYTES);
+let batchBytes = 0;
 let flushTimer: NodeJS.Timeout | undefined;
 const prefixes = new WeakMap<Logger, string>();
 
@@ -69,35 +77,29 @@ export function flushAccessLog(): void {
     clearTimeout(flushTimer);
     flushTimer = undefined;
   }
-  if (batch === '') return;
-  const lines = batch;
-  batch = '';
-  processWriter(1).write(lines);
+  if (batchBytes === 0) return;
+  const bytes = batchBytes;
+  batchBytes = 0;
+  processWriter(1).writeBorrowed(batch.subarray(0, bytes));
 }
 
-/** What pino writes after `time` for this logger: its pid and bindings. */
+/** What pino writes after `time` for this logger: its pid and bindings, and the event name. */
 function prefixOf(logger: Logger): string {
   let prefix = prefixes.get(logger);
   if (prefix === undefined) {
     const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
-    prefix = `"pid":${process.pid},${bindings === '' ? '' : `${bindings},`}"event":"access"`;
+    prefix = `","pid":${process.pid},${bindings === '' ? '' : `${bindings},`}"event":"access"`;
     prefixes.set(logger, prefix);
     process.once('exit', flushAccessLog);
   }
   return prefix;
 }
 
-/** A field whose value never needs JSON escaping: a method (tchar), a normalized host, an IP, an origin, an error code. */
-function plain(name: string, value: string | undefined): string {
-  return value === undefined ? '' : `,"${name}":"${value}"`;
-}
-
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
-/** A client's request ID is visible ASCII (usableRequestId) but may hold `"` or `\\`. */
-function requestIdField(id: string | undefined): string {
-  if (id === undefined) return '';
-  return `,"request_id":${NEEDS_ESCAPE.test(id) ? JSON.stringify(id) : `"${id}"`}`;
+/** A value that may need JSON escaping (a path, a client's request ID), quoted. */
+function quoted(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 let isoMs = 0;
@@ -115,21 +117,29 @@ function isoTime(): string {
 
 /**
  * One `access` line, exactly as `logger.info({ event: 'access', … })` would write it, built by
- * hand and batched per turn rather than serialized and written by pino one at a time.
+ * hand and batched rather than serialized and written by pino one at a time. Fields that never
+ * need escaping (a method is a token, a host normalized, an upstream an origin, a route name
+ * letters, digits, "_" and "-", an IP, an error code) are put in as they are.
  */
 export function logAccess(logger: Logger, record: AccessRecord): void {
   if (!logger.isLevelEnabled('info')) return;
   const durationMs = Math.round((performance.now() - record.startedAt) * 1000) / 1000;
-  const path = record.path;
-  const line =
-    `{"level":"info","time":"${isoTime()}",${prefixOf(logger)}` +
-    `${plain('method', record.method)}${plain('host', record.host)}${path === undefined ? '' : `,"path":${NEEDS_ESCAPE.test(path) ? JSON.stringify(path) : `"${path}"`}`}` +
-    `,"status":${record.status},"upstream":${record.upstream === undefined ? 'null' : `"${record.upstream}"`}` +
-    // Route names are letters, digits, "_", "-" (or routes[N]): nothing to escape.
-    `,"route":${record.route === undefined ? 'null' : `"${record.route}"`},"attempts":${record.attempts},"duration_ms":${durationMs}` +
-    `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut}${plain('remote', record.remote)}${plain('error', record.error)}${requestIdField(record.requestId)}}\n`;
-  if (batch.length + line.length > ACCESS_LOG_BATCH_BYTES) flushAccessLog();
-  batch += line;
+  const { method, host, path, upstream, route, error, requestId } = record;
+  let line = `{"level":"info","time":"${isoTime()}${prefixOf(logger)}`;
+  if (method !== undefined) line += `,"method":"${method}"`;
+  if (host !== undefined) line += `,"host":"${host}"`;
+  if (path !== undefined) line += `,"path":${quoted(path)}`;
+  line +=
+    `,"status":${record.status},"upstream":${upstream === undefined ? 'null' : `"${upstream}"`}` +
+    `,"route":${route === undefined ? 'null' : `"${route}"`},"attempts":${record.attempts},"duration_ms":${durationMs}` +
+    `,"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut},"remote":"${record.remote}"`;
+  if (error !== undefined) line += `,"error":"${error}"`;
+  line += requestId === undefined ? '}\n' : `,"request_id":${quoted(requestId)}}\n`;
+  const mostBytes = line.length * UTF8_BYTES_PER_UNIT;
+  if (batchBytes + mostBytes > ACCESS_LOG_BATCH_BYTES) flushAccessLog();
+  // Only a line near the head limits (an 8 KiB path full of escapes) can be too long for a batch.
+  if (mostBytes > ACCESS_LOG_BATCH_BYTES) return processWriter(1).write(line);
+  batchBytes += batch.write(line, batchBytes);
   flushTimer ??= setTimeout(flushAccessLog, ACCESS_LOG_FLUSH_MS).unref();
 }
 

@@ -1,0 +1,131 @@
+// The master's relay of its workers' output (src/runtime/worker-output.ts), on real forked
+// processes with the pipes node:cluster gives them (`silent: true`): lines arrive whole and byte
+// for byte, never interleaved between workers, a line cut across writes is joined, stdout and
+// stderr each go to their own writer, and a stdout nobody reads stops the relay reading (the
+// worker then meets the full pipe) instead of the master holding the lines. The relay reads
+// through two fields Node does not document; if the pinned Node changes them, attach() throws
+// and every test here fails.
+import assert from 'node:assert/strict';
+import { execFileSync, fork } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { LogWriter, MAX_LOG_BACKLOG_BYTES } from '../src/log-writer.ts';
+import { WORKER_OUTPUT_READ_BYTES, WorkerOutputRelay } from '../src/runtime/worker-output.ts';
+import { until } from './helpers/until.ts';
+
+/** A stand-in worker: writes `batches` batches of lines to stdout, some cut across two writes, then one line to stderr. */
+const WORKER = `
+import { writeSync } from 'node:fs';
+const [name, batches] = [process.argv[2], Number(process.argv[3])];
+const line = (b, i) => JSON.stringify({ event: 'access', worker: name, b, i, path: '/é/' + 'x'.repeat((b * 7 + i * 13) % 300) }) + '\\n';
+for (let b = 0; b < batches; b++) {
+  let text = '';
+  for (let i = 0; i < 200; i++) text += line(b, i);
+  const bytes = Buffer.from(text);
+  // Every third batch ends mid-line, and the rest of that line comes in the next write.
+  const cut = b % 3 === 0 ? bytes.length - 17 : bytes.length;
+  for (let at = 0; at < cut; ) at += writeSync(1, bytes.subarray(at, cut));
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  for (let at = cut; at < bytes.length; ) at += writeSync(1, bytes.subarray(at));
+}
+writeSync(2, 'stderr of ' + name);
+`;
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-worker-output-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function forkWorker(script: string, name: string, batches: number) {
+  const child = fork(script, [name, String(batches)], { silent: true, execArgv: [] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited };
+}
+
+test('two workers writing at once: every line relayed whole and byte for byte, lines cut across writes joined, stderr apart', async (t) => {
+  const dir = await tempDir(t);
+  const script = join(dir, 'worker.mjs');
+  writeFileSync(script, WORKER);
+  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
+  const stderrFd = openSync(join(dir, 'stderr'), 'w');
+  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
+  const relay = new WorkerOutputRelay(new LogWriter(stdoutFd), new LogWriter(stderrFd));
+  const batches = 60;
+  const workers = ['a', 'b'].map((name) => forkWorker(script, name, batches));
+  for (const { child } of workers) relay.attach(child.stdout, child.stderr);
+  await Promise.all(workers.map((w) => w.exited));
+  await relay.ended(10_000);
+
+  const lines = readFileSync(join(dir, 'stdout'), 'utf8').split('\n');
+  assert.equal(lines.pop(), '', 'stdout ends with a whole line');
+  assert.equal(lines.length, 2 * batches * 200);
+  const next = new Map([['a', 0], ['b', 0]]);
+  for (const text of lines) {
+    const line = JSON.parse(text) as { worker: string; b: number; i: number; path: string };
+    const seen = next.get(line.worker) as number;
+    // In each worker's own order, and exactly the bytes it wrote.
+    assert.equal(line.b * 200 + line.i, seen);
+    assert.equal(text, JSON.stringify({ event: 'access', worker: line.worker, b: line.b, i: line.i, path: `/é/${'x'.repeat((line.b * 7 + line.i * 13) % 300)}` }));
+    next.set(line.worker, seen + 1);
+  }
+  // What a worker wrote without a final newline is passed on when its pipe ends, as a line.
+  const stderr = readFileSync(join(dir, 'stderr'), 'utf8').split('\n').sort();
+  assert.deepEqual(stderr, ['', 'stderr of a', 'stderr of b']);
+});
+
+test('a stdout nobody reads: the relay stops reading the worker, its backlog stays bounded, and everything arrives once stdout is read again', async (t) => {
+  const dir = await tempDir(t);
+  const script = join(dir, 'worker.mjs');
+  writeFileSync(script, WORKER);
+  const fifo = join(dir, 'stdout');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writerFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const stderrFd = openSync(join(dir, 'stderr'), 'w');
+  t.after(() => [reader, writerFd, stderrFd].forEach((fd) => closeSync(fd)));
+  const stdout = new LogWriter(writerFd);
+  const relay = new WorkerOutputRelay(stdout, new LogWriter(stderrFd));
+  // About 8 MiB of lines: far more than the FIFO, the backlog and the worker's pipe hold together.
+  const batches = 400;
+  const worker = forkWorker(script, 'a', batches);
+  t.after(() => worker.child.kill('SIGKILL'));
+  relay.attach(worker.child.stdout, worker.child.stderr);
+  let exited = false;
+  void worker.exited.then(() => (exited = true));
+
+  await until(() => stdout.counts.backlogBytes >= MAX_LOG_BACKLOG_BYTES, 'the backlog to fill');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(exited, false, 'the worker is held by its own full pipe');
+  assert.ok(stdout.counts.backlogBytes <= MAX_LOG_BACKLOG_BYTES + WORKER_OUTPUT_READ_BYTES, `backlog ${stdout.counts.backlogBytes}`);
+
+  // Read the FIFO again: the relay resumes and every line arrives, whole.
+  const chunk = Buffer.alloc(256 * 1024);
+  const parts: Buffer[] = [];
+  const drain = () => {
+    for (;;) {
+      try {
+        const n = readSync(reader, chunk);
+        if (n === 0) return;
+        parts.push(Buffer.from(chunk.subarray(0, n)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        throw err;
+      }
+    }
+  };
+  await until(() => {
+    drain();
+    return exited && stdout.counts.backlogBytes === 0;
+  }, 'the worker to finish and the relay to catch up', 30_000);
+  await relay.ended(10_000);
+  drain();
+  const lines = Buffer.concat(parts).toString('utf8').split('\n');
+  assert.equal(lines.pop(), '');
+  assert.equal(lines.length, batches * 200);
+  lines.forEach((text, n) => assert.equal((JSON.parse(text) as { b: number; i: number }).b * 200 + (JSON.parse(text) as { i: number }).i, n));
+  assert.equal(stdout.counts.dropped, 0, 'the master dropped nothing: it stopped reading instead');
+});
