@@ -48,7 +48,7 @@ export const DEADLINE_TICK_MS = 250;
  */
 export const UPSTREAM_READ_BUFFER_BYTES = 65_536;
 
-/** Most spare read buffers the free list keeps; more are left to the GC. */
+/** Most spare read buffers each free list keeps (upstream-read sized, client-body sized); more are left to the GC. */
 export const MAX_SPARE_READ_BUFFERS = 64;
 
 /**
