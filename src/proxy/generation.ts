@@ -110,7 +110,7 @@ export function compileGeneration(generation: Generation, pools: UpstreamPools, 
     else {
       sitesKept++;
       site = { ...kept, metrics };
-      shapes.adopt(kept.routes.shapeKey, kept.routes.shape);
+      shapes.adopt(kept.routes.shape);
       for (const pool of kept.uses.pools) context.used.add(pool);
       for (const [k, limiter] of kept.uses.limiters) context.limiters.set(k, limiter);
     }

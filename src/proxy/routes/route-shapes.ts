@@ -26,6 +26,8 @@ export interface ShapedRoute {
 }
 
 export interface RouteShape {
+  /** Its routes' configs as JSON: the key sites share it by (one string, not one per site). */
+  readonly key: string;
   readonly matcher: RouteMatcher;
   readonly routes: readonly ShapedRoute[];
 }
@@ -65,17 +67,17 @@ export class RouteShapes {
   }
 
   /** The shape of this list of routes, shared with every site of the generation that has the same list. */
-  shape(configs: readonly RouteConfig[]): { key: string; shape: RouteShape } {
+  shape(configs: readonly RouteConfig[]): RouteShape {
     const key = JSON.stringify(configs);
     let shape = this.#own.shapes.get(key) ?? this.#previous.shapes.get(key);
-    if (shape === undefined) shape = { matcher: this.#matcher(configs), routes: configs.map((c, i) => ({ name: routeName(c, i), action: compileAction(c) })) };
-    this.adopt(key, shape);
-    return { key, shape };
+    if (shape === undefined) shape = { key, matcher: this.#matcher(configs), routes: configs.map((c, i) => ({ name: routeName(c, i), action: compileAction(c) })) };
+    this.adopt(shape);
+    return shape;
   }
 
   /** Keeps a shape a kept site uses (and its matcher) for the sites this generation and the next compile. */
-  adopt(key: string, shape: RouteShape): void {
-    this.#own.shapes.set(key, shape);
+  adopt(shape: RouteShape): void {
+    this.#own.shapes.set(shape.key, shape);
     this.#own.matchers.set(shape.matcher.key, shape.matcher);
   }
 

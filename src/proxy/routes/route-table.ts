@@ -38,14 +38,11 @@ export type RouteSettingsCompiler<Settings> = (route: RouteConfig, routeName: st
 export class RouteTable<Settings> {
   readonly routes: readonly CompiledRoute<Settings>[];
   readonly shape: RouteShape;
-  /** The content key of the shape (RouteShapes.adopt takes it). */
-  readonly shapeKey: string;
 
   /** `shapes`: the generation's pool, where sites find the shape their routes share. */
   constructor(configs: readonly RouteConfig[], settings: RouteSettingsCompiler<Settings>, shapes = new RouteShapes()) {
-    const { key, shape } = shapes.shape(configs);
+    const shape = shapes.shape(configs);
     this.shape = shape;
-    this.shapeKey = key;
     const conditions = shape.matcher.conditions;
     this.routes = configs.map((config, i) => {
       const { name, action } = shape.routes[i]!;
