@@ -2,7 +2,8 @@
 // moment an operator watches most. Each scrape must parse strictly (no two samples with the same
 // name and labels, which Prometheus rejects as a whole), show one row per relative PID, count
 // the draining worker's requests in the site and server totals exactly once, and no counter may
-// go back from one scrape to the next.
+// go back from one scrape to the next. A SIGTERM drain is scraped the same way until the process
+// exits, which it does right after the cut, so the cut requests show in the access log only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { METRICS_TABLE, scrape, site, siteFigures, upstreamHas } from './helpers/metrics.ts';
@@ -87,4 +88,29 @@ test('during a restart drain: no series twice, one row per relative PID, the old
   assert.equal(sampleValue(after, 'reverse_proxy_old_workers'), 0);
   for (const name of PROCESS_FAMILIES) assert.deepEqual(relativePids(after, name), ['0', '1', '2'], name);
   for (const client of clients) client.destroy();
+});
+
+test('during a SIGTERM drain: scrapes go on and show the requests the deadline will cut in flight; the cut itself is in the access log only', async (t) => {
+  const never = await startUpstream(() => undefined);
+  t.after(() => never.close());
+  // Long enough to scrape in on a loaded machine (the scrape must come before the exit).
+  const proxy = await startProxy({ t, workers: 2, shutdownTimeoutSecs: 8, config: METRICS_TABLE + site('term.test', never.url) });
+  const cut = 3;
+  const clients: RawClient[] = [];
+  for (let i = 0; i < cut; i++) clients.push(await RawClient.open(proxy.port, `GET /hang/${i} HTTP/1.1\r\nHost: term.test\r\n\r\n`));
+  await upstreamHas(never, cut);
+  await scrape(proxy); // the listener's address, read while the proxy is surely up
+
+  proxy.signal('SIGTERM');
+  await proxy.waitForLog((l) => l.event === 'draining' && l.component === 'master');
+  const during = siteFigures(await scrape(proxy), 'term.test');
+  assert.equal(during.inFlight, cut, 'the requests still running are in flight');
+  assert.equal(during.reasons.drain_cut, 0, 'nothing is cut before the deadline');
+  assert.equal(during.durationCount, 0);
+
+  assert.deepEqual(await proxy.exited, { code: 0, signal: null });
+  for (const client of clients) assert.equal(await client.closed, '', 'cut without a response');
+  // The master exits with its workers, right after their last figures: no scrape can see them.
+  const lines = proxy.logs.filter((l) => l.event === 'access' && l.error === 'ERR_DRAIN_CUT').map((l) => l.status);
+  assert.deepEqual(lines, Array(cut).fill(444), 'each cut request has its 444 access line');
 });
