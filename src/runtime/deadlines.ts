@@ -11,3 +11,14 @@ export const LAST_FIGURES_SEND_MS = 100;
 export const WORKER_KILL_GRACE_MS = 1_000;
 /** The master exits at most this long after the drain deadline, killing any worker left. */
 export const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * Resolves `graceMs` after a timer of `deadlineMs` has fired, never in the same turn. Timers due
+ * together fire together, and on a starved event loop (a loaded machine) the deadline's and a
+ * grace measured from the start both are: the grace would run out before the close events of
+ * what the deadline cut, whose access lines and `drain_cut` counts would then be lost.
+ */
+export function graceAfterDeadline(deadlineMs: number, graceMs: number): Promise<'late'> {
+  // The grace starts once the deadline's turn has run, close events included.
+  return new Promise((resolve) => setTimeout(() => setTimeout(resolve, graceMs, 'late').unref(), deadlineMs).unref());
+}

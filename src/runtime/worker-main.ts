@@ -10,7 +10,7 @@ import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { VERSION } from '../version.ts';
-import { LAST_FIGURES_SEND_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
+import { graceAfterDeadline, LAST_FIGURES_SEND_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 
 /** How long a worker whose master died keeps serving the requests it already has (at most its own drain deadline). */
@@ -98,7 +98,7 @@ class Worker implements WorkerBackend {
       this.#logger.info({ event: 'draining', timeout_ms: timeoutMs }, 'draining');
       // The server destroys what is left at the deadline; closing the upstream pools after that
       // gets a short grace, and then the worker goes whatever is still pending.
-      const closeDeadline = new Promise<'late'>((resolve) => setTimeout(resolve, timeoutMs + WORKER_CLOSE_GRACE_MS, 'late').unref());
+      const closeDeadline = graceAfterDeadline(timeoutMs, WORKER_CLOSE_GRACE_MS);
       const drained = await Promise.race([this.#server.drain(timeoutMs).then(() => 'closed' as const), closeDeadline]);
       if (drained === 'late') this.#logger.warn({ event: 'drain_incomplete', grace_ms: WORKER_CLOSE_GRACE_MS }, 'upstream pools still closing after the drain deadline; exiting anyway');
       await sendLastFigures(this.#figures());
