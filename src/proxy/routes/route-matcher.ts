@@ -33,7 +33,7 @@ function onBoundary(path: string, baseLength: number): boolean {
 }
 
 export class RouteMatcher {
-  /** What its routes match on, as content: the key sites share it by. */
+  /** The SHA-256 of what its routes match on: the key sites share it by. */
   readonly key: string;
   readonly conditions: readonly RouteConditions[];
   readonly #exact = new Map<string, number[]>();
