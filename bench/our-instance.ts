@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { timedCommand, type TimedReply } from './admin.ts';
 import { spawnLogged, waitForPort, waitUntilReady } from './child.ts';
 import { freePort } from './ports.ts';
-import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
+import { ENTRY_FLAGS_VARIABLE, SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
 import type { RunningSystem } from './peers/types.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -15,6 +15,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const CLI_SOURCES = join(REPO_ROOT, 'src', 'cli.ts');
 /** The Node flags bin/reverse-proxy.js (the image's entry) starts every command with. */
 export const PUBLISHED_NODE_FLAGS = [SMALL_YOUNG_GENERATION_FLAG];
+/** The environment bin/reverse-proxy.js's shebang adds: it names those flags as the entry's own. */
+export const PUBLISHED_ENV = { ...process.env, [ENTRY_FLAGS_VARIABLE]: PUBLISHED_NODE_FLAGS.join(' ') };
 
 export interface OurConfig {
   port: number;
@@ -64,7 +66,7 @@ ${sites.join('\n')}`;
  * level, which the throughput runs turn off.)
  */
 async function startOurs(configPath: string, workDir: string, port: number, adminSocket: string, cli = CLI_SOURCES): Promise<RunningSystem> {
-  const child = spawnLogged(process.execPath, [...PUBLISHED_NODE_FLAGS, cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'));
+  const child = spawnLogged(process.execPath, [...PUBLISHED_NODE_FLAGS, cli, 'serve', '--config', configPath], join(workDir, 'stdout.log'), PUBLISHED_ENV);
   await waitUntilReady(child, 'reverse-proxy status ok', 30_000, async () => (await timedCommand(adminSocket, 'status', 1_000)).ok);
   await waitForPort(child, port);
   return { port, rootPid: child.pid, stop: () => child.stop(10_000) };

@@ -1,11 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S REVERSE_PROXY_ENTRY_FLAGS=--max-semi-space-size=1 node --max-semi-space-size=1
 // The `reverse-proxy` command, whatever `node` is first on PATH. Plain JavaScript that even
 // Node 20 can parse, because a fresh machine's `node` may be older than the project's:
 // - a checkout (src/ present) runs the TypeScript sources, needing no build step;
 // - the image and the published package (no src/) run the compiled dist/;
 // - a Node older than 24 re-runs this file with the Node 24 that `npm ci` installed (the
 //   `node` devDependency), or says plainly what is missing.
-// The flag on the first line is SMALL_YOUNG_GENERATION_FLAG (src/runtime/worker-flags.ts says why).
+// The flag on the first line is SMALL_YOUNG_GENERATION_FLAG, named again in ENTRY_FLAGS_VARIABLE so
+// the master does not hand it to its workers as an operator's choice (src/runtime/worker-flags.ts).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

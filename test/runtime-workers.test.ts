@@ -2,13 +2,16 @@
 // in its slot, and neither reloads nor a rolling restart fail a request.
 import assert from 'node:assert/strict';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
 import { alive, showProc, startProxy, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
-import { SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
+import { SMALL_YOUNG_GENERATION_FLAG, WORKER_GC_FLAGS } from '../src/runtime/worker-flags.ts';
+
+const PUBLISHED_ENTRY = join(import.meta.dirname, '..', 'bin', 'reverse-proxy.js');
 
 const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 
@@ -24,14 +27,20 @@ describe('workers', () => {
     assert.equal(new Set(rows.map((r) => r.pid)).size, 3);
   });
 
-  test('workers run with the small young generation (src/runtime/worker-flags.ts); the master keeps its own flags', async (t) => {
+  test("workers get their own GC flags (src/runtime/worker-flags.ts), not the young generation the published entry gives the master", async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
+    // Through the shebang, with this Node first on PATH, as the image and `npm install -g` run it.
+    const env = { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+    const proxy = await startProxy({ t, config: site(up.url), workers: 2, entry: PUBLISHED_ENTRY, env });
     const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    for (const row of await showProc(proxy)) {
+    const rows = await showProc(proxy);
+    assert.deepEqual(rows.map((r) => r.type), ['master', 'worker', 'worker']);
+    for (const row of rows) {
       const args = await commandLine(row.pid);
-      assert.equal(args.includes(SMALL_YOUNG_GENERATION_FLAG), row.type === 'worker', `${row.type} ${row.pid}: ${args.join(' ')}`);
+      const flags = args.slice(1, args.findIndex((a) => a.endsWith('.js') || a.endsWith('.ts')));
+      if (row.type === 'master') assert.deepEqual(flags, [SMALL_YOUNG_GENERATION_FLAG], args.join(' '));
+      else assert.deepEqual(flags, WORKER_GC_FLAGS, `worker ${row.pid}: ${args.join(' ')}`);
     }
   });
 

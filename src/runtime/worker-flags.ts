@@ -1,25 +1,52 @@
-// The Node/V8 flags a worker process starts with, on top of the master's own.
+// The Node/V8 flags our processes start with: the master's (from the published entry's shebang)
+// and a worker's, which differ.
 //
-// A worker's garbage is mostly body buffers: every chunk read from a client or an upstream is
-// a new buffer outside the V8 heap, freed only when a GC collects its small JS wrapper. With the
-// default young generation (Node 24 grows it to tens of MB) scavenges come rarely, the external
-// memory piles up, and V8 answers with full mark-compacts. A 1 MB semi-space lets cheap, frequent
-// scavenges free most wrappers first. bench/findings.md has the measured effect (GC counts and
-// CPU per request on 64 KiB responses and 1 MiB POSTs).
+// The master keeps a 1 MB young generation: its admin socket drains whatever an abusive client
+// sends, and with the default young generation that garbage grew the master by ≈40 MB per 10,000
+// fuzz inputs (bench/findings.md). A process cannot resize its own heap once started, so
+// bin/reverse-proxy.js, the entry the image and `npm install -g` use, passes the flag on its
+// shebang line, and names it in ENTRY_FLAGS_VARIABLE so the master can tell it from an
+// operator's own flag.
 //
-// The master needs it as much (input it drains from abusive admin clients is the same kind of
-// garbage), but a process cannot resize its own heap once started: bin/reverse-proxy.js, the
-// entry the image and `npm install -g` use, passes the flag on its shebang line.
+// A worker's garbage is a few KB of short-lived objects per request (its reads land in shared or
+// recycled buffers, src/proxy/http1/client-reads.ts and read-buffers.ts). With a 1 MB semi-space
+// it was scavenged every ≈140 small GETs; 4 MB makes that ≈560, each scavenge costing about the
+// same (what survives is the requests in flight). The scavenges run on the worker's own thread:
+// a worker is one of about as many busy processes as there are cores, so the helper threads of
+// a parallel scavenge find no idle core and only add hand-offs. bench/findings.md, "What each
+// step changed", has the measurements.
 
-/** The young-generation size our processes get unless the operator chose one. */
+/** The young-generation size the master (and ctl, reloader) start with: bin/reverse-proxy.js's shebang flag. */
 export const SMALL_YOUNG_GENERATION_FLAG = '--max-semi-space-size=1';
 
 /**
- * The execArgv to fork workers with: the master's own flags (so `node --inspect …` or a
- * user's heap flags still reach the workers) plus SMALL_YOUNG_GENERATION_FLAG, left out when the
- * operator already set a semi-space size on the master's command line or in NODE_OPTIONS.
+ * Set by bin/reverse-proxy.js's shebang to the flags it adds for the master itself, so they are
+ * not handed to the workers as if an operator had chosen them.
  */
-export function workerExecArgv(masterExecArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const chosen = [...masterExecArgv, ...(nodeOptions ?? '').split(/\s+/)].some((flag) => /^--(max|min)[-_]semi[-_]space[-_]size\b/.test(flag));
-  return chosen ? [...masterExecArgv] : [SMALL_YOUNG_GENERATION_FLAG, ...masterExecArgv];
+export const ENTRY_FLAGS_VARIABLE = 'REVERSE_PROXY_ENTRY_FLAGS';
+
+/** A worker's GC flags, each with the operator flags that replace it. */
+const WORKER_GC_DEFAULTS: readonly { flag: string; replacedBy: RegExp }[] = [
+  { flag: '--max-semi-space-size=4', replacedBy: /^--(max|min)[-_]semi[-_]space[-_]size\b/ },
+  { flag: '--no-parallel-scavenge', replacedBy: /^--(no[-_])?parallel[-_]scavenge\b|^--single[-_]threaded/ },
+];
+
+/** The GC flags a worker gets when the operator chose none. */
+export const WORKER_GC_FLAGS: readonly string[] = WORKER_GC_DEFAULTS.map((d) => d.flag);
+
+/**
+ * The execArgv to fork workers with: the master's own flags (so `node --inspect …` or a user's
+ * heap flags still reach the workers), less those the published entry added for the master
+ * (`entryFlags`, the value of ENTRY_FLAGS_VARIABLE), after WORKER_GC_FLAGS. A GC flag is left out
+ * when the operator set its kind on the master's command line or in NODE_OPTIONS.
+ */
+export function workerExecArgv(masterExecArgv: readonly string[], nodeOptions: string | undefined, entryFlags: string | undefined): string[] {
+  const inherited = [...masterExecArgv];
+  for (const flag of (entryFlags ?? '').split(/\s+/)) {
+    const at = flag === '' ? -1 : inherited.indexOf(flag);
+    if (at >= 0) inherited.splice(at, 1);
+  }
+  const operators = [...inherited, ...(nodeOptions ?? '').split(/\s+/)];
+  const defaults = WORKER_GC_DEFAULTS.filter((d) => !operators.some((flag) => d.replacedBy.test(flag))).map((d) => d.flag);
+  return [...defaults, ...inherited];
 }

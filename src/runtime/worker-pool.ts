@@ -14,7 +14,7 @@ import { WORKER_KILL_GRACE_MS } from './deadlines.ts';
 import { processRows } from './process-rows.ts';
 import { crashStreakAfter, respawnDelayMs } from './respawn-backoff.ts';
 import { replaceAll, type ReplaceOutcome, type RestartablePool } from './rolling-restart.ts';
-import { workerExecArgv } from './worker-flags.ts';
+import { ENTRY_FLAGS_VARIABLE, workerExecArgv } from './worker-flags.ts';
 import type { WorkerOutputRelay } from './worker-output.ts';
 import { WorkerProcess } from './worker-process.ts';
 import { emptySlot, type Slot } from './worker-slot.ts';
@@ -42,7 +42,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
-    cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']), silent: true });
+    cluster.setupPrimary({ exec: workerEntry, args: [], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS'], process.env[ENTRY_FLAGS_VARIABLE]), silent: true });
     this.#restartable = {
       slotCount: () => this.#slots.length,
       slotFor: (relativePid) => this.#slotFor(relativePid),

@@ -36,6 +36,8 @@ export interface ProxyOptions {
   /** The harness listener serves https: `true` says `tls = true` (the config brings [[certificates]]), PEM files use the tls_cert/tls_key shorthand. */
   tls?: true | { cert: string; key: string };
   env?: NodeJS.ProcessEnv;
+  /** An executable to start instead of `node src/cli.ts` (bin/reverse-proxy.js, through its shebang). */
+  entry?: string;
   /** Registers cleanup (kill + temp dir removal) on this test. */
   t?: TestContext;
 }
@@ -83,7 +85,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const render = (config: string) => (options.raw ? config : preamble(dir, workers, options.accessLog, options.tls, options.shutdownTimeoutSecs, options.staticKeys) + config);
   await writeFile(configPath, render(options.config));
 
-  const proxy = startLogged('proxy', process.execPath, [CLI, 'serve', '--config', configPath], options.env);
+  const serve = ['serve', '--config', configPath];
+  const proxy = options.entry === undefined ? startLogged('proxy', process.execPath, [CLI, ...serve], options.env) : startLogged('proxy', options.entry, serve, options.env);
   const { child, exited } = proxy;
   options.t?.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
