@@ -10,10 +10,10 @@
 // a connection streams (its `streaming` predicate), after a read of at least
 // OWN_READ_BUFFER_MIN_READ_BYTES its next read goes into a free-list buffer of its own
 // (`onread.buffer` is a function Node calls after every read for the next read's buffer). A
-// chunk of such a read is written upstream as it is, and the buffer comes back once those writes
-// have completed (WrittenBuffer); the connection's next read takes another one. Backpressure is
-// unchanged: a write that returns false still pauses the client, so a stalled upstream holds at
-// most the reads already written to it.
+// chunk of such a read is written upstream as it is; if the socket still holds its bytes when the
+// read has been handled, the buffer comes back once they are flushed and the connection's next
+// read takes another one. Backpressure is unchanged: a write that returns false still pauses the
+// client, so a stalled upstream holds at most the reads already written to it.
 //
 // net.Server has no `onread` of its own, so an accepted socket, still paused (`pauseOnConnect`),
 // has its handle moved into a new net.Socket made with `onread`. That takes three fields Node
@@ -22,7 +22,7 @@
 // TLS sockets decrypt into buffers of their own and keep Node's 'data' events.
 import { Socket } from 'node:net';
 import { CLIENT_READ_BUFFER_BYTES, OWN_READ_BUFFER_MIN_READ_BYTES } from '../limits.ts';
-import { giveBackReadBuffer, takeBodyReadBuffer, writeCopy, WrittenBuffer } from './read-buffers.ts';
+import { giveBackReadBuffer, giveBackWhenFlushed, takeBodyReadBuffer, writeCopy } from './read-buffers.ts';
 
 export type ChunkHandler = (chunk: Buffer) => void;
 
@@ -47,19 +47,26 @@ const sharedReadBuffer = Buffer.allocUnsafeSlow(CLIENT_READ_BUFFER_BYTES);
 const ignore: ChunkHandler = () => undefined;
 const never = (): boolean => false;
 
-/** The read being delivered, when it is in a buffer of its connection's own (one read at a time per worker). */
-let ownRead: { readonly buffer: Buffer; written: WrittenBuffer | undefined } | undefined;
+/**
+ * The read being delivered, when it is in a buffer of its connection's own (one read at a time per
+ * worker), and the socket its bytes were written to as they are, if any.
+ */
+let ownRead: { readonly buffer: Buffer; socket: Socket | undefined } | undefined;
 
 /**
  * Writes `chunk`, lent by the client read being delivered, to `socket`: as it is when the read is
- * in a buffer of its own (which then comes back once written), else as a copy. Returns what the
- * last `write` returned.
+ * in a buffer of its own (kept out of the free list while the socket still holds its bytes), else
+ * as a copy. Returns what the last `write` returned.
  */
 export function writeFromClient(socket: Socket, chunk: Buffer): boolean {
   const read = ownRead;
   if (read === undefined || chunk.buffer !== read.buffer.buffer) return writeCopy(socket, chunk);
-  read.written ??= new WrittenBuffer(read.buffer);
-  return read.written.write(socket, chunk);
+  // One read written to two sockets is never needed: the second gets a copy rather than a second owner.
+  if (read.socket !== undefined && read.socket !== socket) return writeCopy(socket, chunk);
+  read.socket = socket;
+  // No callback: Node schedules no tick for a write that completes at once without one. Whether
+  // it did is read once the read has been handled (sharedBufferStream).
+  return socket.write(chunk);
 }
 
 /** A plain socket accepted paused: from here on it reads into the shared buffer, or its own while streaming. */
@@ -85,7 +92,7 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
       handler(buffer.subarray(0, nread));
       return true;
     }
-    const read = { buffer, written: undefined as WrittenBuffer | undefined };
+    const read = { buffer, socket: undefined as Socket | undefined };
     const outer = ownRead;
     ownRead = read;
     try {
@@ -93,10 +100,12 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
     } finally {
       ownRead = outer;
     }
-    if (read.written !== undefined) {
-      // Bytes of it are queued upstream: the next read takes another buffer.
+    // Nothing queued on the socket written to means every write of it has completed (the kernel
+    // has the bytes), so the next read may reuse the buffer. Else it comes back once flushed, and
+    // the next read takes another.
+    if (read.socket !== undefined && read.socket.writableLength > 0) {
       own = undefined;
-      read.written.close();
+      giveBackWhenFlushed(read.socket, buffer);
     }
     return true;
   };

@@ -5,8 +5,7 @@
 // comes back here once the client socket has flushed them. The same free list holds the copies
 // of client bytes sent upstream, since those arrive in a buffer lent only for one call
 // (client-reads.ts); a second one, of larger buffers, holds the buffers a client connection
-// reads into while it streams a body or tunnel upstream, which go upstream without a copy
-// (WrittenBuffer).
+// reads into while it streams a body or tunnel upstream, which go upstream without a copy.
 import type { Socket } from 'node:net';
 import { CLIENT_BODY_READ_BUFFER_BYTES, MAX_SPARE_READ_BUFFERS, UPSTREAM_READ_BUFFER_BYTES } from '../limits.ts';
 
@@ -92,44 +91,6 @@ export function writeCopy(socket: Socket, chunk: Buffer): boolean {
     });
   }
   return ok;
-}
-
-/**
- * A client read's own buffer, slices of which were written to sockets as they are: it comes back
- * to the free list once the read is over and every one of those writes has completed. A failed
- * write leaves it to the GC, since its socket may still reference it.
- */
-export class WrittenBuffer {
-  readonly #buffer: Buffer;
-  #pending = 0;
-  #open = true;
-  #failed = false;
-
-  constructor(buffer: Buffer) {
-    this.#buffer = buffer;
-  }
-
-  /** Writes `chunk`, a slice of this buffer; returns what `write` returned. */
-  write(socket: Socket, chunk: Buffer): boolean {
-    this.#pending++;
-    return socket.write(chunk, this.#written);
-  }
-
-  /** The read is over: no more writes of this buffer follow. */
-  close(): void {
-    this.#open = false;
-    this.#settle();
-  }
-
-  readonly #written = (error: Error | null | undefined): void => {
-    if (error) this.#failed = true;
-    this.#pending--;
-    this.#settle();
-  };
-
-  #settle(): void {
-    if (!this.#open && this.#pending === 0 && !this.#failed) giveBackReadBuffer(this.#buffer);
-  }
 }
 
 const NOTHING = Buffer.alloc(0);
