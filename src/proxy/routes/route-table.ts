@@ -9,8 +9,6 @@ import { normalizePath } from './normalize.ts';
 import { remainderAfter, type PathMatcher } from './path-matcher.ts';
 import { RouteShapes, type RouteAction, type RouteShape } from './route-shapes.ts';
 
-export type { RouteAction } from './route-shapes.ts';
-
 export interface CompiledRoute<Settings> {
   /** `name`, or `routes[<index>]`: what the access log and `show sites` call it. */
   readonly name: string;
