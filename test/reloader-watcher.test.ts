@@ -11,7 +11,9 @@ import { ReloaderMetrics } from '../src/reloader/metrics.ts';
 import { DEBOUNCE_MAX_WAIT_FACTOR, MountWatcher } from '../src/reloader/mount-watcher.ts';
 import { createConfigMapVolume } from './helpers/kubelet.ts';
 
-const DEBOUNCE_MS = 100;
+// The product's default quiet time: shorter ones split one kubelet swap into two callbacks when a
+// loaded machine stalls the test's own event loop between the swap's steps.
+const DEBOUNCE_MS = 250;
 /** Long enough for any debounced callback of a finished burst to have fired. */
 const SETTLE_MS = DEBOUNCE_MS * DEBOUNCE_MAX_WAIT_FACTOR + 300;
 
@@ -55,12 +57,17 @@ test('one kubelet swap gives exactly one callback', async (t) => {
   assert.deepEqual(calls, ['watch', 'watch'], 'the watch survives the removal of the first payload dir');
 });
 
-test('a burst of ten swaps is debounced into one or two callbacks', async (t) => {
+test('a burst of ten swaps is debounced: at most one callback per longest wait, plus the last', async (t) => {
   const volume = await createConfigMapVolume({ 'config.toml': 'v0' }, await tempDir(t));
   const { calls } = await watching(t, [volume.dir]);
+  const started = performance.now();
   for (let i = 1; i <= 10; i++) await volume.swap({ 'config.toml': `v${i}` });
+  const burstMs = performance.now() - started;
   await sleep(SETTLE_MS);
-  assert.ok(calls.length >= 1 && calls.length <= 2, `callbacks: ${calls.length}`);
+  // A burst that outlasts the longest wait fires once per wait (a loaded machine stretches the ten
+  // swaps); a quick one, the usual case, gives one or two callbacks.
+  const allowed = Math.max(2, Math.ceil(burstMs / (DEBOUNCE_MS * DEBOUNCE_MAX_WAIT_FACTOR)) + 1);
+  assert.ok(calls.length >= 1 && calls.length <= allowed, `callbacks: ${calls.length} for a burst of ${Math.round(burstMs)} ms (allowed ${allowed})`);
 });
 
 test('plain in-place writes and editor-style renames of a regular file are seen', async (t) => {
