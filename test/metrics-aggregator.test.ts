@@ -28,14 +28,22 @@ function serve(records: GenerationRecords, count: number, status = 200, ms = 3):
 
 const figures = (worker: WorkerMetrics) => worker.figures({ clientConnections: 1, upstreams: [] });
 
-test('a dead worker’s counters are carried, its gauges are not, and the sum never drops', () => {
+/** One site (a.test), its series, an aggregator, and two workers with their records of generation 1. */
+function twoWorkersOfOneSite() {
   const sites = [site('a.test')];
-  const series = seriesOf({ sites });
-  const aggregator = new FiguresAggregator();
-  const one = new WorkerMetrics();
-  const two = new WorkerMetrics();
-  const recordsOne = one.recordsFor(generation(1, sites));
-  const recordsTwo = two.recordsFor(generation(1, sites));
+  const workers = [new WorkerMetrics(), new WorkerMetrics()] as const;
+  const records = workers.map((w) => w.recordsFor(generation(1, sites)));
+  return { sites, series: seriesOf({ sites }), aggregator: new FiguresAggregator(), workers, records: [records[0]!, records[1]!] as const };
+}
+
+test('a dead worker’s counters are carried, its gauges are not, and the sum never drops', () => {
+  const {
+    sites,
+    series,
+    aggregator,
+    workers: [one, two],
+    records: [recordsOne, recordsTwo],
+  } = twoWorkersOfOneSite();
   serve(recordsOne, 5);
   serve(recordsTwo, 3, 404);
   requestStarted(recordsOne.sites[0]!.site); // one still in flight in worker 1
@@ -62,15 +70,15 @@ test('a dead worker’s counters are carried, its gauges are not, and the sum ne
 });
 
 test('an old worker draining beside its replacement counts in every sum but has no process row: one row per relative PID', () => {
-  const sites = [site('a.test')];
-  const series = seriesOf({ sites });
-  const aggregator = new FiguresAggregator();
-  const old = new WorkerMetrics();
-  const replacement = new WorkerMetrics();
-  const oldRecords = old.recordsFor(generation(1, sites));
+  const {
+    series,
+    aggregator,
+    workers: [old, replacement],
+    records: [oldRecords, replacementRecords],
+  } = twoWorkersOfOneSite();
   serve(oldRecords, 3);
   requestStarted(oldRecords.sites[0]!.site); // still draining this one
-  serve(replacement.recordsFor(generation(1, sites)), 2);
+  serve(replacementRecords, 2);
   aggregator.record(201, 1, figures(old));
   aggregator.record(202, 1, figures(replacement));
   const view = aggregator.view(series, new Set([201, 202]), new Set([202]));
