@@ -8,6 +8,11 @@ export type PathMatcher =
   | { kind: 'prefix'; base: string }
   | { kind: 'regex'; regex: RegExp };
 
+/** A path that starts with a prefix base of this length is taken on a segment boundary only: `/api` takes `/api/x`, never `/apix`. */
+export function onSegmentBoundary(path: string, baseLength: number): boolean {
+  return path.length === baseLength || path.charCodeAt(baseLength) === 0x2f /* / */;
+}
+
 /**
  * Length of the matched prefix of `path`, or -1 when it does not match. A prefix matches on
  * segment boundaries only: base `/api` takes `/api` and `/api/…`, never `/apix`.
@@ -20,8 +25,7 @@ export function matchLength(matcher: PathMatcher, path: string): number {
       return path === matcher.path ? path.length : -1;
     case 'prefix': {
       const base = matcher.base;
-      if (!path.startsWith(base)) return -1;
-      return path.length === base.length || path.charCodeAt(base.length) === 0x2f /* / */ ? base.length : -1;
+      return path.startsWith(base) && onSegmentBoundary(path, base.length) ? base.length : -1;
     }
     case 'regex': {
       const found = matcher.regex.exec(path);

@@ -4,7 +4,7 @@
 // a copy per site, a request to one of 1,000 sites walked a cold copy of the routes it misses
 // (route, matcher and prefix objects spread over the heap: cache misses on every one), which
 // cost more than the matching itself. The walk reads arrays side by side, not route objects.
-import { matchLength, type PathMatcher } from './path-matcher.ts';
+import { matchLength, onSegmentBoundary, type PathMatcher } from './path-matcher.ts';
 import { regexLiteralPrefix } from './regex-prefix.ts';
 
 /** What a route matches on. */
@@ -25,11 +25,6 @@ function hasHeader(rawHeaders: readonly string[], lowerName: string, value: stri
     if (name.length === lowerName.length && rawHeaders[i + 1] === value && name.toLowerCase() === lowerName) return true;
   }
   return false;
-}
-
-/** A path that starts with a prefix base of this length is taken on a segment boundary only: `/api` takes `/api/x`, never `/apix`. */
-function onBoundary(path: string, baseLength: number): boolean {
-  return path.length === baseLength || path.charCodeAt(baseLength) === 0x2f /* / */;
 }
 
 export class RouteMatcher {
@@ -88,7 +83,7 @@ export class RouteMatcher {
       const length = lengths[k] as number;
       if (length > 0 && (path.length < length || path.charCodeAt(length - 1) !== ends[k] || !path.startsWith(this.#starts[k] as string))) continue;
       const kind = this.#kinds[k];
-      const taken = kind === PREFIX ? onBoundary(path, length) : kind === REGEX ? (this.#regexes[k] as RegExp).test(path) : true;
+      const taken = kind === PREFIX ? onSegmentBoundary(path, length) : kind === REGEX ? (this.#regexes[k] as RegExp).test(path) : true;
       if (taken && this.#accepts(ordered[k] as number, method, rawHeaders)) return ordered[k] as number;
     }
     return -1;
