@@ -117,11 +117,7 @@ export class RecordBook {
   #generation = 1;
 
   take(labels: RecordLabels): TrafficRecord {
-    const key = recordKey(labels);
-    let record = this.#records.get(key);
-    if (record === undefined) this.#records.set(key, (record = new TrafficRecord(labels)));
-    record.generation = this.#generation;
-    return record;
+    return this.#recordIn(labels, this.#generation);
   }
 
   /** The committed generation's record for these labels, kept for the one being taken; undefined when it had none. */
@@ -136,10 +132,15 @@ export class RecordBook {
    * series whose record is made at its first request (route-records.ts).
    */
   takeLate(labels: RecordLabels): TrafficRecord {
+    return this.#recordIn(labels, this.#generation - 1);
+  }
+
+  /** The record for these labels (made if there is none), marked as one of `generation`'s. */
+  #recordIn(labels: RecordLabels, generation: number): TrafficRecord {
     const key = recordKey(labels);
     let record = this.#records.get(key);
     if (record === undefined) this.#records.set(key, (record = new TrafficRecord(labels)));
-    record.generation = this.#generation - 1;
+    record.generation = generation;
     return record;
   }
 
