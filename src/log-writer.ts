@@ -102,8 +102,12 @@ export class LogWriter {
     return { dropped: this.#droppedTotal, backlogBytes: this.#control.bytes + this.#access.bytes + (this.#partial?.length ?? 0) };
   }
 
-  /** pino calls this with one serialized line; the access log with the lines of a turn (newlines included). */
-  write(line: string): void {
+  /**
+   * pino calls this with one serialized line; the access log with a batch of lines (newlines
+   * included) in a buffer it reuses as soon as this returns: written as they are, and only what
+   * stdout could not take at once is copied to wait (or dropped and counted).
+   */
+  write(line: string | Buffer): void {
     if (this.#broken) return this.#drop(countLines(line));
     if (this.#idle()) {
       const written = this.#tryWrite(line);
@@ -116,25 +120,6 @@ export class LogWriter {
     }
     const bytes = Buffer.from(line);
     if (!(bytes.includes(ACCESS_EVENT) ? this.#access : this.#control).push(bytes)) return this.#drop(countLines(bytes));
-    this.#scheduleRetry();
-  }
-
-  /**
-   * Access-log lines in a buffer the caller reuses as soon as this returns: written as they are,
-   * and only what stdout could not take is copied to wait (or dropped and counted, as write()).
-   */
-  writeBorrowed(lines: Buffer): void {
-    if (this.#broken) return this.#drop(countLines(lines));
-    if (this.#idle()) {
-      const written = this.#tryWrite(lines);
-      if (written === lines.length) return;
-      if (written > 0) {
-        this.#partial = kept(lines.subarray(written), true);
-        return this.#scheduleRetry();
-      }
-      if (this.#broken) return this.#drop(countLines(lines));
-    }
-    if (!this.#access.push(kept(lines, true))) return this.#drop(countLines(lines));
     this.#scheduleRetry();
   }
 

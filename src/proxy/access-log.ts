@@ -80,7 +80,7 @@ export function flushAccessLog(): void {
   if (batchBytes === 0) return;
   const bytes = batchBytes;
   batchBytes = 0;
-  processWriter(1).writeBorrowed(batch.subarray(0, bytes));
+  processWriter(1).write(batch.subarray(0, bytes));
 }
 
 /** What pino writes after `time` for this logger: its pid and bindings, and the event name. */
