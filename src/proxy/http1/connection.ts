@@ -1,15 +1,16 @@
 // One client connection's state machine: read a request head → admit and route it → forward
 // it (or answer it) → relay the response → the next request. Strictly one request at a time:
 // bytes a client sends ahead stay buffered, unparsed, until the response is done. The client
-// timeouts (head, body, keep-alive idle, a client that stops reading) are deadlines checked on
-// the worker's coarse tick.
+// timeouts (head, body, keep-alive idle, a client that stops reading) are one deadline at a time
+// (client-deadline.ts), checked on the worker's coarse tick; what each does when it fires is here.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
 import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
-import { CLIENT_LINGER_MS, MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
+import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
+import { BODY_TIMEOUT_REPLY, ClientDeadline, HEADER_TIMEOUT_REPLY } from './client-deadline.ts';
 import type { ClientStream } from './client-reads.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import { Exchange, type ClientSide } from './exchange.ts';
@@ -25,11 +26,6 @@ import { CONTINUE_HEAD, proxyResponseHead, writeMessage } from './writer.ts';
 export type { ConnectionContext } from './route.ts';
 
 type State = 'head' | 'request' | 'tunnel' | 'lingering' | 'closed';
-type Deadline = 'none' | 'header' | 'keepalive' | 'body' | 'send' | 'linger';
-
-const HEADER_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request head not received in time', close: true };
-const BODY_TIMEOUT_REPLY: ProxyReply = { status: 408, message: 'request body not received in time', close: true };
-
 export class ClientConnection implements ClientSide, Ticking {
   readonly socket: Socket;
   readonly #context: ConnectionContext;
@@ -38,8 +34,7 @@ export class ClientConnection implements ClientSide, Ticking {
   readonly #received = new ReceivedBytes();
   #readPaused = false;
   #clientEnded = false;
-  #deadline = 0;
-  #deadlineKind: Deadline = 'none';
+  readonly #deadline: ClientDeadline;
   #head: RequestHead | undefined;
   #record: AccessRecord | undefined;
   #exchange: Exchange | undefined;
@@ -59,13 +54,14 @@ export class ClientConnection implements ClientSide, Ticking {
     this.socket = socket;
     this.#context = context;
     this.#remote = remote;
+    this.#deadline = new ClientDeadline(context.owner.timeouts);
     socket.setNoDelay(true);
     stream.onChunk(this.#onData);
     stream.streamsWhile(this.#streamsUpstream);
     socket.on('end', this.#onEnd);
     socket.on('error', () => undefined); // 'close' follows and does the cleanup
     socket.once('close', this.#onClose);
-    this.#arm('header', context.owner.timeouts.headerMs);
+    this.#deadline.header();
     watch(this);
   }
 
@@ -100,9 +96,8 @@ export class ClientConnection implements ClientSide, Ticking {
   }
 
   onTick(now: number): void {
-    if (this.#deadline === 0 || now < this.#deadline) return;
-    const kind = this.#deadlineKind;
-    this.#disarm();
+    const kind = this.#deadline.expired(now);
+    if (kind === 'none') return;
     if (kind === 'header') {
       // A connection that never sent a byte after its last response is simply closed.
       if (this.#received.buffer === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
@@ -115,16 +110,6 @@ export class ClientConnection implements ClientSide, Ticking {
       if (this.#record !== undefined) this.#record.error = 'ERR_CLIENT_SEND_TIMEOUT';
       this.socket.destroy();
     }
-  }
-
-  #arm(kind: Deadline, ms: number): void {
-    this.#deadlineKind = kind;
-    this.#deadline = performance.now() + ms;
-  }
-
-  #disarm(): void {
-    this.#deadlineKind = 'none';
-    this.#deadline = 0;
   }
 
   /** Whether what arrives goes upstream as it comes (a body being forwarded, a tunnel). */
@@ -140,7 +125,7 @@ export class ClientConnection implements ClientSide, Ticking {
         return;
       case 'request':
         if (this.#bodyStarted && !this.#body.done) {
-          this.#arm('body', this.#context.owner.timeouts.bodyMs);
+          this.#deadline.body();
           const stop = this.#feedBody(chunk, 0, chunk.length);
           if (stop < chunk.length) this.#received.add(chunk, stop);
         } else {
@@ -149,7 +134,7 @@ export class ClientConnection implements ClientSide, Ticking {
         if (this.#received.length > MAX_PIPELINED_BYTES) this.#pauseReading();
         break;
       case 'head':
-        if (this.#deadlineKind === 'keepalive') this.#arm('header', this.#context.owner.timeouts.headerMs);
+        if (this.#deadline.kind === 'keepalive') this.#deadline.header();
         this.#received.add(chunk, 0);
         this.#drive();
     }
@@ -178,7 +163,7 @@ export class ClientConnection implements ClientSide, Ticking {
   #startRequest(head: RequestHead): void {
     this.#state = 'request';
     this.#hadRequest = true;
-    this.#disarm();
+    this.#deadline.clear();
     this.#head = head;
     this.#context.owner.requestStarted();
     this.#record = newAccessRecord(head.method, head.target, this.#remote);
@@ -207,33 +192,33 @@ export class ClientConnection implements ClientSide, Ticking {
     const received = this.#received;
     if (received.buffer !== undefined) received.consumeTo(this.#feedBody(received.buffer, received.start, received.buffer.length));
     if (!this.#body.done && !this.#bodyPausedByUpstream) {
-      this.#arm('body', this.#context.owner.timeouts.bodyMs);
+      this.#deadline.body();
       this.#resumeReading();
     }
   }
 
   pauseBody(): void {
     this.#bodyPausedByUpstream = true;
-    if (this.#deadlineKind === 'body') this.#disarm(); // the upstream is slow, not the client
+    this.#deadline.clearIf('body'); // the upstream is slow, not the client
     this.#pauseReading();
   }
 
   resumeBody(): void {
     this.#bodyPausedByUpstream = false;
     if (this.#body.done || this.#state !== 'request') return;
-    this.#arm('body', this.#context.owner.timeouts.bodyMs);
+    this.#deadline.body();
     this.#resumeReading();
   }
 
   sendStalled(stalled: boolean): void {
-    if (stalled) this.#arm('send', this.#stallTimeoutMs);
-    else if (this.#deadlineKind === 'send') this.#disarm();
+    if (stalled) this.#deadline.send(this.#stallTimeoutMs);
+    else this.#deadline.clearIf('send');
   }
 
   /** Hands body bytes in buffer[start, end) to the exchange; returns where the body ended. */
   #feedBody(buffer: Buffer, start: number, end: number): number {
     const stop = this.#body.feed(buffer, start, end);
-    if (this.#body.done && this.#deadlineKind === 'body') this.#disarm();
+    if (this.#body.done) this.#deadline.clearIf('body');
     return stop;
   }
 
@@ -246,11 +231,11 @@ export class ClientConnection implements ClientSide, Ticking {
     if (!keepAlive) return this.#close(mayStillSend);
     this.#state = 'head';
     if (this.#received.buffer !== undefined) {
-      this.#arm('header', this.#context.owner.timeouts.headerMs);
+      this.#deadline.header();
       // The next request was sent ahead: start it once this call stack has unwound.
       process.nextTick(() => this.#drive());
     } else {
-      this.#arm('keepalive', this.#context.owner.timeouts.keepAliveMs);
+      this.#deadline.keepAlive();
     }
     this.#resumeReading();
   }
@@ -289,14 +274,14 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#resumeReading();
     // The deadline starts once the response is flushed: until then a slow reader is the send deadline's.
     this.socket.end(() => {
-      if (this.#state === 'lingering') this.#arm('linger', CLIENT_LINGER_MS);
+      if (this.#state === 'lingering') this.#deadline.linger();
     });
   }
 
   becomeTunnel(tunnel: Tunnel): void {
     this.#state = 'tunnel';
     this.#tunnel = tunnel;
-    this.#disarm();
+    this.#deadline.clear();
     const received = this.#received;
     if (received.buffer !== undefined) {
       tunnel.fromClient(received.buffer.subarray(received.start));
@@ -359,7 +344,7 @@ export class ClientConnection implements ClientSide, Ticking {
   readonly #onClose = (): void => {
     const state = this.#state;
     this.#state = 'closed';
-    this.#disarm();
+    this.#deadline.clear();
     unwatch(this);
     const record = this.#record;
     if (state === 'tunnel' && record !== undefined) {
