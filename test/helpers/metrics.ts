@@ -2,10 +2,10 @@
 // and read-outs the metrics tests share.
 import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PROXY_REASONS, STATUS_CLASSES } from '../../src/metrics/layout.ts';
 import type { ProxyProcess } from './proxy-process.ts';
 import { parsePrometheusText, sampleValue, type ParsedFamily } from './prom-text.ts';
+import { until } from './until.ts';
 import type { Upstream } from './upstream.ts';
 
 /** The `[metrics]` table the harness adds: loopback, a free port. */
@@ -56,14 +56,8 @@ export async function accessLinesWith(proxy: ProxyProcess, error: string, count:
   assert.equal(seen(), count, `access lines with ${error}`);
 }
 
-/** Polls `condition` every 10 ms for up to 15 s (a busy machine is slow); whether it held. */
-export async function until(condition: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 1500 && !condition(); i++) await sleep(10);
-  return condition();
-}
-
-/** Until `upstream` has received `count` requests. */
+/** Until `upstream` has received `count` requests (up to 15 s: a busy machine is slow), and no more. */
 export async function upstreamHas(upstream: Upstream, count: number): Promise<void> {
-  await until(() => upstream.requests.length >= count);
+  await until(() => upstream.requests.length >= count, `${count} requests at the upstream`);
   assert.equal(upstream.requests.length, count, 'requests that reached the upstream');
 }
