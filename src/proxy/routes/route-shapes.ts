@@ -71,9 +71,8 @@ export class RouteShapes {
   shape(configs: readonly RouteConfig[]): RouteShape {
     // Hashed: 1,000 sites whose routes all differ would otherwise hold 2 KB of key each.
     const key = sha256Hex(JSON.stringify(configs));
-    let shape = this.#own.shapes.get(key) ?? this.#previous.shapes.get(key);
-    if (shape === undefined) shape = { key, matcher: this.#matcher(configs), routes: configs.map((c, i) => ({ name: routeName(c, i), action: compileAction(c) })) };
-    this.adopt(shape);
+    const shape = this.#pooled((p) => p.shapes, key, () => ({ key, matcher: this.#matcher(configs), routes: configs.map((c, i) => ({ name: routeName(c, i), action: compileAction(c) })) }));
+    this.adopt(shape); // its matcher too, when the shape is the previous generation's
     return shape;
   }
 
@@ -86,21 +85,22 @@ export class RouteShapes {
   /** A route's compiled `request_headers` / `response_headers`, shared by every route that has the same rules. */
   headerRules(config: HeaderRulesConfig | undefined): HeaderRules | undefined {
     if (config === undefined) return undefined;
-    const key = JSON.stringify(config);
-    const own = this.#own.rules;
-    if (own.has(key)) return own.get(key);
-    const previous = this.#previous.rules;
-    const rules = previous.has(key) ? previous.get(key) : compileHeaderRules(config);
-    own.set(key, rules);
-    return rules;
+    return this.#pooled((p) => p.rules, JSON.stringify(config), () => compileHeaderRules(config));
+  }
+
+  /** What `pool` holds for `key`: this generation's, else the previous one's, else `make()`; kept in this generation's from now on. */
+  #pooled<T>(pool: (p: Pool) => Map<string, T>, key: string, make: () => T): T {
+    const own = pool(this.#own);
+    if (own.has(key)) return own.get(key) as T;
+    const previous = pool(this.#previous);
+    const value = previous.has(key) ? (previous.get(key) as T) : make();
+    own.set(key, value);
+    return value;
   }
 
   #matcher(configs: readonly RouteConfig[]): RouteMatcher {
     const key = sha256Hex(JSON.stringify(configs.map(conditionsOf)));
-    let matcher = this.#own.matchers.get(key) ?? this.#previous.matchers.get(key);
-    if (matcher === undefined) matcher = new RouteMatcher(key, configs.map((c) => this.#conditions(c)));
-    this.#own.matchers.set(key, matcher);
-    return matcher;
+    return this.#pooled((p) => p.matchers, key, () => new RouteMatcher(key, configs.map((c) => this.#conditions(c))));
   }
 
   #conditions(config: RouteConfig): RouteConditions {
@@ -117,9 +117,6 @@ export class RouteShapes {
     if (route.path_regex === undefined) return { kind: 'any' };
     const source = route.path_regex;
     // Safe to share: a path regex has no `g` or `y` flag, so matching keeps no state in it.
-    let regex = this.#own.regexes.get(source) ?? this.#previous.regexes.get(source);
-    if (regex === undefined) regex = compilePathRegex(source);
-    this.#own.regexes.set(source, regex);
-    return { kind: 'regex', regex };
+    return { kind: 'regex', regex: this.#pooled((p) => p.regexes, source, () => compilePathRegex(source)) };
   }
 }
