@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { startOurInstance } from './our-instance.ts';
 import { reverseProxyPeer } from './peers/reverse-proxy.ts';
 import type { Peer } from './peers/types.ts';
-import { freePort } from './ports.ts';
+import { closedPort } from '../test/helpers/ports.ts';
 import { measureThroughput } from './throughput.ts';
 import { WRK, requireTools } from './tools.ts';
 import { startUpstream } from './upstream.ts';
@@ -30,7 +30,7 @@ const metricsOnPeer: Peer = {
   label: `reverse-proxy, metrics on and scraped every ${SCRAPE_EVERY_MS} ms`,
   family: 'ours',
   async start(o) {
-    const metricsPort = await freePort();
+    const metricsPort = await closedPort();
     const instance = await startOurInstance(o.workDir, { workers: o.workers, upstreamPort: o.upstreamPort, hosts: o.hosts, accessLog: o.accessLog, metricsPort });
     const scraper = setInterval(() => {
       fetch(`http://127.0.0.1:${metricsPort}/metrics`)

@@ -6,7 +6,7 @@ import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { timedCommand, type TimedReply } from './admin.ts';
 import { spawnLogged, waitForPort, waitUntilReady } from './child.ts';
-import { freePort } from './ports.ts';
+import { closedPort } from '../test/helpers/ports.ts';
 import { ENTRY_FLAGS_VARIABLE, SMALL_YOUNG_GENERATION_FLAG } from '../src/runtime/worker-flags.ts';
 import type { RunningSystem } from './peers/types.ts';
 
@@ -94,7 +94,7 @@ export interface OurInstance {
 /** `cli`: the compiled build's cli.js instead of the sources. */
 export async function startOurInstance(workDir: string, options: Omit<OurConfig, 'port' | 'adminSocket'>, cli?: string): Promise<OurInstance> {
   mkdirSync(workDir, { recursive: true });
-  const port = await freePort();
+  const port = await closedPort();
   const socket = join(workDir, 'admin.sock');
   const configPath = join(workDir, 'config.toml');
   const config: OurConfig = { ...options, port, adminSocket: socket, variant: 0 };

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { showProc, timedCommand } from '../admin.ts';
 import { runLoad, type LoadResult } from '../load.ts';
 import { ourConfigToml, startOurInstance } from '../our-instance.ts';
-import { freePort } from '../ports.ts';
+import { closedPort } from '../../test/helpers/ports.ts';
 import { processTree } from '../proc.ts';
 import { siteHosts } from '../sites.ts';
 import { WORKLOADS } from '../workloads.ts';
@@ -52,7 +52,7 @@ export async function failedRestartUnderLoad(s: ChaosSettings): Promise<ChaosSce
     const goodCert = join(workDir, 'good.crt');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', goodCert, '-days', '1', '-subj', '/CN=chaos.test'], { stdio: 'ignore' });
     copyFileSync(goodCert, cert);
-    const tlsPort = await freePort();
+    const tlsPort = await closedPort();
     instance.writeConfig(`${ourConfigToml(instance.config)}\n[[listeners]]\naddress = "127.0.0.1"\nport = ${tlsPort}\ntls_cert = "${cert}"\ntls_key = "${key}"\n`);
     const withTls = await timedCommand(instance.socket, 'restart', RESTART_REPLY_TIMEOUT_MS);
     if (!withTls.ok) throw new Error(`restart adding the TLS listener failed: ${withTls.reply.trim()}`);

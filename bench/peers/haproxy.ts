@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnLogged, waitForPort } from '../child.ts';
-import { freePort } from '../ports.ts';
+import { closedPort } from '../../test/helpers/ports.ts';
 import { findProgram } from '../tools.ts';
 import { runningChild, type Peer, type StartOptions } from './types.ts';
 
@@ -36,7 +36,7 @@ export const haproxyPeer: Peer = {
   label: 'HAProxy',
   family: 'native',
   async start(o) {
-    const port = await freePort();
+    const port = await closedPort();
     const mapPath = join(o.workDir, 'hosts.map');
     writeFileSync(mapPath, o.hosts.map((h) => `${h} upstream_pool\n`).join(''));
     const configPath = join(o.workDir, 'haproxy.cfg');

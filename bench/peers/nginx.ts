@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnLogged, waitForPort } from '../child.ts';
-import { freePort } from '../ports.ts';
+import { closedPort } from '../../test/helpers/ports.ts';
 import { findProgram } from '../tools.ts';
 import { runningChild, type Peer, type StartOptions } from './types.ts';
 
@@ -62,7 +62,7 @@ export const nginxPeer: Peer = {
   label: 'nginx',
   family: 'native',
   async start(o) {
-    const port = await freePort();
+    const port = await closedPort();
     mkdirSync(join(o.workDir, 'tmp'), { recursive: true });
     const configPath = join(o.workDir, 'nginx.conf');
     writeFileSync(configPath, nginxConfig(o, port));

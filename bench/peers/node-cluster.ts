@@ -2,7 +2,7 @@
 // only supervises, like our master), take the settings from the environment, route by Host.
 import cluster from 'node:cluster';
 import { spawnLogged, waitForPort } from '../child.ts';
-import { freePort } from '../ports.ts';
+import { closedPort } from '../../test/helpers/ports.ts';
 import { runningChild, type RunningSystem, type StartOptions } from './types.ts';
 import { join } from 'node:path';
 
@@ -38,7 +38,7 @@ export function runClustered(startWorker: (settings: NodePeerSettings) => void):
 
 /** Starts the peer script `entry` (a file next to this one) as a child process. */
 export async function startNodePeer(entry: string, o: StartOptions): Promise<RunningSystem> {
-  const port = await freePort();
+  const port = await closedPort();
   const settings: NodePeerSettings = { port, workers: o.workers, upstream: `http://127.0.0.1:${o.upstreamPort}`, hosts: [...o.hosts] };
   const child = spawnLogged(process.execPath, [join(import.meta.dirname, entry)], join(o.workDir, 'stdout.log'), {
     ...process.env,
