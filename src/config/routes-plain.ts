@@ -4,15 +4,24 @@
 // would output; anything else — a wrong value, a rare key, a TOML date where a string goes —
 // is answered undefined, and the caller validates with zod, which words every error. So the
 // messages never depend on this module. test/config-routes-plain.test.ts holds it to zod.
-import { MAX_PATH_REGEX_LENGTH, MAX_RESPOND_BODY_BYTES, METHOD, NAME, REDIRECT_STATUSES, upstreamTarget, type HeaderRulesConfig, type RouteConfig } from './routes-schema.ts';
+import {
+  ABSOLUTE_URL,
+  CR_LF_NUL,
+  DEFAULT_RESPOND_CONTENT_TYPE,
+  MAX_PATH_REGEX_LENGTH,
+  MAX_RESPOND_BODY_BYTES,
+  METHOD,
+  NAME,
+  REDIRECT_STATUSES,
+  upstreamTarget,
+  type HeaderRulesConfig,
+  type RouteConfig,
+} from './routes-schema.ts';
 import { rateLimitSchema } from './fields.ts';
 import { pathRegexProblem } from './linear-regex.ts';
 import { HEADER_NAME, headerRuleProblem } from './managed-headers.ts';
 
-const CONTROL = /[\r\n\0]/;
-const ABSOLUTE_URL = /^https?:\/\/[^/?#\s]+/;
 const REDIRECT_STATUS_SET: ReadonlySet<number> = new Set(REDIRECT_STATUSES);
-const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 type Table = Record<string, unknown>;
 
@@ -31,7 +40,7 @@ function onlyKeys(table: Table, allowed: readonly string[]): boolean {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isPath = (v: unknown): v is string => isString(v) && v.startsWith('/');
 const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-const isHeaderValue = (v: unknown): v is string => isString(v) && !CONTROL.test(v);
+const isHeaderValue = (v: unknown): v is string => isString(v) && !CR_LF_NUL.test(v);
 
 /** A table of header name → value, copied into a plain object; undefined when a name or value is wrong. */
 function headerTable(value: unknown, name: (header: string) => boolean): Record<string, string> | undefined {
@@ -60,14 +69,14 @@ function headerRules(value: unknown, side: 'request' | 'response'): HeaderRulesC
 function redirect(value: unknown): RouteConfig['redirect'] {
   if (!isTable(value) || !onlyKeys(value, ['to', 'status', 'keep_path'])) return undefined;
   const { to, status = 302, keep_path = false } = value;
-  if (!isString(to) || !(to.startsWith('/') || ABSOLUTE_URL.test(to)) || CONTROL.test(to)) return undefined;
+  if (!isString(to) || !(to.startsWith('/') || ABSOLUTE_URL.test(to)) || CR_LF_NUL.test(to)) return undefined;
   if (typeof status !== 'number' || !REDIRECT_STATUS_SET.has(status) || typeof keep_path !== 'boolean') return undefined;
   return { to, status: status as (typeof REDIRECT_STATUSES)[number], keep_path };
 }
 
 function respond(value: unknown): RouteConfig['respond'] {
   if (!isTable(value) || !onlyKeys(value, ['status', 'body', 'content_type'])) return undefined;
-  const { status, body = '', content_type = DEFAULT_CONTENT_TYPE } = value;
+  const { status, body = '', content_type = DEFAULT_RESPOND_CONTENT_TYPE } = value;
   if (typeof status !== 'number' || !Number.isSafeInteger(status) || status < 200 || status > 599) return undefined;
   if (!isString(body) || Buffer.byteLength(body) > MAX_RESPOND_BODY_BYTES || !isHeaderValue(content_type)) return undefined;
   return { status, body, content_type };

@@ -125,7 +125,13 @@ export const upstreamGroupSchema = z
 
 // ---- [[sites.routes]] -------------------------------------------------------------------------
 
-const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), 'must not contain CR, LF or NUL');
+/** What a header value (and a redirect's `to`) must not hold: it would end the header line. */
+export const CR_LF_NUL = /[\r\n\0]/;
+/** How a redirect's `to` that is not a path starts: a scheme and a host. */
+export const ABSOLUTE_URL = /^https?:\/\/[^/?#\s]+/;
+export const DEFAULT_RESPOND_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+const headerValue = z.string().refine((v) => !CR_LF_NUL.test(v), 'must not contain CR, LF or NUL');
 
 const headerRules = (side: 'request' | 'response') =>
   z
@@ -151,7 +157,7 @@ export const REDIRECT_STATUSES = [301, 302, 303, 307, 308] as const;
 
 const redirectSchema = z
   .object({
-    to: z.string().refine((to) => to.startsWith('/') || /^https?:\/\/[^/?#\s]+/.test(to), 'must be an absolute URL (https://host/path) or a path starting with "/"'),
+    to: z.string().refine((to) => to.startsWith('/') || ABSOLUTE_URL.test(to), 'must be an absolute URL (https://host/path) or a path starting with "/"'),
     status: z
       .number()
       .refine((s): s is (typeof REDIRECT_STATUSES)[number] => (REDIRECT_STATUSES as readonly number[]).includes(s), `must be one of ${REDIRECT_STATUSES.join(', ')}`)
@@ -159,13 +165,13 @@ const redirectSchema = z
     keep_path: z.boolean().default(false),
   })
   .strict()
-  .refine((r) => !/[\r\n\0]/.test(r.to), { path: ['to'], message: 'must not contain CR, LF or NUL' });
+  .refine((r) => !CR_LF_NUL.test(r.to), { path: ['to'], message: 'must not contain CR, LF or NUL' });
 
 const respondSchema = z
   .object({
     status: z.number().int().min(200, 'must be a status from 200 to 599').max(599, 'must be a status from 200 to 599'),
     body: z.string().refine((b) => Buffer.byteLength(b) <= MAX_RESPOND_BODY_BYTES, `must be at most ${MAX_RESPOND_BODY_BYTES} bytes`).default(''),
-    content_type: headerValue.default('text/plain; charset=utf-8'),
+    content_type: headerValue.default(DEFAULT_RESPOND_CONTENT_TYPE),
   })
   .strict();
 
