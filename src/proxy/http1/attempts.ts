@@ -4,10 +4,14 @@
 // can safely be sent twice: after a failed connect nothing reached the upstream, so any request
 // whose body is still unread; after that, only a bodyless idempotent request. The group's
 // `retries.on` decides which failures count, `attempts` how many, and the budget how many may be
-// in flight at once, so retries cannot multiply an outage.
+// in flight at once, so retries cannot multiply an outage. A server whose connect failed leaves
+// the rotation for a while (passive health), and every request's next pick skips it.
+import type { Logger } from '../../log.ts';
 import type { UpstreamServer } from '../balance/server.ts';
+import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 import type { UpstreamPool } from '../pools.ts';
 import type { ForwardTarget } from '../routes/handling.ts';
+import { toProxyError } from '../upstream-errors.ts';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -95,6 +99,19 @@ export class Attempts {
     if (this.#current === undefined) return;
     this.#current.active--;
     this.#current = undefined;
+  }
+
+  /**
+   * A connect to `server` failed: it leaves the rotation for UPSTREAM_FAIL_TIMEOUT_MS (passive
+   * health), so this request's next send and everyone else's skip it; never the group's only server.
+   */
+  connectFailed(server: UpstreamServer, error: Error, logger: Logger): void {
+    if (this.#target.group.balancer.servers.length <= 1 || !server.eject()) return;
+    const reason = toProxyError(error, server.origin).message;
+    logger.warn(
+      { event: 'upstream_down', upstream: server.origin, group: this.#target.group.name, reason, for_ms: UPSTREAM_FAIL_TIMEOUT_MS },
+      `upstream ${server.origin} taken out of rotation for ${UPSTREAM_FAIL_TIMEOUT_MS} ms after a failed connect`,
+    );
   }
 
   /** The request is over: it leaves the group's in-flight and retry counts. */

@@ -13,7 +13,8 @@ import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type Pr
 import { BODY_TIMEOUT_REPLY, ClientDeadline, HEADER_TIMEOUT_REPLY } from './client-deadline.ts';
 import type { ClientStream } from './client-reads.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
-import { Exchange, type ClientSide } from './exchange.ts';
+import type { ClientSide } from './exchange-sides.ts';
+import { Exchange } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
 import { findHeadEnd, parseRequestHead } from './parser.ts';
 import { ReceivedBytes } from './received-bytes.ts';

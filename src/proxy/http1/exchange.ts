@@ -3,19 +3,15 @@
 // response with backpressure both ways (with the route's response header rules), resends once
 // when a reused connection turns out to be closed (the keep-alive race), retries on another
 // server as the group's retry policy allows (attempts.ts), and answers failures itself.
-import type { Socket } from 'node:net';
-import type { Logger } from '../../log.ts';
 import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
 import { meterUpstream } from '../../metrics/tap.ts';
 import type { UpstreamServer } from '../balance/server.ts';
-import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
 import type { UpstreamPool } from '../pools.ts';
-import type { RequestIds } from '../request-id.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
-import type { Handling } from '../routes/handling.ts';
 import { Attempts, IDEMPOTENT, type SendFailure } from './attempts.ts';
 import { isConnectFailure, replyFor, toProxyError } from '../upstream-errors.ts';
+import type { ClientSide, ForwardRequest } from './exchange-sides.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
 import { giveBackWhenFlushed } from './read-buffers.ts';
 import { RequestWriter } from './request-writer.ts';
@@ -24,45 +20,6 @@ import { Tunnel } from './tunnel.ts';
 import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
 import { ResponseRelay, type RelayControl } from './response-relay.ts';
-
-/** What the exchange needs from the client connection it serves. */
-export interface ClientSide {
-  readonly socket: Socket;
-  /** Set when request IDs are on: the response carries the request's ID. */
-  readonly requestIds: RequestIds | undefined;
-  readonly versionMinor: 0 | 1;
-  readonly keepAliveSecs: number;
-  readonly logger: Logger;
-  /** Whether the connection may carry another request after this response. */
-  keepAliveAfterResponse(): boolean;
-  /** The upstream is ready: start handing over the request body. */
-  startBody(): void;
-  pauseBody(): void;
-  resumeBody(): void;
-  /** The client has stopped reading the response (true) or caught up again (false). */
-  sendStalled(stalled: boolean): void;
-  /** The response is completely written. */
-  finish(keepAlive: boolean): void;
-  /** Answer with a proxy reply instead (nothing of a response was sent yet). */
-  reply(reply: ProxyReply, code: string): void;
-  /** Part of the response is out: the only honest signal left is closing the connection. */
-  fail(): void;
-  becomeTunnel(tunnel: Tunnel): void;
-}
-
-export interface ForwardRequest {
-  readonly handling: Handling;
-  readonly method: string;
-  readonly target: string;
-  readonly headers: readonly string[];
-  /** The client's address (hash balancing on client_ip). */
-  readonly remote: string;
-  /** No Host among `headers`: send the upstream's own host:port. */
-  readonly upstreamHost: boolean;
-  readonly bodyFraming: BodyFraming;
-  /** The protocol of an Upgrade request (never h2c), else undefined. */
-  readonly upgrade: string | undefined;
-}
 
 /** Why no server was tried: every server of the group is down, drained or in maintenance. */
 const NO_SERVER_CODE = 'ERR_NO_HEALTHY_SERVER';
@@ -255,15 +212,8 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
 
   onUpstreamFailure(error: Error): void {
     if (this.#done) return;
-    const server = this.#server as UpstreamServer;
     const connectFailed = isConnectFailure(error);
-    if (connectFailed && this.#request.handling.target.group.balancer.servers.length > 1 && server.eject()) {
-      const reason = toProxyError(error, server.origin).message;
-      this.#client.logger.warn(
-        { event: 'upstream_down', upstream: server.origin, group: this.#attempts.groupName, reason, for_ms: UPSTREAM_FAIL_TIMEOUT_MS },
-        `upstream ${server.origin} taken out of rotation for ${UPSTREAM_FAIL_TIMEOUT_MS} ms after a failed connect`,
-      );
-    }
+    if (connectFailed) this.#attempts.connectFailed(this.#server as UpstreamServer, error, this.#client.logger);
     // Nothing of the request left the proxy: another server may be tried.
     if (connectFailed && this.#retried('connect')) return;
     this.#failed(error);

@@ -5,7 +5,7 @@
 import { clientResponseHeaders } from '../headers.ts';
 import type { RequestIds } from '../request-id.ts';
 import { applyHeaderRules } from '../routes/header-rules.ts';
-import type { ForwardRequest } from './exchange.ts';
+import type { ForwardRequest } from './exchange-sides.ts';
 import type { BodyFraming, ResponseHead } from './message.ts';
 import { connectionLines, requestHead, responseHead } from './writer.ts';
 

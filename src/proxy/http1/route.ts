@@ -16,7 +16,7 @@ import type { Handling } from '../routes/handling.ts';
 import type { RouteMatch } from '../routes/route-table.ts';
 import { httpsLocation, redirectLocation, rewriteTarget } from '../routes/rewrite.ts';
 import { BODY_TOO_LARGE_REPLY } from '../upstream-errors.ts';
-import type { ForwardRequest } from './exchange.ts';
+import type { ForwardRequest } from './exchange-sides.ts';
 import type { RequestHead } from './message.ts';
 
 /** The worker-wide side of every client connection. */
