@@ -24,7 +24,10 @@ export interface CompiledRoute<Settings> {
 
 export interface RouteMatch<Settings> {
   readonly route: CompiledRoute<Settings>;
-  /** What followed the matched part of the normalised path ("" or "/…"). */
+  /**
+   * What followed the matched part of the normalised path ("" or "/…"), for the actions that
+   * read it (a rewrite, a redirect that keeps the path); "" for the others.
+   */
   readonly remainder: string;
   /** The query, with its "?", or "". */
   readonly query: string;
@@ -32,6 +35,11 @@ export interface RouteMatch<Settings> {
 
 /** The site's settings with the route's overrides applied (its group, header rules, limits…). */
 export type RouteSettingsCompiler<Settings> = (route: RouteConfig, routeName: string) => Settings;
+
+/** Whether an action reads what follows the matched part: working it out runs a route's regex again. */
+function usesRemainder(action: RouteAction): boolean {
+  return action.kind === 'redirect' ? action.keepPath : action.kind === 'forward' && action.rewrite !== undefined;
+}
 
 export class RouteTable<Settings> {
   readonly routes: readonly CompiledRoute<Settings>[];
@@ -58,7 +66,7 @@ export class RouteTable<Settings> {
     const index = matcher.find(method, path, rawHeaders);
     if (index < 0) return undefined;
     const route = this.routes[index]!;
-    const remainder = route.matcher.kind === 'exact' ? '' : remainderAfter(path, matcher.matchedLength(index, path));
+    const remainder = route.matcher.kind === 'exact' || !usesRemainder(route.action) ? '' : remainderAfter(path, matcher.matchedLength(index, path));
     return { route, remainder, query: q < 0 ? '' : target.slice(q) };
   }
 }
