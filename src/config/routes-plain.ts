@@ -142,9 +142,14 @@ function withinRouteRules(route: RouteConfig): boolean {
   return route.path_regex === undefined || pathRegexProblem(route.path_regex) === undefined;
 }
 
-/** The routes of `site` (a `[[sites]]` entry as parsed) when they are all plainly valid. */
-export function plainlyValidSiteRoutes(site: unknown): RouteConfig[] | undefined {
-  return isTable(site) ? plainlyValidRoutes(site['routes']) : undefined;
+/**
+ * `site` (a `[[sites]]` entry as parsed) for zod to validate, with its routes left out when they
+ * are all plainly valid; and those routes, for the caller to put back into zod's output
+ * (undefined when zod validates them itself).
+ */
+export function withoutPlainRoutes(site: unknown): { forZod: unknown; routes: RouteConfig[] | undefined } {
+  const routes = isTable(site) ? plainlyValidRoutes(site['routes']) : undefined;
+  return { forZod: routes === undefined ? site : { ...(site as Table), routes: [] }, routes };
 }
 
 /** A site's `routes` as routeSchema outputs them, or undefined when any of them needs zod's verdict. */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'smol-toml';
 import { configSchema, siteSchema, type Config, type SiteConfig } from './schema.ts';
-import { plainlyValidRoutes } from './routes-plain.ts';
+import { withoutPlainRoutes } from './routes-plain.ts';
 import { cutSiteBlocks } from './site-blocks.ts';
 import { crossEntryProblems, parseConfig } from './validate.ts';
 
@@ -115,13 +115,9 @@ function parseSiteBlock(text: string): SiteConfig | undefined {
   }
   const entries = document['sites'];
   if (!Array.isArray(entries) || entries.length !== 1 || Object.keys(document).length !== 1) return undefined;
-  const entry = entries[0] as Record<string, unknown>;
   // zod is the bulk of validating a site with many routes: routes that are plainly valid skip it.
-  const routes = plainlyValidRoutes(entry['routes']);
-  if (routes !== undefined) {
-    const site = siteSchema.safeParse({ ...entry, routes: [] });
-    return site.success ? { ...site.data, routes } : undefined;
-  }
-  const site = siteSchema.safeParse(entry);
-  return site.success ? site.data : undefined;
+  const { forZod, routes } = withoutPlainRoutes(entries[0]);
+  const site = siteSchema.safeParse(forZod);
+  if (!site.success) return undefined;
+  return routes === undefined ? site.data : { ...site.data, routes };
 }

@@ -6,7 +6,7 @@ import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { formatKeyPath, indexLines, lineOf, type KeyPath } from './locate.ts';
 import { validParts } from './partial.ts';
-import { plainlyValidSiteRoutes } from './routes-plain.ts';
+import { withoutPlainRoutes } from './routes-plain.ts';
 import { routeCrossChecks } from './routes-validate.ts';
 import { siteName } from './site-name.ts';
 
@@ -61,10 +61,9 @@ export function parseConfig(source: string, file: string): Config {
 function validateDocument(document: Record<string, unknown>) {
   const sites = document['sites'];
   if (!Array.isArray(sites)) return configSchema.safeParse(document, { error: describeIssue });
-  const plain = sites.map(plainlyValidSiteRoutes);
-  const light = { ...document, sites: sites.map((site, i) => (plain[i] === undefined ? site : { ...(site as object), routes: [] })) };
-  const result = configSchema.safeParse(light, { error: describeIssue });
-  if (result.success) result.data.sites.forEach((site, i) => (site.routes = plain[i] ?? site.routes));
+  const split = sites.map(withoutPlainRoutes);
+  const result = configSchema.safeParse({ ...document, sites: split.map((s) => s.forZod) }, { error: describeIssue });
+  if (result.success) result.data.sites.forEach((site, i) => (site.routes = split[i]!.routes ?? site.routes));
   return result;
 }
 
