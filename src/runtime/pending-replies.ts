@@ -11,12 +11,12 @@ interface Pending<T> {
 export class PendingReplies<T> {
   readonly #table = new Map<number, Pending<T>>();
 
-  /** Registers `id`, then calls `send`; rejects with "no answer within N ms" past `timeoutMs`. */
-  request(id: number, timeoutMs: number, send: () => void): Promise<T> {
+  /** Registers `id`, then calls `send`; past `timeoutMs` rejects with `timeoutText` ("no answer within N ms"). */
+  request(id: number, timeoutMs: number, send: () => void, timeoutText = `no answer within ${timeoutMs} ms`): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#table.delete(id);
-        reject(new Error(`no answer within ${timeoutMs} ms`));
+        reject(new Error(timeoutText));
       }, timeoutMs);
       this.#table.set(id, { resolve, reject, timer });
       send();

@@ -16,6 +16,9 @@ export const WORKER_COMMAND_TIMEOUT_MS = 5_000;
 /** A worker must send its metrics figures within this time, or the master uses its last ones. */
 export const FIGURES_TIMEOUT_MS = 1_000;
 
+/** A worker starts once, so its start needs no request id. */
+const START_ID = 0;
+
 export class WorkerProcess {
   readonly worker: Worker;
   readonly slot: number;
@@ -29,26 +32,23 @@ export class WorkerProcess {
   drainingSince: number | undefined;
   /** Resolves with the listener addresses once it listens; rejects if it cannot, or not in time. */
   readonly ready: Promise<string[]>;
+  /** The one start, settled by `ready` or `init_failed`. */
+  readonly #start = new PendingReplies<string[]>();
   /** Keyed by generation id: `applied` and `apply_failed` name the generation, not a request. */
   readonly #applies = new PendingReplies<void>();
   readonly #commands = new PendingReplies<string>();
   readonly #figures = new PendingReplies<WorkerFigures>();
   readonly #onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void;
   #nextRequestId = 1;
-  #readyPending: { resolve(listeners: string[]): void; reject(err: Error): void; timer: NodeJS.Timeout } | undefined;
 
   constructor(slot: number, init: WorkerInit, onLastFigures: (worker: WorkerProcess, figures: WorkerFigures) => void) {
     this.slot = slot;
     this.#onLastFigures = onLastFigures;
     this.generationId = init.generation.id;
     this.worker = cluster.fork({ REVERSE_PROXY_RELATIVE_PID: String(slot) });
-    this.ready = new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not listening within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
-      this.#readyPending = { resolve, reject, timer };
-    });
-    this.ready.catch(() => undefined);
     this.worker.on('message', (message: WorkerToMaster) => this.#onMessage(message));
-    this.send({ type: 'init', init });
+    this.ready = this.#start.request(START_ID, WORKER_START_TIMEOUT_MS, () => this.send({ type: 'init', init }), `not listening within ${WORKER_START_TIMEOUT_MS} ms`);
+    this.ready.catch(() => undefined);
   }
 
   get pid(): number {
@@ -76,30 +76,20 @@ export class WorkerProcess {
   /** Fails everything still waiting on this worker; called when it exits. */
   abandon(reason: string): void {
     const err = new Error(reason);
-    this.#endStart(err);
+    this.#start.rejectAll(err);
     this.#applies.rejectAll(err);
     this.#commands.rejectAll(err);
     this.#figures.rejectAll(err);
-  }
-
-  /** Settles `ready` once: with the listeners, or with why it will never listen. */
-  #endStart(outcome: string[] | Error): void {
-    const pending = this.#readyPending;
-    if (!pending) return;
-    this.#readyPending = undefined;
-    clearTimeout(pending.timer);
-    if (outcome instanceof Error) pending.reject(outcome);
-    else pending.resolve(outcome);
   }
 
   #onMessage(message: WorkerToMaster): void {
     switch (message.type) {
       case 'ready':
         this.listening = true;
-        this.#endStart(message.listeners);
+        this.#start.settle(START_ID, { value: message.listeners });
         return;
       case 'init_failed':
-        this.#endStart(new Error(message.message));
+        this.#start.settle(START_ID, { error: message.message });
         return;
       case 'applied':
         this.reloads++;
