@@ -17,7 +17,8 @@ import { giveBackWhenFlushed } from './read-buffers.ts';
 import { RequestWriter } from './request-writer.ts';
 import { relayedHead, switchingHead, upstreamHead } from './forward-heads.ts';
 import { Tunnel } from './tunnel.ts';
-import type { UpstreamConnection, ResponseHandler } from './upstream-connection.ts';
+import type { UpstreamConnection } from './upstream-connection.ts';
+import type { ResponseHandler } from './upstream-sides.ts';
 import type { PoolWaiter } from './upstream-pool.ts';
 import { ResponseRelay, type RelayControl } from './response-relay.ts';
 

@@ -5,7 +5,8 @@
 import type { Socket } from 'node:net';
 import { writeFromClient } from './client-reads.ts';
 import { giveBackWhenFlushed } from './read-buffers.ts';
-import type { ResponseHandler, UpstreamConnection } from './upstream-connection.ts';
+import type { UpstreamConnection } from './upstream-connection.ts';
+import type { ResponseHandler } from './upstream-sides.ts';
 
 export class Tunnel implements ResponseHandler {
   readonly #client: Socket;

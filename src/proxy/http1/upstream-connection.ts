@@ -1,57 +1,16 @@
 // One keep-alive connection to an upstream: connects over net or tls, reads into recycled
 // buffers, parses each response strictly (a head the parser refuses, or bad chunked framing, is
 // an error and never relayed; response-framing.ts finds where a response ends), skips interim
-// 1xx responses, and tells its pool whether it can carry another request.
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+// 1xx responses, and tells its pool whether it can carry another request. How it is opened is
+// upstream-dial.ts's; whom it reports to (the response's handler, its pool) upstream-sides.ts's.
+import type { Socket } from 'node:net';
 import { UpstreamIoError, type UpstreamIoCode } from '../../errors.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
-import type { BodyFraming, ParseError, ResponseHead } from './message.ts';
+import type { ParseError, ResponseHead } from './message.ts';
 import { giveBackReadBuffer, SocketReadBuffer } from './read-buffers.ts';
 import { ResponseFraming } from './response-framing.ts';
-
-/** Where and how to connect; one per pool. */
-export interface UpstreamTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly tls: boolean;
-  /** TLS server name (SNI and the name the certificate is checked against); undefined for an IP. */
-  readonly servername: string | undefined;
-  readonly connectTimeoutMs: number;
-  /** CAs trusted instead of the system ones (`tls_ca_file`). */
-  readonly ca: string | undefined;
-  /** false only with `tls_verify = false`. */
-  readonly rejectUnauthorized: boolean;
-}
-
-/** Who hears about one request's response (an exchange, later a tunnel). */
-export interface ResponseHandler {
-  /** The final response head (or the 101 of an upgrade that was asked for). */
-  onResponseHead(head: ResponseHead, framing: BodyFraming): void;
-  /** Body bytes (chunked framing already removed); a view into a read buffer. */
-  onResponseBody(chunk: Buffer): void;
-  onResponseEnd(): void;
-  /**
-   * The exchange failed. `resendable`: the connection had carried a request before and not one
-   * byte of this response arrived — the keep-alive race, where the upstream closed an idle
-   * connection just as the request went out.
-   */
-  onResponseError(error: Error, resendable: boolean): void;
-  /** A read was handed over; returns whether bytes of its buffer are still queued somewhere. */
-  readDone(): boolean;
-  /** Takes the read buffer; the handler gives it back once the bytes are flushed. */
-  adoptReadBuffer(buffer: Buffer): void;
-}
-
-/** The pool's side of a connection's life. */
-export interface ConnectionOwner {
-  connected(conn: UpstreamConnection): void;
-  connectFailed(conn: UpstreamConnection, error: Error): void;
-  /** The response is complete and the connection can carry another request. */
-  reusable(conn: UpstreamConnection): void;
-  /** The connection is closed (or being closed) and no longer counts against the cap. */
-  lost(conn: UpstreamConnection): void;
-}
+import { dial, type UpstreamTarget } from './upstream-dial.ts';
+import type { ConnectionOwner, ResponseHandler } from './upstream-sides.ts';
 
 type State = 'connecting' | 'idle' | 'active' | 'closed';
 
@@ -88,15 +47,8 @@ export class UpstreamConnection implements Ticking {
 
   constructor(target: UpstreamTarget, owner: ConnectionOwner) {
     this.#owner = owner;
-    // Node keeps the current buffer when the generator returns something that is not one,
-    // which the published type does not admit; tls.connect passes `onread` on to its socket.
-    const onread = { buffer: this.#nextBuffer as () => Uint8Array, callback: this.#onRead };
-    this.socket = target.tls
-      ? tlsConnect({ host: target.host, port: target.port, servername: target.servername, ca: target.ca, rejectUnauthorized: target.rejectUnauthorized, ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
-      : netConnect({ host: target.host, port: target.port, onread });
-    this.socket.setNoDelay(true);
+    this.socket = dial(target, this.#nextBuffer, this.#onRead, this.#onConnect);
     this.#deadline = performance.now() + target.connectTimeoutMs;
-    this.socket.once(target.tls ? 'secureConnect' : 'connect', this.#onConnect);
     this.socket.on('error', this.#onError);
     this.socket.on('end', this.#onEnd);
     this.socket.once('close', this.#onClose);

@@ -6,7 +6,9 @@ import { isIP } from 'node:net';
 import { UpstreamIoError } from '../../errors.ts';
 import { UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from '../limits.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
-import { UpstreamConnection, type ConnectionOwner, type UpstreamTarget } from './upstream-connection.ts';
+import { UpstreamConnection } from './upstream-connection.ts';
+import type { UpstreamTarget } from './upstream-dial.ts';
+import type { ConnectionOwner } from './upstream-sides.ts';
 
 /** A request waiting for a connection. */
 export interface PoolWaiter {
