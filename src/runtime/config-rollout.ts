@@ -120,10 +120,11 @@ export class ConfigRollout {
   async #restartNow(): Promise<ReloadOutcome> {
     const { file, siteCache, running, logger, pool, health, metrics } = this.#options;
     const loaded = await loadConfigFile(file, siteCache);
-    const untouched = changedStaticKeys(running.config, loaded.config).filter((key) => MASTER_ONLY_KEYS.has(key));
+    const staticChanges = changedStaticKeys(running.config, loaded.config);
+    const untouched = staticChanges.filter((key) => MASTER_ONLY_KEYS.has(key));
     const previous = { config: running.config, generation: running.generation };
     // The master keeps its admin sockets; everything else is what the new workers start with.
-    const { admin_socket_path, admin_socket_mode, admin_sockets, metrics: metricsBefore } = running.config;
+    const { admin_socket_path, admin_socket_mode, admin_sockets } = running.config;
     running.config = { ...loaded.config, admin_socket_path, admin_socket_mode, admin_sockets };
     running.generation = generationOf(running.generation.id + 1, loaded);
     logConfigWarnings(logger, loaded.warnings);
@@ -133,7 +134,7 @@ export class ConfigRollout {
       health.reconcile(namedGroups(loaded.config), loaded.caFiles);
     }
     if (failure === undefined) {
-      if (JSON.stringify(metricsBefore) !== JSON.stringify(running.config.metrics)) await this.#options.restartMetricsListener();
+      if (staticChanges.includes('metrics')) await this.#options.restartMetricsListener();
       return { ok: true, warnings: untouched.map((key) => `${key} changed: the admin sockets change only when the proxy process restarts`) };
     }
     if (replaced === 0) {
