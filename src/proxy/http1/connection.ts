@@ -1,6 +1,7 @@
 // One client connection's state machine: read a request head → admit and route it → forward
 // it (or answer it) → relay the response → the next request. Strictly one request at a time:
-// bytes a client sends ahead stay buffered, unparsed, until the response is done. The client
+// bytes a client sends ahead stay buffered, unparsed, until the response is done (when the
+// socket is read is client-read-flow.ts's). The client
 // timeouts (head, body, keep-alive idle, a client that stops reading) are one deadline at a time
 // (client-deadline.ts), checked on the worker's coarse tick; what each does when it fires is here.
 import type { Socket } from 'node:net';
@@ -8,17 +9,17 @@ import type { Logger } from '../../log.ts';
 import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
 import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
-import { MAX_PIPELINED_BYTES, REQUEST_HEAD_LIMITS } from '../limits.ts';
+import { REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import { BODY_TIMEOUT_REPLY, ClientDeadline, HEADER_TIMEOUT_REPLY } from './client-deadline.ts';
 import type { ClientStream } from './client-reads.ts';
+import { ClientReadFlow } from './client-read-flow.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import type { ClientSide } from './exchange-sides.ts';
 import { Exchange } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
 import { findHeadEnd, parseRequestHead } from './parser.ts';
 import { ReceivedBytes } from './received-bytes.ts';
-import { RequestBody } from './request-body.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
 import { clientLines } from './forward-heads.ts';
@@ -27,22 +28,20 @@ import { CONTINUE_HEAD, proxyResponseHead, writeMessage } from './writer.ts';
 export type { ConnectionContext } from './route.ts';
 
 type State = 'head' | 'request' | 'tunnel' | 'lingering' | 'closed';
+
 export class ClientConnection implements ClientSide, Ticking {
   readonly socket: Socket;
   readonly #context: ConnectionContext;
   readonly #remote: string;
   #state: State = 'head';
   readonly #received = new ReceivedBytes();
-  #readPaused = false;
   #clientEnded = false;
   readonly #deadline: ClientDeadline;
   #head: RequestHead | undefined;
   #record: AccessRecord | undefined;
   #exchange: Exchange | undefined;
   #tunnel: Tunnel | undefined;
-  readonly #body = new RequestBody();
-  #bodyStarted = false;
-  #bodyPausedByUpstream = false;
+  readonly #flow: ClientReadFlow;
   #stallTimeoutMs = 0;
   #cutByDrain = false;
   /** A request was served on this connection before (a later silence is just idleness). */
@@ -56,6 +55,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#context = context;
     this.#remote = remote;
     this.#deadline = new ClientDeadline(context.owner.timeouts);
+    this.#flow = new ClientReadFlow(socket, this.#received, this.#deadline);
     socket.setNoDelay(true);
     stream.onChunk(this.#onData);
     stream.streamsWhile(this.#streamsUpstream);
@@ -114,7 +114,7 @@ export class ClientConnection implements ClientSide, Ticking {
   }
 
   /** Whether what arrives goes upstream as it comes (a body being forwarded, a tunnel). */
-  readonly #streamsUpstream = (): boolean => this.#state === 'tunnel' || (this.#state === 'request' && this.#bodyStarted && !this.#body.done);
+  readonly #streamsUpstream = (): boolean => this.#state === 'tunnel' || (this.#state === 'request' && this.#flow.bodyStreaming);
 
   readonly #onData = (chunk: Buffer): void => {
     switch (this.#state) {
@@ -125,14 +125,7 @@ export class ClientConnection implements ClientSide, Ticking {
       case 'closed':
         return;
       case 'request':
-        if (this.#bodyStarted && !this.#body.done) {
-          this.#deadline.body();
-          const stop = this.#feedBody(chunk, 0, chunk.length);
-          if (stop < chunk.length) this.#received.add(chunk, stop);
-        } else {
-          this.#received.add(chunk, 0);
-        }
-        if (this.#received.length > MAX_PIPELINED_BYTES) this.#pauseReading();
+        this.#flow.duringRequest(chunk);
         break;
       case 'head':
         if (this.#deadline.kind === 'keepalive') this.#deadline.header();
@@ -168,47 +161,32 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#head = head;
     this.#context.owner.requestStarted();
     this.#record = newAccessRecord(head.method, head.target, this.#remote);
-    const body = this.#body;
-    body.start(head);
-    this.#bodyStarted = false;
-    this.#bodyPausedByUpstream = false;
-    const routed = route(head, this.#record, this.#context, this.#remote, body.done);
+    const flow = this.#flow;
+    flow.startRequest(head);
+    const routed = route(head, this.#record, this.#context, this.#remote, flow.bodyDone);
     if (!routed.ok) return this.reply(routed.reply, routed.code);
     this.#stallTimeoutMs = routed.handling.clientIdleTimeoutMs;
     if (routed.sendContinue) this.socket.write(CONTINUE_HEAD, 'latin1');
     this.#exchange = new Exchange(this, this.#record, routed.request);
-    body.attach(this.#exchange, routed.handling.bodyLimitBytes);
-    // The body waits in the socket until the upstream is ready for it.
-    if (!body.done) this.#pauseReading();
+    flow.attachBody(this.#exchange, routed.handling.bodyLimitBytes);
     this.#exchange.start();
   }
 
   keepAliveAfterResponse(): boolean {
     const head = this.#head as RequestHead;
-    return head.keepAlive && this.#body.done && !this.#clientEnded && !this.#context.owner.draining;
+    return head.keepAlive && this.#flow.bodyDone && !this.#clientEnded && !this.#context.owner.draining;
   }
 
   startBody(): void {
-    this.#bodyStarted = true;
-    const received = this.#received;
-    if (received.buffer !== undefined) received.consumeTo(this.#feedBody(received.buffer, received.start, received.buffer.length));
-    if (!this.#body.done && !this.#bodyPausedByUpstream) {
-      this.#deadline.body();
-      this.#resumeReading();
-    }
+    this.#flow.upstreamReady();
   }
 
   pauseBody(): void {
-    this.#bodyPausedByUpstream = true;
-    this.#deadline.clearIf('body'); // the upstream is slow, not the client
-    this.#pauseReading();
+    this.#flow.upstreamFull();
   }
 
   resumeBody(): void {
-    this.#bodyPausedByUpstream = false;
-    if (this.#body.done || this.#state !== 'request') return;
-    this.#deadline.body();
-    this.#resumeReading();
+    this.#flow.upstreamDrained(this.#state === 'request');
   }
 
   sendStalled(stalled: boolean): void {
@@ -216,18 +194,11 @@ export class ClientConnection implements ClientSide, Ticking {
     else this.#deadline.clearIf('send');
   }
 
-  /** Hands body bytes in buffer[start, end) to the exchange; returns where the body ended. */
-  #feedBody(buffer: Buffer, start: number, end: number): number {
-    const stop = this.#body.feed(buffer, start, end);
-    if (this.#body.done) this.#deadline.clearIf('body');
-    return stop;
-  }
-
   finish(keepAlive: boolean): void {
     if (this.#state !== 'request') return;
     // As nginx decides on a lingering close: the rest of a refused request, an unread body or
     // bytes sent ahead may still be on their way.
-    const mayStillSend = !this.#clientEnded && (this.#refused || !this.#body.done || this.#received.buffer !== undefined);
+    const mayStillSend = !this.#clientEnded && (this.#refused || !this.#flow.bodyDone || this.#received.buffer !== undefined);
     this.#endRequest();
     if (!keepAlive) return this.#close(mayStillSend);
     this.#state = 'head';
@@ -238,7 +209,7 @@ export class ClientConnection implements ClientSide, Ticking {
     } else {
       this.#deadline.keepAlive();
     }
-    this.#resumeReading();
+    this.#flow.resumeReading();
   }
 
   /** `code`: why the proxy answered itself, or undefined for a route's redirect or fixed response. */
@@ -272,7 +243,7 @@ export class ClientConnection implements ClientSide, Ticking {
       return;
     }
     this.#state = 'lingering';
-    this.#resumeReading();
+    this.#flow.resumeReading();
     // The deadline starts once the response is flushed: until then a slow reader is the send deadline's.
     this.socket.end(() => {
       if (this.#state === 'lingering') this.#deadline.linger();
@@ -288,7 +259,7 @@ export class ClientConnection implements ClientSide, Ticking {
       tunnel.fromClient(received.buffer.subarray(received.start));
       received.consumeTo(received.buffer.length);
     }
-    this.#resumeReading();
+    this.#flow.resumeReading();
   }
 
   /** A head the parser refused: answered with its status, then the connection is closed. */
@@ -315,23 +286,11 @@ export class ClientConnection implements ClientSide, Ticking {
     if (accessLogger !== undefined) logAccess(accessLogger, record);
   }
 
-  #pauseReading(): void {
-    if (this.#readPaused) return;
-    this.#readPaused = true;
-    this.socket.pause();
-  }
-
-  #resumeReading(): void {
-    if (!this.#readPaused) return;
-    this.#readPaused = false;
-    this.socket.resume();
-  }
-
   readonly #onEnd = (): void => {
     this.#clientEnded = true;
     if (this.#state === 'tunnel') {
       (this.#tunnel as Tunnel).clientEnded();
-    } else if (this.#state === 'request' && !this.#body.done) {
+    } else if (this.#state === 'request' && !this.#flow.bodyDone) {
       this.socket.destroy(); // the body will never be complete
     } else if (this.#state === 'head') {
       this.#state = 'closed';
