@@ -1,15 +1,14 @@
 // One client connection's state machine: read a request head → admit and route it → forward
 // it (or answer it) → relay the response → the next request. Strictly one request at a time:
 // bytes a client sends ahead stay buffered, unparsed, until the response is done (when the
-// socket is read is client-read-flow.ts's). The client
-// timeouts (head, body, keep-alive idle, a client that stops reading) are one deadline at a time
-// (client-deadline.ts), checked on the worker's coarse tick; what each does when it fires is here.
+// socket is read is client-read-flow.ts's). The client timeouts (head, body, keep-alive idle, a
+// client that stops reading) are one deadline at a time (client-deadline.ts), checked on the
+// worker's coarse tick; what each does when it fires is decided here.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
 import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
 import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
-import { REQUEST_HEAD_LIMITS } from '../limits.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import { BODY_TIMEOUT_REPLY, ClientDeadline, HEADER_TIMEOUT_REPLY } from './client-deadline.ts';
 import type { ClientStream } from './client-reads.ts';
@@ -18,7 +17,6 @@ import { unwatch, watch, type Ticking } from './deadlines.ts';
 import type { ClientSide } from './exchange-sides.ts';
 import { Exchange } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
-import { findHeadEnd, parseRequestHead } from './parser.ts';
 import { ReceivedBytes } from './received-bytes.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
@@ -139,16 +137,8 @@ export class ClientConnection implements ClientSide, Ticking {
   #drive(): void {
     const received = this.#received;
     while (this.#state === 'head' && received.buffer !== undefined) {
-      const buffer = received.buffer;
-      const start = received.start;
-      const headEnd = findHeadEnd(buffer, start, Math.max(start, received.scanned - 3), buffer.length, REQUEST_HEAD_LIMITS, 'request');
-      if (typeof headEnd !== 'number') return this.#refuseParse(headEnd);
-      if (headEnd === -1) {
-        received.scanned = buffer.length;
-        return;
-      }
-      const head = parseRequestHead(buffer, start, headEnd, REQUEST_HEAD_LIMITS);
-      received.consumeTo(headEnd);
+      const head = received.takeRequestHead();
+      if (head === undefined) return;
       if ('code' in head) return this.#refuseParse(head);
       this.#startRequest(head);
     }

@@ -1,6 +1,11 @@
 // The bytes a client connection has received and not yet consumed: a head still arriving, or
 // what the client sent ahead of the response it waits for. A chunk is lent only for the call that
 // delivers it (client-reads.ts), so whatever is still held when that call ends is kept as a copy.
+// A request head is taken from here whole, once it has all arrived, so a head that trickles in
+// is scanned for its end once, not from its start on every read.
+import { REQUEST_HEAD_LIMITS } from '../limits.ts';
+import type { ParseError, RequestHead } from './message.ts';
+import { findHeadEnd, parseRequestHead } from './parser.ts';
 
 export class ReceivedBytes {
   /** Undefined when nothing is held; else the unconsumed bytes are buffer[start, buffer.length). */
@@ -33,6 +38,25 @@ export class ReceivedBytes {
     this.buffer = Buffer.from(lent.subarray(this.start));
     this.scanned -= this.start;
     this.start = 0;
+  }
+
+  /**
+   * The request head that starts the bytes held, consumed; undefined while its end has not
+   * arrived. A ParseError when the bytes break the head limits (nothing consumed) or the head is
+   * malformed (the head consumed); the connection refuses it either way.
+   */
+  takeRequestHead(): RequestHead | ParseError | undefined {
+    const buffer = this.buffer as Buffer;
+    const start = this.start;
+    const headEnd = findHeadEnd(buffer, start, Math.max(start, this.scanned - 3), buffer.length, REQUEST_HEAD_LIMITS, 'request');
+    if (typeof headEnd !== 'number') return headEnd;
+    if (headEnd === -1) {
+      this.scanned = buffer.length;
+      return undefined;
+    }
+    const head = parseRequestHead(buffer, start, headEnd, REQUEST_HEAD_LIMITS);
+    this.consumeTo(headEnd);
+    return head;
   }
 
   /** Everything before `to` (an index into buffer) is consumed. */
