@@ -1,19 +1,19 @@
 // The master's relay of its workers' output (src/runtime/worker-output.ts), on real forked
 // processes with the pipes node:cluster gives them (`silent: true`): lines arrive whole and byte
-// for byte, never interleaved between workers, a line cut across writes is joined, stdout and
-// stderr each go to their own writer, and a stdout nobody reads stops the relay reading (the
-// worker then meets the full pipe) instead of the master holding the lines. The relay reads
-// through two fields Node does not document; if the pinned Node changes them, attach() throws
-// and every test here fails.
+// for byte, never interleaved between workers or with the master's own lines, a line cut across
+// writes is joined, stdout and stderr each go to their own writer, and a stdout nobody reads
+// stops the relay reading (the worker then meets the full pipe) instead of the master holding
+// the lines. The relay reads through two fields Node does not document; if the pinned Node
+// changes them, attach() throws and every test here fails.
 import assert from 'node:assert/strict';
 import { execFileSync, fork } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LogWriter, MAX_LOG_BACKLOG_BYTES } from '../src/log-writer.ts';
-import { WORKER_OUTPUT_READ_BYTES, WorkerOutputRelay } from '../src/runtime/worker-output.ts';
+import { MAX_RELAYED_LINE_BYTES, WORKER_OUTPUT_READ_BYTES, WorkerOutputRelay } from '../src/runtime/worker-output.ts';
 import { until } from './helpers/until.ts';
 
 /** A stand-in worker: writes `batches` batches of lines to stdout, some cut across two writes, then one line to stderr. */
@@ -128,4 +128,68 @@ test('a stdout nobody reads: the relay stops reading the worker, its backlog sta
   assert.equal(lines.length, batches * 200);
   lines.forEach((text, n) => assert.equal((JSON.parse(text) as { b: number; i: number }).b * 200 + (JSON.parse(text) as { i: number }).i, n));
   assert.equal(stdout.counts.dropped, 0, 'the master dropped nothing: it stopped reading instead');
+});
+
+/**
+ * Writes the first 1,000 bytes of a line, then exactly one pipe's worth (64 KiB, which the
+ * master takes in one read) that ends mid-line, then the end of that line: each write waits
+ * until the master has read the one before.
+ */
+const LONG_READ_WORKER = `
+import { writeSync } from 'node:fs';
+const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ event: 'access', i, path: '/' + 'x'.repeat(2_000) }) + '\\n').join('');
+const bytes = Buffer.from(lines);
+for (const [from, to] of [[0, 1_000], [1_000, 1_000 + 65_536], [1_000 + 65_536, bytes.length]]) {
+  for (let at = from; at < to; ) at += writeSync(1, bytes.subarray(at, to));
+  await pause();
+}
+`;
+
+test("a full read that completes a held line and ends mid-line: the line's end is waited for, and the master's own lines never land inside it", async (t) => {
+  const dir = await tempDir(t);
+  const script = join(dir, 'worker.mjs');
+  writeFileSync(script, LONG_READ_WORKER);
+  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
+  const stderrFd = openSync(join(dir, 'stderr'), 'w');
+  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
+  const stdout = new LogWriter(stdoutFd);
+  const relay = new WorkerOutputRelay(stdout, new LogWriter(stderrFd));
+  const worker = forkWorker(script, 'a', 0);
+  relay.attach(worker.child.stdout, worker.child.stderr);
+  // The master logs while the worker pauses between its writes.
+  const own = `${JSON.stringify({ event: 'master_line' })}\n`;
+  const ownLogger = setInterval(() => stdout.write(own), 20);
+  await worker.exited;
+  await relay.ended(10_000);
+  clearInterval(ownLogger);
+
+  const lines = readFileSync(join(dir, 'stdout'), 'utf8').split('\n');
+  assert.equal(lines.pop(), '');
+  const relayed = lines.filter((text) => text !== own.trimEnd());
+  assert.ok(lines.length > relayed.length, 'the master wrote lines of its own meanwhile');
+  assert.deepEqual(relayed.map((text) => (JSON.parse(text) as { i: number }).i), Array.from({ length: 40 }, (_, i) => i));
+});
+
+test('output with no newline in MAX_RELAYED_LINE_BYTES is passed on as it is, not held until its line ends', async (t) => {
+  const dir = await tempDir(t);
+  const script = join(dir, 'worker.mjs');
+  const unterminated = 4 * MAX_RELAYED_LINE_BYTES;
+  writeFileSync(script, `
+import { writeSync } from 'node:fs';
+const bytes = Buffer.alloc(${unterminated}, 'x');
+for (let at = 0; at < bytes.length; ) at += writeSync(1, bytes.subarray(at));
+await new Promise((resolve) => setTimeout(resolve, 5_000));
+`);
+  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
+  const stderrFd = openSync(join(dir, 'stderr'), 'w');
+  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
+  const relay = new WorkerOutputRelay(new LogWriter(stdoutFd), new LogWriter(stderrFd));
+  const worker = forkWorker(script, 'a', 0);
+  t.after(() => worker.child.kill('SIGKILL'));
+  relay.attach(worker.child.stdout, worker.child.stderr);
+  // Held back at most: one limit's worth, plus the read that did not yet pass it.
+  await until(() => statSync(join(dir, 'stdout')).size >= unterminated - MAX_RELAYED_LINE_BYTES - WORKER_OUTPUT_READ_BYTES, 'the unterminated output to be passed on');
+  assert.equal(worker.child.exitCode, null, 'passed on while the line is still open');
+  assert.ok(/^x+$/.test(readFileSync(join(dir, 'stdout'), 'utf8')));
 });

@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogWriter } from '../log-writer.ts';
 
-/** A worker's output without a newline for this long is passed on as it is. */
+/** A worker's output with no newline in this many bytes is passed on as it is. */
 export const MAX_RELAYED_LINE_BYTES = 64 * 1024;
 /** Bytes read from a worker's pipe at a time (Node's own read size for pipes). */
 export const WORKER_OUTPUT_READ_BYTES = 64 * 1024;
@@ -57,7 +57,10 @@ export class WorkerOutputRelay {
     const buffer = this.#readBuffer;
     const onChunk = (chunk: Buffer): void => {
       const data = rest ? Buffer.concat([rest, chunk]) : chunk;
-      const end = data.length > MAX_RELAYED_LINE_BYTES ? data.length : data.lastIndexOf(0x0a) + 1;
+      // Up to the last newline: a read that completes a held line mostly ends inside another,
+      // and passing that on would let the master's own lines or another worker's land in it.
+      const lineEnd = data.lastIndexOf(0x0a) + 1;
+      const end = lineEnd === 0 && data.length > MAX_RELAYED_LINE_BYTES ? data.length : lineEnd;
       // A line cut short waits for its end; the read buffer is reused by the next read.
       rest = end === data.length ? undefined : data === chunk ? Buffer.from(data.subarray(end)) : data.subarray(end);
       if (end === 0 || writer.writeBlock(data.subarray(0, end), data === chunk)) return;
