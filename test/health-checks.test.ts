@@ -129,6 +129,8 @@ test('traffic follows the checks: a server that is down gets no requests; with n
   const a = await flippable();
   const b = await flippable();
   t.after(() => Promise.all([a.upstream.close(), b.upstream.close()]));
+  // A check timeout of 2 s: with fall = 1, one check of a healthy server slowed by a loaded
+  // machine would take it out; servers made unhealthy here answer 503 at once.
   const proxy = await startProxy({
     t,
     workers: 2,
@@ -136,13 +138,16 @@ test('traffic follows the checks: a server that is down gets no requests; with n
 [[upstreams]]
 name = "api"
 servers = ["${a.upstream.url}", "${b.upstream.url}"]
-health_check = { path = "/healthz", interval_secs = 0.1, timeout_secs = 0.5, rise = 1, fall = 1 }
+health_check = { path = "/healthz", interval_secs = 0.1, timeout_secs = 2, rise = 1, fall = 1 }
 
 [[sites]]
 host = "app.test"
 upstream = "api"
 `,
   });
+  // Each worker has applied the master's last broadcast once it has answered a later message on
+  // the same ordered IPC channel: `show servers` asks every worker for its connection counts.
+  const workersHaveHeard = () => proxy.admin('show servers');
   const appRequests = (u: Upstream) => u.requests.filter((r) => r.url === '/app').length;
   const burst = async (n: number) => {
     const statuses: number[] = [];
@@ -154,14 +159,14 @@ upstream = "api"
 
   b.setHealthy(false);
   await proxy.waitForLog((l) => l.event === 'server_health' && l.server === b.upstream.url && l.state === 'down');
-  await sleep(50); // the master's word reaches both workers over IPC
+  await workersHaveHeard();
   const before = appRequests(b.upstream);
   assert.deepEqual(await burst(10), Array(10).fill(200));
   assert.equal(appRequests(b.upstream), before, 'a server down by its check gets nothing');
 
   a.setHealthy(false);
   await proxy.waitForLog((l) => l.event === 'server_health' && l.server === a.upstream.url && l.state === 'down');
-  await sleep(50);
+  await workersHaveHeard();
   const down = await send(proxy.port, { path: '/app', headers: { host: 'app.test' } });
   assert.equal(down.status, 503);
   assert.equal(down.body, '503 no healthy server in upstream group "api"\n');
@@ -171,6 +176,6 @@ upstream = "api"
 
   b.setHealthy(true);
   await proxy.waitForLog((l) => l.event === 'server_health' && l.server === b.upstream.url && l.state === 'up');
-  await sleep(50);
+  await workersHaveHeard();
   assert.deepEqual(await burst(4), Array(4).fill(200), 'back in once its check passes again');
 });
