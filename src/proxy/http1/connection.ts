@@ -3,13 +3,12 @@
 // bytes a client sends ahead stay buffered, unparsed, until the response is done (when the
 // socket is read is client-read-flow.ts's). The client timeouts (head, body, keep-alive idle, a
 // client that stops reading) are one deadline at a time (client-deadline.ts), checked on the
-// worker's coarse tick; what each does when it fires is decided here.
+// worker's coarse tick; what each does when it fires is decided here. What a request costs the
+// worker's books (in flight, metrics, access log) is request-accounting.ts's.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.ts';
-import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
-import { meterEnd } from '../../metrics/tap.ts';
 import type { RequestIds } from '../request-id.ts';
-import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS, replyBody, replyFields, type ProxyReply } from '../responses.ts';
+import { replyBody, replyFields, type ProxyReply } from '../responses.ts';
 import { BODY_TIMEOUT_REPLY, ClientDeadline, HEADER_TIMEOUT_REPLY } from './client-deadline.ts';
 import type { ClientStream } from './client-reads.ts';
 import { ClientReadFlow } from './client-read-flow.ts';
@@ -18,6 +17,7 @@ import type { ClientSide } from './exchange-sides.ts';
 import { Exchange } from './exchange.ts';
 import type { ParseError, RequestHead } from './message.ts';
 import { ReceivedBytes } from './received-bytes.ts';
+import { RequestAccounting } from './request-accounting.ts';
 import { route, type ConnectionContext } from './route.ts';
 import type { Tunnel } from './tunnel.ts';
 import { clientLines } from './forward-heads.ts';
@@ -36,12 +36,11 @@ export class ClientConnection implements ClientSide, Ticking {
   #clientEnded = false;
   readonly #deadline: ClientDeadline;
   #head: RequestHead | undefined;
-  #record: AccessRecord | undefined;
+  readonly #accounting: RequestAccounting;
   #exchange: Exchange | undefined;
   #tunnel: Tunnel | undefined;
   readonly #flow: ClientReadFlow;
   #stallTimeoutMs = 0;
-  #cutByDrain = false;
   /** A request was served on this connection before (a later silence is just idleness). */
   #hadRequest = false;
   /** The proxy refused the request and closes: the client may be sending the rest of it still. */
@@ -52,6 +51,7 @@ export class ClientConnection implements ClientSide, Ticking {
     this.socket = socket;
     this.#context = context;
     this.#remote = remote;
+    this.#accounting = new RequestAccounting(context.owner, remote);
     this.#deadline = new ClientDeadline(context.owner.timeouts);
     this.#flow = new ClientReadFlow(socket, this.#received, this.#deadline);
     socket.setNoDelay(true);
@@ -82,10 +82,7 @@ export class ClientConnection implements ClientSide, Ticking {
 
   /** The drain deadline: whatever runs on this connection is cut, and logged as such. */
   cut(): void {
-    if (this.#record !== undefined) {
-      this.#record.error = 'ERR_DRAIN_CUT';
-      this.#cutByDrain = true;
-    }
+    this.#accounting.cut();
     this.socket.destroy();
   }
 
@@ -99,14 +96,14 @@ export class ClientConnection implements ClientSide, Ticking {
     if (kind === 'none') return;
     if (kind === 'header') {
       // A connection that never sent a byte after its last response is simply closed.
-      if (this.#received.buffer === undefined && this.#record === undefined && this.#hadRequest) this.socket.destroy();
+      if (this.#received.buffer === undefined && this.#accounting.record === undefined && this.#hadRequest) this.socket.destroy();
       else this.#refuse(HEADER_TIMEOUT_REPLY, 'ERR_CLIENT_HEADER_TIMEOUT');
     } else if (kind === 'keepalive' || kind === 'linger') {
       this.socket.destroy();
     } else if (kind === 'body') {
       this.#exchange?.abandon(BODY_TIMEOUT_REPLY, 'ERR_CLIENT_BODY_TIMEOUT');
     } else if (kind === 'send') {
-      if (this.#record !== undefined) this.#record.error = 'ERR_CLIENT_SEND_TIMEOUT';
+      this.#accounting.failed('ERR_CLIENT_SEND_TIMEOUT');
       this.socket.destroy();
     }
   }
@@ -149,15 +146,14 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#hadRequest = true;
     this.#deadline.clear();
     this.#head = head;
-    this.#context.owner.requestStarted();
-    this.#record = newAccessRecord(head.method, head.target, this.#remote);
+    const record = this.#accounting.start(head.method, head.target);
     const flow = this.#flow;
     flow.startRequest(head);
-    const routed = route(head, this.#record, this.#context, this.#remote, flow.bodyDone);
+    const routed = route(head, record, this.#context, this.#remote, flow.bodyDone);
     if (!routed.ok) return this.reply(routed.reply, routed.code);
     this.#stallTimeoutMs = routed.handling.clientIdleTimeoutMs;
     if (routed.sendContinue) this.socket.write(CONTINUE_HEAD, 'latin1');
-    this.#exchange = new Exchange(this, this.#record, routed.request);
+    this.#exchange = new Exchange(this, record, routed.request);
     flow.attachBody(this.#exchange, routed.handling.bodyLimitBytes);
     this.#exchange.start();
   }
@@ -205,12 +201,9 @@ export class ClientConnection implements ClientSide, Ticking {
   /** `code`: why the proxy answered itself, or undefined for a route's redirect or fixed response. */
   reply(reply: ProxyReply, code: string | undefined): void {
     if (reply.close === true) this.#refused = true;
-    const record = this.#record as AccessRecord;
-    record.status = reply.status;
-    record.error = code;
     const keepAlive = !reply.close && this.keepAliveAfterResponse();
     const body = replyBody(reply);
-    record.bytesOut += body.length;
+    const record = this.#accounting.answered(reply.status, code, body.length);
     const head = proxyResponseHead(reply.status, replyFields(reply, body.length), clientLines(keepAlive, this, record.requestId));
     writeMessage(this.socket, head, this.#head?.method === 'HEAD' ? undefined : body);
     this.finish(keepAlive);
@@ -259,21 +252,14 @@ export class ClientConnection implements ClientSide, Ticking {
 
   #refuse(reply: ProxyReply, code: string): void {
     this.#state = 'request';
-    this.#context.owner.requestStarted();
-    this.#record ??= newAccessRecord(undefined, undefined, this.#remote);
+    this.#accounting.start(undefined, undefined);
     this.reply(reply, code);
   }
 
   #endRequest(): void {
-    const record = this.#record;
-    this.#record = undefined;
     this.#exchange = undefined;
     this.#head = undefined;
-    if (record === undefined) return;
-    this.#context.owner.requestEnded();
-    meterEnd(this.#context.owner.compiled?.metrics, record, performance.now());
-    const accessLogger = this.#context.owner.accessLogger;
-    if (accessLogger !== undefined) logAccess(accessLogger, record);
+    this.#accounting.end();
   }
 
   readonly #onEnd = (): void => {
@@ -296,16 +282,14 @@ export class ClientConnection implements ClientSide, Ticking {
     this.#state = 'closed';
     this.#deadline.clear();
     unwatch(this);
-    const record = this.#record;
-    if (state === 'tunnel' && record !== undefined) {
+    const accounting = this.#accounting;
+    if (state === 'tunnel' && accounting.record !== undefined) {
       (this.#tunnel as Tunnel).clientClosed();
-      // For a tunnel these are the bytes of the whole connection, handshake included.
-      record.bytesIn = this.socket.bytesRead;
-      record.bytesOut = this.socket.bytesWritten;
-    } else if (record !== undefined) {
-      const cutStatus = this.#cutByDrain ? DRAIN_CUT_STATUS : undefined;
-      if (this.#exchange !== undefined) this.#exchange.clientGone(cutStatus);
-      else if (record.status === 0) record.status = cutStatus ?? CLIENT_CLOSED_STATUS;
+      accounting.tunnelClosed(this.socket);
+    } else if (this.#exchange !== undefined) {
+      this.#exchange.clientGone(accounting.cutStatus);
+    } else {
+      accounting.closedUnanswered();
     }
     this.#endRequest();
     this.#context.owner.connectionClosed(this);
