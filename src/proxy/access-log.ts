@@ -3,6 +3,7 @@
 import type { ReverseProxyError } from '../errors.ts';
 import { processWriter, type Logger } from '../log.ts';
 import type { MeteredRequest } from '../metrics/tap.ts';
+import { now } from './read-clock.ts';
 
 /** One request as the access log and the metrics see it (MeteredRequest: the metrics' fields). */
 export interface AccessRecord extends MeteredRequest {
@@ -15,7 +16,7 @@ export interface AccessRecord extends MeteredRequest {
   route: string | undefined;
   /** Sends to upstream servers: 1, plus one per retry (0 when the proxy answered itself). */
   attempts: number;
-  /** performance.now() when the request head arrived. */
+  /** When the request head arrived (read-clock.ts). */
   startedAt: number;
   bytesIn: number;
   bytesOut: number;
@@ -35,7 +36,7 @@ export function newAccessRecord(method: string | undefined, path: string | undef
     upstream: undefined,
     route: undefined,
     attempts: 0,
-    startedAt: performance.now(),
+    startedAt: now(),
     bytesIn: 0,
     bytesOut: 0,
     remote,
@@ -107,10 +108,10 @@ let iso = '';
 
 /** pino's isoTime, formatted once per millisecond. */
 function isoTime(): string {
-  const now = Date.now();
-  if (now !== isoMs) {
-    isoMs = now;
-    iso = new Date(now).toISOString();
+  const wallMs = Date.now();
+  if (wallMs !== isoMs) {
+    isoMs = wallMs;
+    iso = new Date(wallMs).toISOString();
   }
   return iso;
 }
@@ -123,7 +124,7 @@ function isoTime(): string {
  */
 export function logAccess(logger: Logger, record: AccessRecord): void {
   if (!logger.isLevelEnabled('info')) return;
-  const durationMs = Math.round((performance.now() - record.startedAt) * 1000) / 1000;
+  const durationMs = Math.round((now() - record.startedAt) * 1000) / 1000;
   const { method, host, path, upstream, route, error, requestId } = record;
   let line = `{"level":"info","time":"${isoTime()}${prefixOf(logger)}`;
   if (method !== undefined) line += `,"method":"${method}"`;

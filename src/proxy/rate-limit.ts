@@ -2,6 +2,7 @@
 // up to `burst`. Buckets live in the worker process that serves the request, so with N workers
 // a client may get up to N× the configured rate (documented in docs/data-path.md).
 import { MAX_RATE_LIMIT_CLIENTS, RATE_LIMIT_SWEEP_INTERVAL_MS } from './limits.ts';
+import { now as clockNow } from './read-clock.ts';
 
 interface Bucket {
   tokens: number;
@@ -36,7 +37,7 @@ export class RateLimiter {
    * Takes one token for `client`. Returns 0 when the request may pass, otherwise the whole
    * number of seconds (≥ 1) after which a token will be available — the `Retry-After` value.
    */
-  take(client: string, now: number = performance.now()): number {
+  take(client: string, now: number = clockNow()): number {
     let bucket = this.#buckets.get(client);
     if (bucket === undefined) {
       this.#makeRoom(now);

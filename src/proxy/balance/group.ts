@@ -3,6 +3,7 @@
 // anyway (a server that failed a connect beats no server). A server down by its health check or
 // set to drain/maint is never picked: with none left, the caller answers 503.
 import type { BalanceMethod } from '../../config/routes-schema.ts';
+import { now as clockNow } from '../read-clock.ts';
 import { HashRing } from './hash-ring.ts';
 import { hashKeyReader, type HashKeyReader } from './hash-key.ts';
 import { pickLeastConn } from './least-conn.ts';
@@ -76,7 +77,7 @@ export class ServerGroup {
   }
 
   /** The server for this request, or undefined when none is up (→ 503). */
-  pick(request: PickRequest, now: number = performance.now()): UpstreamServer | undefined {
+  pick(request: PickRequest, now: number = clockNow()): UpstreamServer | undefined {
     const key = this.#hashKey?.(request.remote, request.rawHeaders);
     const { tried } = request;
     return (

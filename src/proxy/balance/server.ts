@@ -3,6 +3,7 @@
 // flight, and the passive ejection after a failed connect. Balancers read these fields only.
 import type { ServerAdminState } from '../../config/upstream-groups.ts';
 import { UPSTREAM_FAIL_TIMEOUT_MS } from '../limits.ts';
+import { now as clockNow } from '../read-clock.ts';
 
 export type HealthState = 'up' | 'down';
 
@@ -37,7 +38,7 @@ export class UpstreamServer {
    * Takes the server out of rotation for UPSTREAM_FAIL_TIMEOUT_MS after a failed connect, like
    * nginx's max_fails=1 fail_timeout=10s. Returns true when it was in rotation until now.
    */
-  eject(now: number = performance.now()): boolean {
+  eject(now: number = clockNow()): boolean {
     const wasIn = this.downUntil <= now;
     this.downUntil = now + UPSTREAM_FAIL_TIMEOUT_MS;
     return wasIn;

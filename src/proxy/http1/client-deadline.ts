@@ -4,6 +4,7 @@
 // assignments and checked on the worker's coarse tick (deadlines.ts). This is the bookkeeping
 // only, kept apart from connection.ts's state machine, which decides what a deadline that fired does.
 import { CLIENT_LINGER_MS } from '../limits.ts';
+import { now } from '../read-clock.ts';
 import type { ProxyReply } from '../responses.ts';
 import type { ClientTimeouts } from './route.ts';
 
@@ -71,6 +72,6 @@ export class ClientDeadline {
 
   #arm(kind: ClientDeadlineKind, ms: number): void {
     this.#kind = kind;
-    this.#at = performance.now() + ms;
+    this.#at = now() + ms;
   }
 }

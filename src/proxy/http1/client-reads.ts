@@ -22,6 +22,7 @@
 // TLS sockets decrypt into buffers of their own and keep Node's 'data' events.
 import { Socket } from 'node:net';
 import { CLIENT_READ_BUFFER_BYTES, OWN_READ_BUFFER_MIN_READ_BYTES } from '../limits.ts';
+import { beginRead, endRead } from '../read-clock.ts';
 import { giveBackReadBuffer, giveBackWhenFlushed, takeBodyReadBuffer, writeCopy } from './read-buffers.ts';
 
 export type ChunkHandler = (chunk: Buffer) => void;
@@ -88,8 +89,13 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
   };
   const onRead = (nread: number, buffer: Buffer): boolean => {
     lastRead = nread;
+    const outerRead = beginRead();
     if (buffer === sharedReadBuffer) {
-      handler(buffer.subarray(0, nread));
+      try {
+        handler(buffer.subarray(0, nread));
+      } finally {
+        endRead(outerRead);
+      }
       return true;
     }
     const read = { buffer, socket: undefined as Socket | undefined };
@@ -99,6 +105,7 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
       handler(buffer.subarray(0, nread));
     } finally {
       ownRead = outer;
+      endRead(outerRead);
     }
     // Nothing queued on the socket written to means every write of it has completed (the kernel
     // has the bytes), so the next read may reuse the buffer. Else it comes back once flushed, and

@@ -6,6 +6,7 @@
 import type { AccessRecord } from '../access-log.ts';
 import { logUpstreamError } from '../access-log.ts';
 import { meterUpstream } from '../../metrics/tap.ts';
+import { now } from '../read-clock.ts';
 import type { UpstreamServer } from '../balance/server.ts';
 import type { UpstreamPool } from '../pools.ts';
 import { CLIENT_CLOSED_STATUS, type ProxyReply } from '../responses.ts';
@@ -89,7 +90,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     this.#resent = false;
     this.#record.upstream = server.origin;
     this.#record.attempts = this.#attempts.count;
-    meterUpstream(this.#record, server.origin, performance.now());
+    meterUpstream(this.#record, server.origin, now());
     pool.acquire(this);
   }
 
@@ -169,7 +170,7 @@ export class Exchange implements ResponseHandler, PoolWaiter, RelayControl {
     }
     this.#headSent = true;
     this.#record.status = head.status;
-    this.#record.firstByteAt = performance.now();
+    this.#record.firstByteAt = now();
     if (head.status === 101) {
       this.#startTunnel(head);
       return;

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { meterEnd } from '../../metrics/tap.ts';
 import { logAccess, newAccessRecord, type AccessRecord } from '../access-log.ts';
 import { CLIENT_CLOSED_STATUS, DRAIN_CUT_STATUS } from '../responses.ts';
+import { now } from '../read-clock.ts';
 import type { ConnectionOwner } from './route.ts';
 
 export class RequestAccounting {
@@ -74,7 +75,7 @@ export class RequestAccounting {
     this.record = undefined;
     const owner = this.#owner;
     owner.requestEnded();
-    meterEnd(owner.compiled?.metrics, record, performance.now());
+    meterEnd(owner.compiled?.metrics, record, now());
     if (owner.accessLogger !== undefined) logAccess(owner.accessLogger, record);
   }
 }

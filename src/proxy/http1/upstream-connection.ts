@@ -5,6 +5,7 @@
 // upstream-dial.ts's; whom it reports to (the response's handler, its pool) upstream-sides.ts's.
 import type { Socket } from 'node:net';
 import { UpstreamIoError, type UpstreamIoCode } from '../../errors.ts';
+import { beginRead, endRead, now } from '../read-clock.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import type { ParseError, ResponseHead } from './message.ts';
 import { giveBackReadBuffer, SocketReadBuffer } from './read-buffers.ts';
@@ -48,7 +49,7 @@ export class UpstreamConnection implements Ticking {
   constructor(target: UpstreamTarget, owner: ConnectionOwner) {
     this.#owner = owner;
     this.socket = dial(target, this.#nextBuffer, this.#onRead, this.#onConnect);
-    this.#deadline = performance.now() + target.connectTimeoutMs;
+    this.#deadline = now() + target.connectTimeoutMs;
     this.socket.on('error', this.#onError);
     this.socket.on('end', this.#onEnd);
     this.socket.once('close', this.#onClose);
@@ -76,7 +77,7 @@ export class UpstreamConnection implements Ticking {
   /** The whole request is written: from now on the upstream must answer within the timeout. */
   requestSent(): void {
     this.#requestSent = true;
-    if (!this.#paused && this.#state === 'active') this.#deadline = performance.now() + this.#requestTimeoutMs;
+    if (!this.#paused && this.#state === 'active') this.#deadline = now() + this.#requestTimeoutMs;
   }
 
   /** Hands the rest of the connection (a tunnel after 101) to another handler. */
@@ -95,7 +96,7 @@ export class UpstreamConnection implements Ticking {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.#requestSent && this.#state === 'active' && !this.#upgraded) this.#deadline = performance.now() + this.#requestTimeoutMs;
+    if (this.#requestSent && this.#state === 'active' && !this.#upgraded) this.#deadline = now() + this.#requestTimeoutMs;
     this.socket.resume();
   }
 
@@ -134,10 +135,15 @@ export class UpstreamConnection implements Ticking {
       return false;
     }
     this.#received += length;
-    if (this.#deadline !== 0) this.#deadline = performance.now() + this.#requestTimeoutMs;
+    const outerRead = beginRead();
+    if (this.#deadline !== 0) this.#deadline = now() + this.#requestTimeoutMs;
     this.#readBuffer.reading(true);
-    this.#consume(handler, buffer, 0, length);
-    this.#readBuffer.reading(false);
+    try {
+      this.#consume(handler, buffer, 0, length);
+    } finally {
+      this.#readBuffer.reading(false);
+      endRead(outerRead);
+    }
     // After a 101 the rest of the read went to the tunnel that took over.
     const reader = this.#upgraded ? (this.#handler ?? handler) : handler;
     if (reader.readDone()) {

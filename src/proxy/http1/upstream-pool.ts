@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { UpstreamIoError } from '../../errors.ts';
 import { UPSTREAM_KEEP_ALIVE_TIMEOUT_MS } from '../limits.ts';
+import { now } from '../read-clock.ts';
 import { unwatch, watch, type Ticking } from './deadlines.ts';
 import { UpstreamConnection } from './upstream-connection.ts';
 import type { UpstreamTarget } from './upstream-dial.ts';
@@ -89,7 +90,7 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
       this.#connect(waiter);
       return;
     }
-    this.#queue.push({ waiter, since: performance.now() });
+    this.#queue.push({ waiter, since: now() });
   }
 
   /** The waiter no longer wants a connection (its client went away). */
@@ -130,7 +131,7 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
       conn.close();
       return;
     }
-    conn.idleSince = performance.now();
+    conn.idleSince = now();
     this.#idle.push(conn);
   }
 
