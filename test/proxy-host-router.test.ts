@@ -15,13 +15,18 @@ describe('normalizeHost', () => {
     assert.equal(normalizeHost('10.0.0.1:80'), '10.0.0.1');
   });
 
+  it('passes a name that is already normal through as it is', () => {
+    for (const name of ['app.test', 'a', 'a-b_c.example9.com', '10.0.0.1', '-x.y']) assert.equal(normalizeHost(name), name);
+    assert.equal(normalizeHost('a.b.'), 'a.b');
+  });
+
   it('keeps IPv6 literals in brackets without their port', () => {
     assert.equal(normalizeHost('[::1]:8080'), '[::1]');
     assert.equal(normalizeHost('[2001:DB8::1]'), '[2001:db8::1]');
   });
 
   it('rejects what is not a host name', () => {
-    for (const bad of ['a b', 'example.com:80:80', 'example.com:http', '[::1', '[zz]', '[::1]x', '.', 'a..b', 'user@example.com', '']) {
+    for (const bad of ['a b', 'example.com:80:80', 'example.com:http', '[::1', '[zz]', '[::1]x', '.', 'a..b', '.a', 'a.b..', 'user@example.com', '']) {
       assert.equal(normalizeHost(bad), undefined, JSON.stringify(bad));
     }
   });
