@@ -18,6 +18,8 @@ function poolKey(origin: string, connectTimeoutMs: number, maxConnections: numbe
 
 export class UpstreamPools {
   readonly #pools = new Map<string, UpstreamPool>();
+  /** Pools no generation uses any more, until their last connection closed. */
+  readonly #closing = new Set<UpstreamPool>();
 
   /** The pool for these settings, creating it if no generation had one. */
   get(origin: string, connectTimeoutMs: number, maxConnections: number, tls: UpstreamTls = DEFAULT_UPSTREAM_TLS): UpstreamPool {
@@ -36,9 +38,18 @@ export class UpstreamPools {
     for (const [key, pool] of this.#pools) {
       if (inUse.has(pool)) continue;
       this.#pools.delete(key);
-      closing.push(pool.close());
+      this.#closing.add(pool);
+      closing.push(pool.close().then(() => void this.#closing.delete(pool)));
     }
     return Promise.all(closing).then(() => undefined);
+  }
+
+  /** Upstream connections open or opening, in the pools in use and in those still closing. */
+  get openConnections(): number {
+    let open = 0;
+    for (const pool of this.#pools.values()) open += pool.openConnections;
+    for (const pool of this.#closing) open += pool.openConnections;
+    return open;
   }
 
   /** Stops every pool at once (shutdown after the drain deadline). */

@@ -20,6 +20,7 @@ import { createListener, listenOn } from './listeners.ts';
 import { TlsTerminator } from './tls-terminator.ts';
 import { UpstreamPools } from './pools.ts';
 import { RequestIds } from './request-id.ts';
+import { countStillOpen, type StillOpen } from './still-open.ts';
 
 export type { Generation } from './generation.ts';
 
@@ -170,9 +171,10 @@ export class ProxyServer implements ConnectionOwner {
   /**
    * Stops accepting, lets in-flight requests finish (their responses carry
    * `Connection: close`), closes idle keep-alive connections, and after `timeoutMs` destroys
-   * whatever is left. Resolves once every connection is closed.
+   * whatever is left. Resolves with undefined once every connection and upstream pool is closed,
+   * or, when that takes longer than `graceMs` after the deadline's cut, with what is open then.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, graceMs: number): Promise<StillOpen | undefined> {
     this.#draining = true;
     // Stop accepting, but leave idle keep-alive connections open: closing one races with a
     // client that is sending on it right then, and that request would fail. Each connection is
@@ -185,20 +187,32 @@ export class ProxyServer implements ConnectionOwner {
       for (const connection of this.#connections) connection.closeIfIdle();
     }, DRAIN_IDLE_GRACE_MS);
     let deadlineHit = false;
+    let grace: NodeJS.Timeout | undefined;
+    let graceOver: (open: StillOpen) => void = () => undefined;
+    const late = new Promise<StillOpen>((resolve) => (graceOver = resolve));
     const deadline = setTimeout(() => {
       deadlineHit = true;
       for (const connection of this.#connections) connection.cut();
       for (const socket of this.#sockets) socket.destroy();
+      // The grace starts once this turn has run, close events included: on a starved event loop
+      // every timer due fires in one go, and a grace timed from the drain's start would end
+      // before the cut connections closed, losing their access lines and drain_cut counts.
+      grace = setTimeout(() => graceOver(countStillOpen(this.#connections, this.#sockets.size, this.#pools.openConnections)), graceMs);
     }, timeoutMs);
-    await closed;
-    clearTimeout(idleSweep);
-    // The servers report closed as their count drops; wait for the sockets' own close events
-    // too, so stats() reads zero once drain() resolves.
-    if (this.#sockets.size > 0) await new Promise<void>((resolve) => (this.#allClosed = resolve));
+    const allClosed = (async () => {
+      await closed;
+      clearTimeout(idleSweep);
+      // The servers report closed as their count drops; wait for the sockets' own close events
+      // too, so stats() reads zero once drain() resolves.
+      if (this.#sockets.size > 0) await new Promise<void>((resolve) => (this.#allClosed = resolve));
+      if (deadlineHit) this.#pools.destroyAll();
+      else await this.#pools.closeAll();
+    })();
+    const stillOpen = await Promise.race([allClosed.then(() => undefined), late]);
     clearTimeout(deadline);
+    clearTimeout(grace);
     flushAccessLog();
-    if (deadlineHit) this.#pools.destroyAll();
-    else await this.#pools.closeAll();
+    return stillOpen;
   }
 
   #track(socket: Socket): void {

@@ -9,8 +9,9 @@ import { FiguresAggregator, type AggregatedView } from '../metrics/aggregator.ts
 import type { WorkerFigures } from '../metrics/figures.ts';
 import { seriesOf } from '../metrics/series.ts';
 import { ProxyServer } from '../proxy/server.ts';
+import { describeStillOpen } from '../proxy/still-open.ts';
 import { VERSION } from '../version.ts';
-import { graceAfterDeadline, LAST_FIGURES_SEND_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
+import { LAST_FIGURES_SEND_MS, WORKER_CLOSE_GRACE_MS } from './deadlines.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
 
 /** How long a worker whose master died keeps serving the requests it already has (at most its own drain deadline). */
@@ -96,11 +97,12 @@ class Worker implements WorkerBackend {
   drain(timeoutMs: number): Promise<void> {
     this.#draining ??= (async () => {
       this.#logger.info({ event: 'draining', timeout_ms: timeoutMs }, 'draining');
-      // The server destroys what is left at the deadline; closing the upstream pools after that
-      // gets a short grace, and then the worker goes whatever is still pending.
-      const closeDeadline = graceAfterDeadline(timeoutMs, WORKER_CLOSE_GRACE_MS);
-      const drained = await Promise.race([this.#server.drain(timeoutMs).then(() => 'closed' as const), closeDeadline]);
-      if (drained === 'late') this.#logger.warn({ event: 'drain_incomplete', grace_ms: WORKER_CLOSE_GRACE_MS }, 'upstream pools still closing after the drain deadline; exiting anyway');
+      // The server destroys what is left at the deadline; what still has not closed a short
+      // grace later is logged, and the worker goes anyway.
+      const stillOpen = await this.#server.drain(timeoutMs, WORKER_CLOSE_GRACE_MS);
+      if (stillOpen !== undefined) {
+        this.#logger.warn({ event: 'drain_incomplete', grace_ms: WORKER_CLOSE_GRACE_MS, ...stillOpen }, `still open ${WORKER_CLOSE_GRACE_MS} ms after the drain deadline: ${describeStillOpen(stillOpen)}; exiting anyway`);
+      }
       await sendLastFigures(this.#figures());
       await this.stop(0, { event: 'shutdown' }, 'worker stopped');
     })();

@@ -23,15 +23,13 @@ import type { Tunnel } from './tunnel.ts';
 import { clientLines } from './forward-heads.ts';
 import { CONTINUE_HEAD, proxyResponseHead, writeMessage } from './writer.ts';
 
-export type { ConnectionContext } from './route.ts';
-
-type State = 'head' | 'request' | 'tunnel' | 'lingering' | 'closed';
+export type ConnectionState = 'head' | 'request' | 'tunnel' | 'lingering' | 'closed';
 
 export class ClientConnection implements ClientSide, Ticking {
   readonly socket: Socket;
   readonly #context: ConnectionContext;
   readonly #remote: string;
-  #state: State = 'head';
+  #state: ConnectionState = 'head';
   readonly #received = new ReceivedBytes();
   #clientEnded = false;
   readonly #deadline: ClientDeadline;
@@ -62,6 +60,10 @@ export class ClientConnection implements ClientSide, Ticking {
     socket.once('close', this.#onClose);
     this.#deadline.header();
     watch(this);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
   }
 
   get versionMinor(): 0 | 1 {
