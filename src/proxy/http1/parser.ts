@@ -11,6 +11,8 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const QUESTION = 0x3f;
 const AT = 0x40;
+/** CRLF CRLF: the empty line that ends a head. */
+const HEAD_TERMINATOR = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Index just past the CRLFCRLF that ends a head starting at `start`, searching from `from`
@@ -24,7 +26,12 @@ export function findHeadEnd(buf: Buffer, start: number, from: number, end: numbe
   const headLimit = start + limits.maxHeadBytes;
   const stop = end < headLimit ? end : headLimit;
   const lineStart = side === 'request' ? skipEmptyLines(buf, start, stop) : start;
-  for (let i = from > lineStart ? from : lineStart; i < stop; i++) {
+  const scanFrom = from > lineStart ? from : lineStart;
+  // A head that has arrived whole is found by the native search; the byte rules this scan would
+  // enforce on the way are enforced on every byte of it by the parse that follows.
+  const terminator = buf.indexOf(HEAD_TERMINATOR, scanFrom);
+  if (terminator !== -1 && terminator + 4 <= stop) return terminator + 4;
+  for (let i = scanFrom; i < stop; i++) {
     const c = buf[i]!;
     if (c > CR) continue; // nearly every byte: one comparison
     if (c === LF) {
