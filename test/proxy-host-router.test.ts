@@ -18,6 +18,8 @@ describe('normalizeHost', () => {
   it('passes a name that is already normal through as it is', () => {
     for (const name of ['app.test', 'a', 'a-b_c.example9.com', '10.0.0.1', '-x.y']) assert.equal(normalizeHost(name), name);
     assert.equal(normalizeHost('a.b.'), 'a.b');
+    assert.equal(normalizeHost('127.0.0.1:8080'), '127.0.0.1');
+    assert.equal(normalizeHost('app.test:'), 'app.test');
   });
 
   it('keeps IPv6 literals in brackets without their port', () => {
@@ -26,7 +28,7 @@ describe('normalizeHost', () => {
   });
 
   it('rejects what is not a host name', () => {
-    for (const bad of ['a b', 'example.com:80:80', 'example.com:http', '[::1', '[zz]', '[::1]x', '.', 'a..b', '.a', 'a.b..', 'user@example.com', '']) {
+    for (const bad of ['a b', 'example.com:80:80', 'example.com:http', '[::1', '[zz]', '[::1]x', '.', 'a..b', '.a', 'a.b..', ':80', 'a.:80x', 'a:8o', 'user@example.com', '']) {
       assert.equal(normalizeHost(bad), undefined, JSON.stringify(bad));
     }
   });

@@ -7,7 +7,9 @@ const PORT_SUFFIX = /^:[0-9]*$/;
 
 /** The normalized host, or undefined when the header is not a usable host name. */
 export function normalizeHost(raw: string): string | undefined {
-  if (isNormalName(raw)) return raw;
+  const nameLength = normalNameLength(raw);
+  if (nameLength === raw.length) return raw;
+  if (nameLength > 0) return raw.slice(0, nameLength);
   const host = raw.toLowerCase();
   if (host.charCodeAt(0) === 0x5b /* [ */) return normalizeIpv6Literal(host);
   const colon = host.indexOf(':');
@@ -21,24 +23,36 @@ export function normalizeHost(raw: string): string | undefined {
 }
 
 /**
- * What nearly every request sends: a name already lower-case, without port or trailing dot,
- * that HOST_NAME accepts. Checked in one pass over its characters, without the lower-cased
- * copy and the two regular expressions of the general case (1% of a worker's user time).
+ * What nearly every request sends: a name already lower-case, without trailing dot, that
+ * HOST_NAME accepts, maybe with a port. Checked in one pass over its characters, without the
+ * lower-cased copy and the two regular expressions of the general case (1% of a worker's user
+ * time): the length of the name, or -1 to take the general case.
  */
-function isNormalName(raw: string): boolean {
+function normalNameLength(raw: string): number {
   let labelStart = true;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === 0x2e /* . */) {
-      if (labelStart) return false;
+      if (labelStart) return -1;
       labelStart = true;
     } else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) {
       labelStart = false;
+    } else if (c === 0x3a /* : */ && !labelStart && isPort(raw, i + 1)) {
+      return i;
     } else {
-      return false;
+      return -1;
     }
   }
-  return !labelStart; // not empty, and no trailing dot
+  return labelStart ? -1 : raw.length; // not empty, and no trailing dot
+}
+
+/** raw[from…] is digits only (an empty port is allowed, as PORT_SUFFIX allows it). */
+function isPort(raw: string, from: number): boolean {
+  for (let i = from; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /** "[::1]:8080" → "[::1]": the brackets stay so the value still reads as an address. */
