@@ -2,6 +2,7 @@
 // over the IPC channel (apply a generation, run a routed command, send its metrics figures).
 // Which slot it fills and what happens when it exits is the pool's business (worker-pool.ts).
 import cluster, { type Worker } from 'node:cluster';
+import { WORKER_REPLY_TIMEOUT_MS } from '../admin/limits.ts';
 import type { WireGeneration } from '../config/generation.ts';
 import type { WorkerFigures } from '../metrics/figures.ts';
 import type { MasterToWorker, WorkerInit, WorkerToMaster } from './messages.ts';
@@ -11,8 +12,6 @@ import { PendingReplies } from './pending-replies.ts';
 export const APPLY_TIMEOUT_MS = 10_000;
 /** A new worker must be listening within this time, or it is killed and respawned. */
 export const WORKER_START_TIMEOUT_MS = 15_000;
-/** A routed admin command must be answered within this time. */
-export const WORKER_COMMAND_TIMEOUT_MS = 5_000;
 /** A worker must send its metrics figures within this time, or the master uses its last ones. */
 export const FIGURES_TIMEOUT_MS = 1_000;
 
@@ -63,9 +62,13 @@ export class WorkerProcess {
     return this.#applies.request(generation.id, APPLY_TIMEOUT_MS, () => this.send({ type: 'apply', generation }));
   }
 
+  /**
+   * A routed admin command. Its limit is the admin socket's: that timer is set first and with the
+   * same delay fires first, so the client gets its documented reply; this one frees the entry.
+   */
   command(line: string): Promise<string> {
     const requestId = this.#nextRequestId++;
-    return this.#commands.request(requestId, WORKER_COMMAND_TIMEOUT_MS, () => this.send({ type: 'command', requestId, line }));
+    return this.#commands.request(requestId, WORKER_REPLY_TIMEOUT_MS, () => this.send({ type: 'command', requestId, line }));
   }
 
   figures(): Promise<WorkerFigures> {
