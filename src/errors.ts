@@ -120,6 +120,13 @@ export class WorkerUnavailableError extends ReverseProxyError {
   }
 }
 
+/** The master could not take over a forked worker's stdout or stderr pipe to relay its lines. */
+export class WorkerOutputError extends ReverseProxyError {
+  constructor(reason: string) {
+    super('ERR_WORKER_OUTPUT', `cannot relay a worker's output: ${reason}`);
+  }
+}
+
 /** A reload did not finish within its deadline; the running config keeps serving. */
 export class ReloadTimeoutError extends ReverseProxyError {
   constructor(timeoutMs: number) {

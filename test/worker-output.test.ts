@@ -6,7 +6,7 @@
 // the lines. The relay reads through two fields Node does not document; if the pinned Node
 // changes them, attach() throws and every test here fails.
 import assert from 'node:assert/strict';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -192,4 +192,14 @@ await new Promise((resolve) => setTimeout(resolve, 5_000));
   await until(() => statSync(join(dir, 'stdout')).size >= unterminated - MAX_RELAYED_LINE_BYTES - WORKER_OUTPUT_READ_BYTES, 'the unterminated output to be passed on');
   assert.equal(worker.child.exitCode, null, 'passed on while the line is still open');
   assert.ok(/^x+$/.test(readFileSync(join(dir, 'stdout'), 'utf8')));
+});
+
+test('a pipe already closed is refused with WorkerOutputError, not read as if it were open', (t) => {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => child.kill('SIGKILL'));
+  const nullFd = openSync('/dev/null', 'w');
+  t.after(() => closeSync(nullFd));
+  const relay = new WorkerOutputRelay(new LogWriter(nullFd), new LogWriter(nullFd));
+  child.stdout.destroy();
+  assert.throws(() => relay.attach(child.stdout, null), { name: 'WorkerOutputError', code: 'ERR_WORKER_OUTPUT', message: "cannot relay a worker's output: its pipe is already closed (no handle to read)" });
 });

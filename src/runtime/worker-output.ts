@@ -19,6 +19,7 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogWriter } from '../log-writer.ts';
+import { WorkerOutputError } from '../errors.ts';
 
 /** A worker's output with no newline in this many bytes is passed on as it is. */
 export const MAX_RELAYED_LINE_BYTES = 64 * 1024;
@@ -84,7 +85,7 @@ export class WorkerOutputRelay {
 function ownBufferStream(piped: Readable, buffer: Buffer, onChunk: (chunk: Buffer) => void): Socket {
   const old = piped as unknown as PipeSocket;
   const handle = old._handle;
-  if (handle === null) throw new Error('worker output: the pipe has no handle to read');
+  if (handle === null) throw new WorkerOutputError('its pipe is already closed (no handle to read)');
   handle.readStop();
   handle.reading = false;
   // Forked a moment ago, the worker has written nothing yet; anything already read goes first.
