@@ -1,41 +1,26 @@
 // Header rewriting in both directions. Works on flat [name, value, name, value…] arrays, the
 // shape the HTTP/1.1 parser produces and the writer takes, so no per-request objects are
-// built. The sets below are fixed; per-site choices (Host, Via) are flags on the compiled site.
+// built. Which names the proxy acts on is fixed (the kinds of http1/field-kinds.ts); per-site
+// choices (Host, Via) are flags on the compiled site.
+
+import { CONNECTION, CONTENT_LENGTH, FIELD_KINDS, HOP_BY_HOP, HOST, SET_BY_PROXY, TRANSFER_ENCODING, VIA, X_FORWARDED_FOR, fieldKind, sameLowerCase } from './http1/field-kinds.ts';
 
 /** Value the proxy adds to `Via` when a site sets `via = true`. */
 export const VIA_TOKEN = '1.1 reverse-proxy';
 
 /**
- * Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones nginx and HAProxy also drop):
- * they describe one connection and must not be forwarded, in either direction. Any header a
- * `Connection` header names is dropped too.
+ * Hop-by-hop headers (the HOP_BY_HOP kinds): they describe one connection and are not
+ * forwarded in either direction, nor is any header a `Connection` header names. A client's
+ * request headers of a SET_BY_PROXY kind (Host, X-Forwarded-For/Proto/Host, X-Real-IP, Via,
+ * and Expect, which the proxy answers itself) are not forwarded as sent either: the proxy
+ * writes them from what it knows, so a client cannot spoof them.
  */
-export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-]);
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set(FIELD_KINDS.filter(([, kind]) => (kind & HOP_BY_HOP) !== 0).map(([name]) => name));
 
-/**
- * Request headers the proxy writes itself from what it knows, so a client cannot spoof them
- * (X-Real-IP, X-Forwarded-Proto/Host) or they are merged (X-Forwarded-For, Via). `Expect` is
- * answered by the proxy: it sends `100 Continue` once the request passed its own checks.
- */
-const SET_BY_PROXY: ReadonlySet<string> = new Set([
-  'host',
-  'expect',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-real-ip',
-  'via',
-]);
+/** Whether `name` is the request-ID header (`requestIdHeader`, lower-case, or undefined when IDs are off). */
+function isRequestIdHeader(name: string, requestIdHeader: string | undefined): boolean {
+  return requestIdHeader !== undefined && name.length === requestIdHeader.length && sameLowerCase(name, requestIdHeader);
+}
 
 /** What the request path needs from a client's request head, read in one pass. */
 export interface ClientHead {
@@ -61,36 +46,37 @@ export interface ClientHead {
   requestId: string | undefined;
 }
 
-export function readClientHead(rawHeaders: readonly string[], requestIdHeader?: string): ClientHead {
+/** `kinds`: the parser's kind of each name (`fieldKinds`); without them each name is classified here. */
+export function readClientHead(rawHeaders: readonly string[], requestIdHeader?: string, kinds?: readonly number[]): ClientHead {
   const head: ClientHead = { host: undefined, forwardedFor: undefined, via: undefined, contentLength: -1, chunked: false, forwarded: [], requestId: undefined };
   let connection: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
-    const lower = name.toLowerCase();
-    if (lower === requestIdHeader) {
+    if (isRequestIdHeader(name, requestIdHeader)) {
       head.requestId ??= value;
       continue;
     }
-    if (!HOP_BY_HOP_HEADERS.has(lower) && !SET_BY_PROXY.has(lower)) {
+    const kind = kinds === undefined ? fieldKind(name) : (kinds[i >> 1] as number);
+    if ((kind & (HOP_BY_HOP | SET_BY_PROXY)) === 0) {
       head.forwarded.push(name, value);
-      if (lower === 'content-length') head.contentLength = Number(value);
+      if (kind === CONTENT_LENGTH) head.contentLength = Number(value);
       continue;
     }
-    switch (lower) {
-      case 'host':
+    switch (kind) {
+      case HOST:
         head.host ??= value;
         break;
-      case 'x-forwarded-for':
+      case X_FORWARDED_FOR:
         head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`;
         break;
-      case 'via':
+      case VIA:
         head.via = head.via === undefined ? value : `${head.via}, ${value}`;
         break;
-      case 'transfer-encoding':
+      case TRANSFER_ENCODING:
         head.chunked = true;
         break;
-      case 'connection':
+      case CONNECTION:
         connection = connection === undefined ? value : `${connection},${value}`;
         break;
     }
@@ -130,22 +116,23 @@ export function upstreamRequestHeaders(head: ClientHead, context: ForwardingCont
 /**
  * The header list sent to the client: the upstream's end-to-end headers (+ Via). With request
  * IDs on (`requestIdHeader`, lower-case), an upstream's own copy of that header is dropped: the
- * proxy sends the request's ID itself.
+ * proxy sends the request's ID itself. `kinds`: the parser's kind of each name (`fieldKinds`),
+ * when `upstream` is the parsed list; without them each name is classified here.
  */
-export function clientResponseHeaders(upstream: readonly string[], via: boolean, requestIdHeader?: string): string[] {
+export function clientResponseHeaders(upstream: readonly string[], via: boolean, requestIdHeader?: string, kinds?: readonly number[]): string[] {
   const headers: string[] = [];
   let connection: string | undefined;
   let priorVia: string | undefined;
   for (let i = 0; i + 1 < upstream.length; i += 2) {
     const name = upstream[i] as string;
     const value = upstream[i + 1] as string;
-    const lower = name.toLowerCase();
-    if (lower === requestIdHeader) continue;
-    if (HOP_BY_HOP_HEADERS.has(lower)) {
-      if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+    if (isRequestIdHeader(name, requestIdHeader)) continue;
+    const kind = kinds === undefined ? fieldKind(name) : (kinds[i >> 1] as number);
+    if ((kind & HOP_BY_HOP) !== 0) {
+      if (kind === CONNECTION) connection = connection === undefined ? value : `${connection},${value}`;
       continue;
     }
-    if (via && lower === 'via') {
+    if (via && kind === VIA) {
       priorVia = priorVia === undefined ? value : `${priorVia}, ${value}`;
       continue;
     }

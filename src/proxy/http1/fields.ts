@@ -1,7 +1,9 @@
 // The header section of a request or a response: validates every field line (RFC 9112 §5) and
-// notes the few fields the proxy itself acts on. Names are classified by length first and then
-// a case-insensitive byte compare, so no lower-cased copy of any name is ever made.
+// notes the few fields the proxy itself acts on. Each name gets its kind (field-kinds.ts: a
+// length lookup and a case-insensitive compare, no lower-cased copy), which the field notes
+// switch on.
 import { COLON, CR, FIELD_VALUE, HOST, HTAB, LF, SP, TCHAR, equalsExactly, equalsLowerCase } from './bytes.ts';
+import { CONNECTION, CONTENT_LENGTH, EXPECT, HOST as HOST_KIND, KIND_COUNT, KIND_INDEX, OTHER, REPEATED_VALUES, TRANSFER_ENCODING, UPGRADE, fieldKind } from './field-kinds.ts';
 import type { HeadLimits, ParseError } from './message.ts';
 import type { Refusals } from './parse-errors.ts';
 
@@ -16,6 +18,8 @@ export const CONNECTION_UPGRADE = 4;
  */
 class FieldFacts {
   headers: string[] = [];
+  /** The kind of each field's name (field-kinds.ts), in order. */
+  kinds: number[] = [];
   contentLength = -1;
   transferEncodingFields = 0;
   /** The one Transfer-Encoding field is exactly `chunked`. */
@@ -30,6 +34,7 @@ class FieldFacts {
 
   reset(): void {
     this.headers = [];
+    this.kinds = [];
     this.contentLength = -1;
     this.transferEncodingFields = 0;
     this.chunkedOnly = false;
@@ -46,29 +51,58 @@ export const facts = new FieldFacts();
 
 const MAX_CONTENT_LENGTH_DIGITS = 16; // 2^53 − 1 has 16 digits
 
-/** Strings indexed by length, to be looked up by their bytes. */
-function byLength(strings: string[]): string[][] {
-  const table: string[][] = [];
-  for (const s of strings) (table[s.length] ??= []).push(s);
-  return table;
-}
-
-/** Names nearly every message carries, in their usual spelling. */
-const COMMON_NAMES = byLength(['Host', 'Date', 'Accept', 'Cookie', 'Expect', 'Origin', 'Server', 'Referer', 'Upgrade', 'Connection', 'User-Agent', 'Set-Cookie', 'Keep-Alive', 'Content-Type', 'Cache-Control', 'Authorization', 'Last-Modified', 'Content-Length', 'Accept-Encoding', 'Accept-Language', 'X-Forwarded-For', 'Transfer-Encoding']);
-
-/** Values of Connection, Transfer-Encoding, Accept and Upgrade that most messages share. */
-const COMMON_VALUES = byLength(['keep-alive', 'Keep-Alive', 'close', 'Upgrade', 'upgrade', 'chunked', 'websocket', '*/*', '0']);
+/** Longest name or value remembered for reuse; anything longer is decoded every time. */
+const MAX_REMEMBERED_NAME = 64;
+const MAX_REMEMBERED_VALUE = 256;
 
 /**
- * buf[start, end) as a string: one of `common` when the bytes spell it (no string is built on
- * the hot path for those, about a fifth of a small request's parse time), else decoded as latin1.
+ * The names decoded lately, in slots picked by length and two bytes, each with its kind: the
+ * messages of a connection (and of an upstream) repeat nearly all their names in the same
+ * spelling, so most names cost a byte compare instead of a decoded string and a classification.
  */
-function internedLatin1(buf: Buffer, start: number, end: number, common: string[][]): string {
-  const candidates = common[end - start];
-  if (candidates !== undefined) {
-    for (const s of candidates) if (equalsExactly(buf, start, s)) return s;
+const NAME_SLOTS = 256;
+const recentNames: string[] = new Array<string>(NAME_SLOTS).fill('');
+const recentKinds = new Uint16Array(NAME_SLOTS);
+
+/** Kind of the name nameAt last returned (parsing is synchronous). */
+let nameKind = OTHER;
+
+/** buf[start, end) as a string (the one decoded last time when the bytes are the same), its kind in `nameKind`. */
+function nameAt(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  const slot = (length * 31 + buf[start]! * 7 + buf[end - 1]!) & (NAME_SLOTS - 1);
+  const recent = recentNames[slot]!;
+  if (recent.length === length && equalsExactly(buf, start, recent)) {
+    nameKind = recentKinds[slot]!;
+    return recent;
   }
-  return buf.toString('latin1', start, end);
+  const name = buf.toString('latin1', start, end);
+  nameKind = fieldKind(name);
+  if (length <= MAX_REMEMBERED_NAME) {
+    recentNames[slot] = name;
+    recentKinds[slot] = nameKind;
+  }
+  return name;
+}
+
+/**
+ * The last value of each REPEATED_VALUES kind, requests and responses apart: Date, Host,
+ * Content-Type and the like repeat from message to message, and none of them is a secret (a
+ * remembered Cookie or Authorization value would let a byte compare's timing tell one client
+ * something about another's).
+ */
+const recentValues = [new Array<string>(KIND_COUNT).fill(''), new Array<string>(KIND_COUNT).fill('')];
+
+/** buf[start, end) as the value of a field of `kind`. */
+function valueAt(buf: Buffer, start: number, end: number, kind: number, isRequest: boolean): string {
+  if ((kind & REPEATED_VALUES) === 0) return buf.toString('latin1', start, end);
+  const recent = recentValues[isRequest ? 0 : 1]!;
+  const index = kind & KIND_INDEX;
+  const last = recent[index]!;
+  if (last.length === end - start && equalsExactly(buf, start, last)) return last;
+  const value = buf.toString('latin1', start, end);
+  if (end - start <= MAX_REMEMBERED_VALUE) recent[index] = value;
+  return value;
 }
 
 /**
@@ -79,6 +113,7 @@ function internedLatin1(buf: Buffer, start: number, end: number, common: string[
 export function scanFields(buf: Buffer, p: number, headEnd: number, limits: HeadLimits, refuse: Refusals, isRequest: boolean): ParseError | null {
   facts.reset();
   const headers = facts.headers;
+  const kinds = facts.kinds;
   let count = 0;
   for (;;) {
     if (p >= headEnd - 1) return refuse.incompleteHead;
@@ -109,45 +144,43 @@ export function scanFields(buf: Buffer, p: number, headEnd: number, limits: Head
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     p += 2;
 
-    const value = internedLatin1(buf, valueStart, valueEnd, COMMON_VALUES);
-    headers.push(internedLatin1(buf, nameStart, nameEnd, COMMON_NAMES), value);
-    const refusal = noteField(buf, nameStart, nameEnd - nameStart, valueStart, valueEnd, value, refuse, isRequest);
+    const name = nameAt(buf, nameStart, nameEnd);
+    const kind = nameKind;
+    const value = valueAt(buf, valueStart, valueEnd, kind, isRequest);
+    headers.push(name, value);
+    kinds.push(kind);
+    const refusal = noteField(buf, kind, valueStart, valueEnd, value, refuse, isRequest);
     if (refusal !== null) return refusal;
   }
 }
 
-function noteField(buf: Buffer, name: number, nameLength: number, valueStart: number, valueEnd: number, value: string, refuse: Refusals, isRequest: boolean): ParseError | null {
-  switch (nameLength) {
-    case 4:
-      if (isRequest && equalsLowerCase(buf, name, 'host')) {
+function noteField(buf: Buffer, kind: number, valueStart: number, valueEnd: number, value: string, refuse: Refusals, isRequest: boolean): ParseError | null {
+  switch (kind) {
+    case HOST_KIND:
+      if (isRequest) {
         if (++facts.hostFields > 1) return refuse.duplicateHost;
         for (let i = valueStart; i < valueEnd; i++) if (HOST[buf[i]!] !== 1) return refuse.invalidHost;
         facts.host = value;
       }
       return null;
-    case 6:
-      if (isRequest && equalsLowerCase(buf, name, 'expect') && valueEnd - valueStart === 12 && equalsLowerCase(buf, valueStart, '100-continue')) {
-        facts.expectContinue = true;
-      }
+    case EXPECT:
+      if (isRequest && valueEnd - valueStart === 12 && equalsLowerCase(buf, valueStart, '100-continue')) facts.expectContinue = true;
       return null;
-    case 7:
-      if (equalsLowerCase(buf, name, 'upgrade') && facts.upgrade === undefined) facts.upgrade = value;
+    case UPGRADE:
+      if (facts.upgrade === undefined) facts.upgrade = value;
       return null;
-    case 10:
-      if (equalsLowerCase(buf, name, 'connection')) facts.connection |= connectionTokens(buf, valueStart, valueEnd);
+    case CONNECTION:
+      facts.connection |= connectionTokens(buf, valueStart, valueEnd);
       return null;
-    case 14:
-      if (equalsLowerCase(buf, name, 'content-length')) {
-        if (facts.contentLength !== -1) return refuse.duplicateContentLength;
-        const length = decimal(buf, valueStart, valueEnd);
-        if (length < 0) return refuse.invalidContentLength;
-        facts.contentLength = length;
-      }
+    case CONTENT_LENGTH: {
+      if (facts.contentLength !== -1) return refuse.duplicateContentLength;
+      const length = decimal(buf, valueStart, valueEnd);
+      if (length < 0) return refuse.invalidContentLength;
+      facts.contentLength = length;
       return null;
-    case 17:
-      if (equalsLowerCase(buf, name, 'transfer-encoding')) {
-        facts.chunkedOnly = ++facts.transferEncodingFields === 1 && valueEnd - valueStart === 7 && equalsLowerCase(buf, valueStart, 'chunked');
-      }
+    }
+    case TRANSFER_ENCODING:
+      facts.chunkedOnly = ++facts.transferEncodingFields === 1 && valueEnd - valueStart === 7 && equalsLowerCase(buf, valueStart, 'chunked');
       return null;
     default:
       return null;

@@ -53,7 +53,10 @@ export function relayedHead(head: ResponseHead, framing: BodyFraming, request: F
   }
   extra += clientLines(keepAlive, client, requestId);
   const rules = request.handling.responseRules;
-  const headers = clientResponseHeaders(rules === undefined ? head.headers : applyHeaderRules(head.headers, rules), request.handling.via, client.requestIds?.header);
+  const headers =
+    rules === undefined
+      ? clientResponseHeaders(head.headers, request.handling.via, client.requestIds?.header, head.fieldKinds)
+      : clientResponseHeaders(applyHeaderRules(head.headers, rules), request.handling.via, client.requestIds?.header);
   return { text: responseHead(head.status, head.reason, headers, extra), keepAlive, chunked };
 }
 

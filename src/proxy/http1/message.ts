@@ -28,6 +28,8 @@ interface MessageHead {
   readonly versionMinor: 0 | 1;
   /** Every field as received, flat `[name, value, name, value, …]`; names keep their case, values lose surrounding whitespace. */
   readonly headers: string[];
+  /** The kind of each field's name (http1/field-kinds.ts), in order: `fieldKinds[i]` is that of `headers[2 * i]`. */
+  readonly fieldKinds: readonly number[];
   /** Content-Length, or -1 when absent. */
   readonly contentLength: number;
   /** Transfer-Encoding is exactly `chunked`. */

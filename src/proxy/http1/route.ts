@@ -85,7 +85,7 @@ export function route(head: RequestHead, record: AccessRecord, context: Connecti
   // `OPTIONS *` asks about the server itself: the proxy is that server.
   if (head.target === '*') return head.method === 'OPTIONS' ? { ok: false, reply: SERVER_OPTIONS_REPLY, code: 'ERR_SERVER_OPTIONS' } : { ok: false, reply: ASTERISK_REPLY, code: 'ERR_INVALID_TARGET' };
   const owner = context.owner;
-  const clientHead = readClientHead(head.headers, owner.requestIds?.header);
+  const clientHead = readClientHead(head.headers, owner.requestIds?.header, head.fieldKinds);
   // Every request that reaches routing has an ID, refused ones included (their reply carries it).
   if (owner.requestIds !== undefined) record.requestId = owner.requestIds.keepOrMake(clientHead.requestId);
   // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
