@@ -6,10 +6,10 @@
 // exits, which it does right after the cut, so the cut requests show in the access log only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { METRICS_TABLE, scrape, site, siteFigures, upstreamHas } from './helpers/metrics.ts';
+import { METRICS_TABLE, scrape, siteFigures, upstreamHas } from './helpers/metrics.ts';
 import { get } from './helpers/http-client.ts';
 import { countersGoneBack, sampleValue, type ParsedFamily } from './helpers/prom-text.ts';
-import { RESTART_REPLY_MS, procRows, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { RESTART_REPLY_MS, procRows, startProxy, site, type ProxyProcess } from './helpers/proxy-process.ts';
 import { RawClient, statusOf } from './helpers/raw-http.ts';
 import { startUpstream } from './helpers/upstream.ts';
 

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PROXY_REASONS, STATUS_CLASSES } from '../src/metrics/layout.ts';
-import { METRICS_TABLE, accessLinesWith, scrape, site, siteFigures, upstreamHas } from './helpers/metrics.ts';
-import { startProxy } from './helpers/proxy-process.ts';
+import { METRICS_TABLE, accessLinesWith, scrape, siteFigures, upstreamHas } from './helpers/metrics.ts';
+import { startProxy, site } from './helpers/proxy-process.ts';
 import { fieldValues, RawClient, statusOf } from './helpers/raw-http.ts';
 import { startUpstream } from './helpers/upstream.ts';
 

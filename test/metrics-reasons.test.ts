@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PROXY_REASONS, STATUS_CLASSES } from '../src/metrics/layout.ts';
-import { METRICS_TABLE, accessLinesWith, scrape, site, siteFigures, upstreamHas } from './helpers/metrics.ts';
+import { METRICS_TABLE, accessLinesWith, scrape, siteFigures, upstreamHas } from './helpers/metrics.ts';
 import { sampleValue } from './helpers/prom-text.ts';
-import { RESTART_REPLY_MS, startProxy } from './helpers/proxy-process.ts';
+import { RESTART_REPLY_MS, startProxy, site } from './helpers/proxy-process.ts';
 import { RawClient, statusOf } from './helpers/raw-http.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 

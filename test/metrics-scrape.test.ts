@@ -11,13 +11,14 @@ import { exchange } from './admin-fixture.ts';
 import { METRICS_TABLE, fetchText, metricsAddress, scrape } from './helpers/metrics.ts';
 import { sampleValue } from './helpers/prom-text.ts';
 import { get } from './helpers/http-client.ts';
-import { startProxy } from './helpers/proxy-process.ts';
+import { startProxy, site } from './helpers/proxy-process.ts';
 import { hasOpenssl, makeCertificate } from './helpers/tls.ts';
 
-const site = (host: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "http://127.0.0.1:9"\n${extra}\n`;
+/** Nothing listens there: traffic to these sites is refused (502), which is all their series need. */
+const REFUSING_UPSTREAM = 'http://127.0.0.1:9';
 
 test('the scrape parses strictly; config_info, reload counters and site series follow reloads', async (t) => {
-  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test') + site('b.test', 'name = "bee"\n') });
+  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test', REFUSING_UPSTREAM) + site('b.test', REFUSING_UPSTREAM, 'name = "bee"\n') });
   const address = await metricsAddress(proxy);
   const reply = await fetchText(`http://${address}/metrics`);
   assert.equal(reply.status, 200);
@@ -42,7 +43,7 @@ test('the scrape parses strictly; config_info, reload counters and site series f
   for (const s of families.get('reverse_proxy_process_resident_memory_bytes')!.samples) assert.ok(s.value > 1e6, `${s.value} bytes`);
 
   // The site named "bee" goes away; a.test stays. Its series leave the scrape, the SHA changes.
-  await proxy.writeConfig(METRICS_TABLE + site('a.test'));
+  await proxy.writeConfig(METRICS_TABLE + site('a.test', REFUSING_UPSTREAM));
   assert.equal(await exchange(proxy.socketPath, 'reload\n'), '{"status":"ok"}\n');
   families = await scrape(proxy);
   const after = JSON.parse(await exchange(proxy.socketPath, 'show info json\n')) as { config_sha256: string };
@@ -66,7 +67,7 @@ test('the scrape parses strictly; config_info, reload counters and site series f
 });
 
 test('show stat answers on the master and on one worker, with a row per site and server', async (t) => {
-  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test') });
+  const proxy = await startProxy({ t, workers: 2, config: METRICS_TABLE + site('a.test', REFUSING_UPSTREAM) });
   const header = '# pxname,svname,req_tot,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,scur,bin,bout,p50_ms,p99_ms,status';
   const expected = [header, 'a.test,SITE,0,0,0,0,0,0,0,0,0,,,UP', 'a.test,http://127.0.0.1:9,0,0,0,0,0,0,0,0,0,,,UP', '(none),SITE,0,0,0,0,0,0,0,0,0,,,-', ''].join('\n');
   assert.equal(await exchange(proxy.socketPath, 'show stat\n'), expected);
@@ -80,7 +81,7 @@ test('a certificate file listed twice is one certificate_expiry series, so the s
   t.after(() => rm(dir, { recursive: true, force: true }));
   const files = makeCertificate(dir, 'a.test');
   const entry = `[[certificates]]\ncert = "${files.cert}"\nkey = "${files.key}"\n\n`;
-  const proxy = await startProxy({ t, tls: true, config: METRICS_TABLE + entry + entry + site('a.test') });
+  const proxy = await startProxy({ t, tls: true, config: METRICS_TABLE + entry + entry + site('a.test', REFUSING_UPSTREAM) });
   const families = await scrape(proxy);
   const rows = JSON.parse(await proxy.admin('show certs json')) as { file: string; not_after: string }[];
   assert.equal(rows.length, 2, 'both entries are in use');

@@ -14,7 +14,7 @@ import { startApiServer } from './helpers/kube-api.ts';
 import { adoptAsConfigMapVolume, type ConfigMapVolume } from './helpers/kubelet.ts';
 import { startLogged, type LoggedProcess } from './helpers/logged-process.ts';
 import { startReloader } from './helpers/reloader-process.ts';
-import { CLI, preamble, runCli, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { CLI, preamble, runCli, startProxy, type ProxyProcess, site } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 import { until } from './helpers/until.ts';
 
@@ -22,7 +22,6 @@ const DEBOUNCE_MS = 100;
 /** Time in which a spurious extra reload would have happened (several debounces and resyncs). */
 const QUIET_MS = 2_500;
 
-const site = (host: string, upstream: string) => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n\n`;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A second `serve` on an existing config, as a restarted proxy container would be. */

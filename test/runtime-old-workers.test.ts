@@ -6,11 +6,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { get } from './helpers/http-client.ts';
-import { procRows, startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
+import { procRows, startProxy, type ProxyProcess, site } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';
 import { VERSION } from '../src/version.ts';
 
-const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 
 /** A restart forks and drains each worker in turn: slow on a busy machine, so wait like ctl does. */
 const RESTART_REPLY_MS = 60_000;
@@ -35,7 +34,7 @@ test('show proc during a restart: the draining worker under # old workers, reach
   });
   t.after(() => up.close());
   t.after(() => release());
-  const proxy = await startProxy({ t, workers: 1, config: site(up.url) });
+  const proxy = await startProxy({ t, workers: 1, config: site('app.test', up.url) });
   const [, oldWorker] = procRows(await proxy.admin('show proc'));
   const slow = get(proxy.port, 'app.test', '/slow');
   while (!up.requests.some((r) => r.url === '/slow')) await sleep(10);
@@ -77,12 +76,12 @@ test('show proc during a restart: the draining worker under # old workers, reach
 test('show proc counts the workers of a slot that failed to start', async (t) => {
   const up = await startUpstream();
   t.after(() => up.close());
-  const proxy = await startProxy({ t, workers: 1, config: site(up.url) });
+  const proxy = await startProxy({ t, workers: 1, config: site('app.test', up.url) });
   const squatter = createServer();
   await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
   t.after(() => squatter.close());
   const busyPort = (squatter.address() as AddressInfo).port;
-  await proxy.writeConfig(`[[listeners]]\naddress = "127.0.0.1"\nport = ${busyPort}\n\n${site(up.url)}`);
+  await proxy.writeConfig(`[[listeners]]\naddress = "127.0.0.1"\nport = ${busyPort}\n\n${site('app.test', up.url)}`);
   assert.match(await proxy.admin('restart', RESTART_REPLY_MS), /^\{"status":"error","message":"worker 1 could not start: /);
   const text = await waitForProc(proxy, (t) => !/# old workers/.test(t));
   assert.match(text.split('\n')[2]!, /^\d+ +worker +1 +.*\[failed starts: 1\]$/, text);

@@ -5,10 +5,9 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
-import { startProxy, type LogLine } from './helpers/proxy-process.ts';
+import { startProxy, type LogLine, site } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 
-const site = (host: string, upstream: string) => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n\n`;
 
 async function get(url: string, host: string): Promise<{ status: number; body: string }> {
   const res = await request(url, { headers: { host } });

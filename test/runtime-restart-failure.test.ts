@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { get } from './helpers/http-client.ts';
-import { childPids, showProc, startProxy, type ProxyProcess, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
+import { childPids, showProc, startProxy, type ProxyProcess, RESTART_REPLY_MS, site } from './helpers/proxy-process.ts';
 import { hasOpenssl, httpsGet, makeCertificate } from './helpers/tls.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 
-const site = (host: string, url: string) => `[[sites]]\nhost = "${host}"\nupstream = "${url}"\n`;
 
 /** Once the failed replacement has exited, the master's children are exactly the workers show proc lists. */
 async function settledWorkers(proxy: ProxyProcess): Promise<{ listed: number[]; children: number[] }> {

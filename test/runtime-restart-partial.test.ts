@@ -9,9 +9,9 @@ import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { get } from './helpers/http-client.ts';
-import { site, upstreamHas } from './helpers/metrics.ts';
+import { upstreamHas } from './helpers/metrics.ts';
 import { closedPort } from './helpers/ports.ts';
-import { childPids, showProc, startProxy, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
+import { childPids, showProc, startProxy, RESTART_REPLY_MS, site } from './helpers/proxy-process.ts';
 import { startUpstream } from './helpers/upstream.ts';
 
 /** Binds 127.0.0.1:`port`, retrying while someone else still holds it; undefined if never. */

@@ -7,19 +7,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { failures, runLoad } from './helpers/load.ts';
-import { alive, showProc, startProxy, RESTART_REPLY_MS } from './helpers/proxy-process.ts';
+import { alive, showProc, startProxy, RESTART_REPLY_MS, site } from './helpers/proxy-process.ts';
 import { echo, startUpstream } from './helpers/upstream.ts';
 import { SMALL_YOUNG_GENERATION_FLAG, WORKER_GC_FLAGS } from '../src/runtime/worker-flags.ts';
 
 const PUBLISHED_ENTRY = join(import.meta.dirname, '..', 'bin', 'reverse-proxy.js');
 
-const site = (url: string) => `[[sites]]\nhost = "app.test"\nupstream = "${url}"\n`;
 
 describe('workers', () => {
   test('show proc lists the master and each worker with PIDs that exist', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
+    const proxy = await startProxy({ t, config: site('app.test', up.url), workers: 2 });
     const rows = await showProc(proxy);
     assert.deepEqual(rows.map((r) => [r.type, r.relativePid]), [['master', 0], ['worker', 1], ['worker', 2]]);
     assert.equal(rows[0]!.pid, proxy.pid);
@@ -32,7 +31,7 @@ describe('workers', () => {
     t.after(() => up.close());
     // Through the shebang, with this Node first on PATH, as the image and `npm install -g` run it.
     const env = { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2, entry: PUBLISHED_ENTRY, env });
+    const proxy = await startProxy({ t, config: site('app.test', up.url), workers: 2, entry: PUBLISHED_ENTRY, env });
     const commandLine = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     const rows = await showProc(proxy);
     assert.deepEqual(rows.map((r) => r.type), ['master', 'worker', 'worker']);
@@ -47,8 +46,8 @@ describe('workers', () => {
   test('@1 show info reports the same generation and hash as the master after a reload', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
-    await proxy.writeConfig(`${site(up.url)}\n[[sites]]\nhost = "b.test"\nupstream = "${up.url}"\n`);
+    const proxy = await startProxy({ t, config: site('app.test', up.url), workers: 2 });
+    await proxy.writeConfig(site('app.test', up.url) + site('b.test', up.url));
     assert.equal(await proxy.admin('reload'), '{"status":"ok"}\n');
     const master = JSON.parse(await proxy.admin('show info json'));
     for (const target of ['@1', '@2']) {
@@ -64,7 +63,7 @@ describe('workers', () => {
   test('kill -9 of a worker: respawned in the same slot, and traffic is served again', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
+    const proxy = await startProxy({ t, config: site('app.test', up.url), workers: 2 });
     const before = await showProc(proxy);
     const victim = before.find((r) => r.relativePid === 1)!;
 
@@ -89,11 +88,11 @@ describe('workers', () => {
     const a = await startUpstream(echo('a'));
     const b = await startUpstream(echo('b'));
     t.after(() => Promise.all([a.close(), b.close()]));
-    const proxy = await startProxy({ t, config: site(a.url), workers: 2 });
+    const proxy = await startProxy({ t, config: site('app.test', a.url), workers: 2 });
 
     const reloads = (async () => {
       for (let i = 0; i < 200; i++) {
-        await proxy.writeConfig(site(i % 2 ? a.url : b.url));
+        await proxy.writeConfig(site('app.test', i % 2 ? a.url : b.url));
         assert.equal(await proxy.admin('reload'), '{"status":"ok"}\n');
       }
     })();
@@ -108,7 +107,7 @@ describe('workers', () => {
   test('restart under load replaces every worker and applies a new worker count with zero failed requests', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url), workers: 2 });
+    const proxy = await startProxy({ t, config: site('app.test', up.url), workers: 2 });
     const before = await showProc(proxy);
 
     const current = await readFile(proxy.configPath, 'utf8');
@@ -154,7 +153,7 @@ describe('restart and the master-held settings', () => {
   test('a changed admin socket setting is kept as it was and named in a warning; traffic goes on', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
-    const proxy = await startProxy({ t, config: site(up.url) });
+    const proxy = await startProxy({ t, config: site('app.test', up.url) });
     const current = await readFile(proxy.configPath, 'utf8');
     await writeFile(`${proxy.configPath}.tmp`, `admin_socket_mode = "0600"\n${current}`);
     await rename(`${proxy.configPath}.tmp`, proxy.configPath);

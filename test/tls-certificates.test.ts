@@ -14,11 +14,10 @@ import { createCa, handshake, hasOpenssl, httpsGet, issue, OLD_TLS_CLIENT, type 
 import { get } from './helpers/http-client.ts';
 import { METRICS_TABLE, scrape } from './helpers/metrics.ts';
 import { sampleValue } from './helpers/prom-text.ts';
-import { startProxy } from './helpers/proxy-process.ts';
+import { startProxy, site } from './helpers/proxy-process.ts';
 import { echo, startUpstream, type Upstream } from './helpers/upstream.ts';
 
 const certificate = (pair: KeyPair, isDefault = false) => `[[certificates]]\ncert = "${pair.certPath}"\nkey = "${pair.keyPath}"\n${isDefault ? 'default = true\n' : ''}\n`;
-const site = (host: string, upstream: string) => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n\n`;
 
 describe('certificates', { skip: !hasOpenssl() && 'openssl not installed' }, () => {
   let dir: string;

@@ -11,9 +11,6 @@ import type { Upstream } from './upstream.ts';
 /** The `[metrics]` table the harness adds: loopback, a free port. */
 export const METRICS_TABLE = '[metrics]\naddress = "127.0.0.1"\nport = 0\n\n';
 
-/** A `[[sites]]` block for `host`, sending to `upstream`, with `extra` keys. */
-export const site = (host: string, upstream: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n${extra}\n`;
-
 export async function metricsAddress(proxy: ProxyProcess): Promise<string> {
   const ready = await proxy.waitForLog((l) => l.event === 'ready');
   const address = ready.metrics;

@@ -56,6 +56,9 @@ export interface ProxyProcess extends LoggedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
+/** A `[[sites]]` block for `host`, sending to `upstream`, with `extra` keys. */
+export const site = (host: string, upstream: string, extra = '') => `[[sites]]\nhost = "${host}"\nupstream = "${upstream}"\n${extra}\n`;
+
 export function preamble(dir: string, workers: number, accessLog = true, tls?: true | { cert: string; key: string }, shutdownTimeoutSecs = 5, staticKeys = ''): string {
   return `admin_socket_path = "${join(dir, 'admin.sock')}"
 workers = ${workers}
