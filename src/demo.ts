@@ -29,7 +29,7 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-export function demoConfig(dir: string, port: number, upstreamPort: number): string {
+function demoConfig(dir: string, port: number, upstreamPort: number): string {
   return `# Written by 'reverse-proxy demo'. Edit it, then reload:
 #   npx reverse-proxy ctl --socket ${join(dir, 'admin.sock')} reload
 admin_socket_path = "${join(dir, 'admin.sock')}"

@@ -181,13 +181,6 @@ export class BodyLimitExceededError extends ReverseProxyError {
   }
 }
 
-/** The client went away before its response was complete; the upstream exchange is abandoned. */
-export class ClientClosedError extends ReverseProxyError {
-  constructor() {
-    super('ERR_CLIENT_CLOSED', 'client closed the connection before the response was complete');
-  }
-}
-
 /** A `[[listeners]]` entry could not be served (port in use, unreadable TLS files). */
 export class ListenerError extends ReverseProxyError {
   constructor(listener: string, reason: string, options?: ErrorOptions) {

@@ -18,9 +18,9 @@ export const MAX_LOG_BACKLOG_BYTES = 1024 * 1024;
 /** Bytes of other lines (draining, errors, shutdown, the drop report) held, on top of that. */
 export const LOG_RESERVE_BYTES = 64 * 1024;
 /** How often a backlog is retried while stdout is full. */
-export const LOG_RETRY_INTERVAL_MS = 10;
+const LOG_RETRY_INTERVAL_MS = 10;
 /** While lines are being dropped, a `log_lines_dropped` line is queued at most this often. */
-export const LOG_DROP_REPORT_INTERVAL_MS = 1_000;
+const LOG_DROP_REPORT_INTERVAL_MS = 1_000;
 
 const ACCESS_EVENT = '"event":"access"';
 
@@ -66,7 +66,7 @@ function kept(bytes: Buffer, borrowed: boolean): Buffer {
   return borrowed ? Buffer.from(bytes) : bytes;
 }
 
-export interface LogWriterCounts {
+interface LogWriterCounts {
   /** Lines dropped since the process started (a full backlog, a broken stdout, or exit). */
   dropped: number;
   /** Bytes waiting for stdout right now. */

@@ -7,7 +7,7 @@ import { LogWriter, MAX_LOG_BACKLOG_BYTES, nonBlocking } from './log-writer.ts';
 
 export type { Logger };
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level: LevelWithSilent;
   /** Which role wrote the line: master, worker, reloader, ctl. */
   component: string;
@@ -50,11 +50,6 @@ export function createLogger(options: LoggerOptions): Logger {
       `stdout fell behind: ${dropped} log line(s) dropped (${total} since start)`,
     );
   return logger;
-}
-
-/** Log lines this process has dropped since it started, for a metrics exporter. */
-export function droppedLogLines(): number {
-  return writers.get(1)?.counts.dropped ?? 0;
 }
 
 /**

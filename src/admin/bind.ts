@@ -126,7 +126,7 @@ async function prepareDirectory(path: string): Promise<string> {
   return dir;
 }
 
-export function checkSocketPath(path: string): void {
+function checkSocketPath(path: string): void {
   const problem = socketPathProblem(path);
   if (problem !== undefined) throw new AdminSocketUnsafeError(path, problem);
   if (Buffer.byteLength(dirname(path)) + TEMP_SUFFIX_BYTES > MAX_SOCKET_PATH_BYTES) {
@@ -144,7 +144,7 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
-export type BindOutcome = { kind: 'bound'; inode: number } | { kind: 'in-use' };
+type BindOutcome = { kind: 'bound'; inode: number } | { kind: 'in-use' };
 
 /**
  * Makes `server` listen on `path` with `mode`. Resolves 'in-use' (server not listening) when

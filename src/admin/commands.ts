@@ -13,7 +13,7 @@ export interface CommandSpec {
 }
 
 /** The fixed words of a usage line: everything before the first argument placeholder. */
-export function commandWords(usage: string): string[] {
+function commandWords(usage: string): string[] {
   const words = usage.split(' ');
   const firstArgument = words.findIndex((w) => w.startsWith('<') || w.startsWith('['));
   return firstArgument === -1 ? words : words.slice(0, firstArgument);
@@ -86,7 +86,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** Suggestions are at most this many, closest first. */
-export const MAX_SUGGESTIONS = 5;
+const MAX_SUGGESTIONS = 5;
 
 /**
  * How far a typed command is from an entry, word by word over the entry's fixed words, or

@@ -8,7 +8,7 @@ import { runCommandLine, type CliContext, type CliSession } from './master-cli.t
 import { INVALID_INPUT, errorReply } from './reply.ts';
 import { promptFor } from './target.ts';
 
-export function commandTimeoutMessage(timeoutMs: number): string {
+function commandTimeoutMessage(timeoutMs: number): string {
   return `no complete command line within ${timeoutMs} ms`;
 }
 

@@ -11,7 +11,7 @@ import { describeConnectError } from './client.ts';
 /** A prompt at the end of what the server sent: `master> `, `1> `, `!4242> `, after a newline or alone. */
 const TRAILING_PROMPT = /(?:^|\n)((?:master|\d+|![0-9]+)> )$/;
 /** Lines a person can type again with the arrow keys, as in a shell. */
-export const CTL_HISTORY_SIZE = 500;
+const CTL_HISTORY_SIZE = 500;
 
 /** A line the server must not get from ctl: it would end prompt mode under ctl's feet. */
 const LOCAL_NOTE: Readonly<Record<string, string>> = {

@@ -7,13 +7,13 @@ import { DEFAULT_ADMIN_SOCKET_PATH } from '../config/defaults.ts';
 import { checkServerOwner, sendCommand, SOCKET_OWNER_ENV, SOCKET_OWNER_FLAG } from './client.ts';
 import { parseSocketOwner } from './socket-owner.ts';
 
-export const CTL_SOCKET_ENV = 'REVERSE_PROXY_SOCKET';
+const CTL_SOCKET_ENV = 'REVERSE_PROXY_SOCKET';
 /** Long enough for a reload that waits behind another one; a probe is cut short by kubelet anyway. */
-export const CTL_DEFAULT_TIMEOUT_MS = 30_000;
+const CTL_DEFAULT_TIMEOUT_MS = 30_000;
 
 export const EXIT_OK = 0;
-export const EXIT_ERROR_REPLY = 1;
-export const EXIT_UNREACHABLE = 2;
+const EXIT_ERROR_REPLY = 1;
+const EXIT_UNREACHABLE = 2;
 
 const USAGE = `usage: reverse-proxy ctl [--socket PATH] [--socket-owner UID|NAME] [--timeout SECONDS] [COMMAND...]
 

@@ -73,7 +73,7 @@ export function formatInfoJson(info: InfoFields): string {
   return `${JSON.stringify(info)}\n`;
 }
 
-export function formatOctalMode(mode: number): string {
+function formatOctalMode(mode: number): string {
   return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
 }
 

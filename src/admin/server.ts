@@ -9,7 +9,7 @@ import { replyAndClose, serveConnection, type AdminConnection } from './connecti
 import { DEFAULT_ADMIN_LIMITS, type AdminLimits } from './limits.ts';
 import { errorReply } from './reply.ts';
 
-export interface AdminSocketOptions {
+interface AdminSocketOptions {
   path: string;
   mode: number;
   level: AdminLevel;
@@ -27,7 +27,7 @@ export interface AdminSocket {
   close(): Promise<void>;
 }
 
-export function tooManyConnectionsMessage(limit: number): string {
+function tooManyConnectionsMessage(limit: number): string {
   return `too many admin connections (limit ${limit}); try again`;
 }
 

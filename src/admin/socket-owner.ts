@@ -22,7 +22,7 @@ function passwdEntries(): { name: string; uid: number }[] {
 }
 
 /** `uid 65534 (nobody)`, or `uid 1234` when the name cannot be resolved. */
-export function describeUser(uid: number): string {
+function describeUser(uid: number): string {
   const name = passwdEntries().find((e) => e.uid === uid)?.name;
   return name === undefined ? `uid ${uid}` : `uid ${uid} (${name})`;
 }
@@ -37,7 +37,7 @@ export function parseSocketOwner(flag: string, text: string): number {
 }
 
 /** True when a socket owned by `uid` may be trusted: ours, root's, or the one the operator named. */
-export function isTrustedOwner(uid: number, expectedOwner?: number): boolean {
+function isTrustedOwner(uid: number, expectedOwner?: number): boolean {
   return uid === process.getuid?.() || uid === 0 || uid === expectedOwner;
 }
 

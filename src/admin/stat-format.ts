@@ -6,13 +6,13 @@ import { PROXY_REASONS, SLOT, STATUS_CLASSES, histogramCount, histogramQuantile 
 import { UNROUTED_SITE } from '../metrics/series.ts';
 
 /** `svname` of the row that sums a whole site (HAProxy's is BACKEND). */
-export const SITE_ROW = 'SITE';
+const SITE_ROW = 'SITE';
 /** `svname` of a route's row: this, then the route's name. */
-export const ROUTE_ROW_PREFIX = 'ROUTE:';
+const ROUTE_ROW_PREFIX = 'ROUTE:';
 
-export const STAT_FIELDS = ['pxname', 'svname', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'scur', 'bin', 'bout', 'p50_ms', 'p99_ms', 'status'] as const;
+const STAT_FIELDS = ['pxname', 'svname', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'scur', 'bin', 'bout', 'p50_ms', 'p99_ms', 'status'] as const;
 
-export interface StatRow {
+interface StatRow {
   site: string;
   /** The route's name on a route's row, else null. */
   route: string | null;
@@ -36,7 +36,7 @@ function quantileMs(record: AggregatedRecord, q: number): number | null {
   return seconds === undefined ? null : Math.round(seconds * 1e6) / 1e3;
 }
 
-export function statRows(view: AggregatedView): StatRow[] {
+function statRows(view: AggregatedView): StatRow[] {
   const up = new Map(view.upstreams.map((u) => [u.server, u.up]));
   const serverUp = (server: string) => up.get(server) !== false;
   const servedBy = new Map<string, string[]>();

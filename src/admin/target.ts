@@ -28,7 +28,7 @@ export function promptFor(target: Target): string {
   return target.kind === 'master' ? 'master> ' : `${describeTarget(target).slice(1)}> `;
 }
 
-export type Resolution =
+type Resolution =
   | { kind: 'master' }
   | { kind: 'worker'; target: Exclude<Target, { kind: 'master' }> }
   | { kind: 'error'; message: string };

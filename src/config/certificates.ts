@@ -5,7 +5,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 
 /** A certificate expiring within this many days loads with a warning (cert-manager renews at 2/3 of the lifetime, 30 days before the end of a 90-day one). */
-export const CERT_EXPIRY_WARNING_DAYS = 14;
+const CERT_EXPIRY_WARNING_DAYS = 14;
 /** Lowest TLS version any listener accepts. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
 /** What ALPN offers clients: the proxy speaks HTTP/1.1 only. */
@@ -32,7 +32,7 @@ export interface LoadedCertificate {
   fingerprint256: string;
 }
 
-export type CertificateCheck =
+type CertificateCheck =
   | { ok: true; certificate: LoadedCertificate; warning?: string }
   | { ok: false; on: 'cert' | 'key'; message: string };
 
@@ -103,7 +103,7 @@ export function checkCertificate(files: CertificateFiles, now: number = Date.now
 }
 
 /** Whether a certificate name covers a host: exactly, or a `*.` wildcard standing for one label. */
-export function nameCovers(name: string, host: string): boolean {
+function nameCovers(name: string, host: string): boolean {
   if (name === host) return true;
   if (!name.startsWith('*.')) return false;
   const dot = host.indexOf('.');

@@ -9,7 +9,7 @@ import type { Config } from './schema.ts';
 import { readConfigSnapshot } from './snapshot.ts';
 import { parseConfig } from './validate.ts';
 
-export interface MountedContent {
+interface MountedContent {
   sha256: string;
   /** Directories of the files the config references: where a Secret volume swaps `..data`. */
   dirs: string[];

@@ -12,11 +12,11 @@ export const MAX_PATH_REGEX_LENGTH = 1_024;
 /** Largest `respond.body`: a fixed response is a short answer, not a file server. */
 export const MAX_RESPOND_BODY_BYTES = 64 * 1024;
 /** Most servers in one `[[upstreams]]` group. */
-export const MAX_GROUP_SERVERS = 256;
+const MAX_GROUP_SERVERS = 256;
 /** Largest server `weight`; the hash ring holds a number of points proportional to it. */
-export const MAX_SERVER_WEIGHT = 256;
+const MAX_SERVER_WEIGHT = 256;
 /** Most retries one request may make (`retries.attempts`). */
-export const MAX_RETRY_ATTEMPTS = 10;
+const MAX_RETRY_ATTEMPTS = 10;
 
 /** Group and route names: they appear in logs and admin commands, so no blanks or separators. */
 export const NAME = /^[A-Za-z0-9_-]+$/;
@@ -55,7 +55,7 @@ const serverSchema = z.preprocess(
     .strict(),
 );
 
-export const BALANCE_METHODS = ['round_robin', 'least_conn', 'random_two', 'hash'] as const;
+const BALANCE_METHODS = ['round_robin', 'least_conn', 'random_two', 'hash'] as const;
 
 const hashKey = z
   .string()
@@ -88,7 +88,7 @@ const healthCheckSchema = z
   })
   .strict();
 
-export const RETRY_CONDITIONS = ['connect_failure', 'timeout', '500', '502', '503', '504'] as const;
+const RETRY_CONDITIONS = ['connect_failure', 'timeout', '500', '502', '503', '504'] as const;
 
 const retriesSchema = z
   .object({
@@ -221,7 +221,5 @@ export const routeSchema = z
 export type UpstreamGroupConfig = z.output<typeof upstreamGroupSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
-export type RedirectConfig = z.output<typeof redirectSchema>;
-export type RespondConfig = z.output<typeof respondSchema>;
 export type BalanceMethod = (typeof BALANCE_METHODS)[number];
 export type RetryCondition = (typeof RETRY_CONDITIONS)[number];

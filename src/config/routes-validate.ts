@@ -4,7 +4,7 @@ import type { KeyPath } from './locate.ts';
 import { isGroupReference } from './upstream-groups.ts';
 import type { Config } from './schema.ts';
 
-export interface RouteProblem {
+interface RouteProblem {
   path: KeyPath;
   message: string;
 }

@@ -83,7 +83,7 @@ export const certificateSchema = z
   })
   .strict();
 
-export const ADMIN_LEVELS = ['user', 'operator', 'admin'] as const;
+const ADMIN_LEVELS = ['user', 'operator', 'admin'] as const;
 export type AdminLevel = (typeof ADMIN_LEVELS)[number];
 
 export const adminSocketSchema = z
@@ -95,7 +95,7 @@ export const adminSocketSchema = z
   .strict();
 
 /** The master's Prometheus listener; off unless the table is present. */
-export const metricsSchema = z
+const metricsSchema = z
   .object({
     address: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535, 'must be a port between 0 and 65535'),
@@ -154,7 +154,7 @@ export const configSchema = configObject
   .transform(tlsShorthand);
 
 /** Where a certificate's two files were written in the config, for messages that name the key. */
-export interface CertificateOrigin {
+interface CertificateOrigin {
   cert: readonly (string | number)[];
   key: readonly (string | number)[];
 }
@@ -187,8 +187,6 @@ export interface ListenerConfig {
   port: number;
   tls?: boolean;
 }
-export type CertificateConfig = Config['certificates'][number];
-export type AdminSocketConfig = z.output<typeof adminSocketSchema>;
 export type LoggingConfig = Config['logging'];
 export type MetricsConfig = z.output<typeof metricsSchema>;
 /** The static client timeouts a worker's connections run under. */

@@ -6,7 +6,7 @@
 // comments and multi-line arrays; whatever it is not sure of makes it give up (undefined), and
 // the caller parses the whole file as before.
 
-export interface CutConfig {
+interface CutConfig {
   /** Everything that is not a site block, in file order. */
   readonly rest: string;
   /** Each block's exact text, from its `[[sites]]` line up to the next table that is not the site's. */

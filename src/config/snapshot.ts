@@ -11,13 +11,13 @@ import type { KeyPath } from './locate.ts';
 import { resolveReferenced, type ReferencedFile } from './referenced-files.ts';
 import { readStable, SNAPSHOT_READ_ATTEMPTS, STABLE_READ_RETRY_MS } from './stable-read.ts';
 
-export interface ReferencedBytes {
+interface ReferencedBytes {
   /** As written in the config. */
   path: string;
   bytes: Buffer;
 }
 
-export interface UnreadableFile {
+interface UnreadableFile {
   origin: KeyPath;
   message: string;
 }
@@ -34,7 +34,7 @@ export interface ConfigSnapshot<T> {
 }
 
 /** What the config's bytes mean, and which files they reference (none for a config that does not parse). */
-export type InterpretConfig<T> = (bytes: Buffer) => { parsed: T; references: readonly ReferencedFile[] };
+type InterpretConfig<T> = (bytes: Buffer) => { parsed: T; references: readonly ReferencedFile[] };
 
 /** One read of a referenced file: its bytes, or why it could not be read (an unreadable file is an outcome too). */
 type Outcome = { bytes: Buffer } | { error: string };

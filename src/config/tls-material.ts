@@ -9,7 +9,7 @@ import { resolveReferenced } from './referenced-files.ts';
 import type { Config } from './schema.ts';
 import type { ConfigSnapshot } from './snapshot.ts';
 
-export interface TlsMaterial {
+interface TlsMaterial {
   certificates: LoadedCertificate[];
   /** PEM text of each `tls_ca_file`, keyed by the path as written. */
   caFiles: Record<string, string>;

@@ -32,7 +32,7 @@ export interface NamedGroup extends UpstreamGroupConfig {
 }
 
 /** `site:shop.example.com`, `site:default`; `site:shop.example.com:<route name>` for a route. */
-export function implicitGroupName(site: SiteConfig, routeName?: string): string {
+function implicitGroupName(site: SiteConfig, routeName?: string): string {
   const siteName = `site:${site.host?.[0] ?? 'default'}`;
   return routeName === undefined ? siteName : `${siteName}:${routeName}`;
 }

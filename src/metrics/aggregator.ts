@@ -15,7 +15,7 @@ export interface AggregatedRecord {
   sinceReload: Float64Array;
 }
 
-export interface AggregatedUpstream {
+interface AggregatedUpstream {
   server: string;
   /** True when every live worker has the server in rotation. */
   up: boolean;
@@ -44,7 +44,7 @@ interface Latest {
 }
 
 /** The site series plus the unrouted pseudo-site, in display order. */
-export function wantedLabels(series: readonly SiteSeries[]): RecordLabels[] {
+function wantedLabels(series: readonly SiteSeries[]): RecordLabels[] {
   return [...series.flatMap((s) => [s.site, ...s.routes, ...s.servers]), { site: UNROUTED_SITE }];
 }
 

@@ -7,7 +7,7 @@ import { BUCKET_COUNT, DURATION_BUCKETS_SECONDS, PROXY_REASONS, SLOT, STATUS_CLA
 import { formatValue, renderFamilies, type Family, type Sample } from './text-format.ts';
 
 /** What the master itself knows: reloads, the running config, its workers and its own process. */
-export interface MasterFacts {
+interface MasterFacts {
   generation: number;
   sha256: string;
   reloadsOk: number;
@@ -31,13 +31,13 @@ export interface MasterFacts {
  * Per-worker counters beyond the traffic records (WorkerFigures.counters), by full name: summed
  * and carried like the rest. A name not declared here is not exported.
  */
-export const WORKER_COUNTERS: Readonly<Record<string, string>> = {};
+const WORKER_COUNTERS: Readonly<Record<string, string>> = {};
 
 const PREFIX = 'reverse_proxy_';
 
 type Labelled = Readonly<Record<string, string>>;
 
-export type RecordKind = 'site' | 'route' | 'server';
+type RecordKind = 'site' | 'route' | 'server';
 
 export function kindOf(record: AggregatedRecord): RecordKind {
   if (record.labels.route !== undefined) return 'route';

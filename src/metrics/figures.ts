@@ -4,7 +4,7 @@ import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import type { RecordFigures } from './recorder.ts';
 
 /** How finely the event-loop delay is sampled (Node's own default is 10 ms). */
-export const EVENT_LOOP_RESOLUTION_MS = 20;
+const EVENT_LOOP_RESOLUTION_MS = 20;
 
 export interface ProcessFigures {
   rssBytes: number;

@@ -6,14 +6,14 @@ import { FiguresAggregator, type AggregatedView } from './aggregator.ts';
 import type { WorkerFigures } from './figures.ts';
 import { seriesOf, type SeriesSource, type SiteSeries } from './series.ts';
 
-export interface FigureSource {
+interface FigureSource {
   collectFigures(): Promise<{ pid: number; relativePid: number; figures: WorkerFigures | undefined }[]>;
   alivePids(): Set<number>;
   /** The live processes that hold a relative PID: a draining old worker shares its slot's, so it is not one. */
   slotPids(): Set<number>;
 }
 
-export interface Collection {
+interface Collection {
   view: AggregatedView;
   /** Workers whose figures are last-known rather than fresh. */
   stale: number;

@@ -5,7 +5,6 @@
 
 /** Status classes a request is counted under, whoever made the reply. */
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 /**
  * Why the proxy, not the upstream, decided how a request ended. `client_closed` and `drain_cut`
@@ -20,7 +19,7 @@ export type ProxyReason = (typeof PROXY_REASONS)[number];
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** The same bounds in milliseconds, which is what the request path measures in. */
-export const DURATION_BUCKETS_MS: Float64Array = Float64Array.from(DURATION_BUCKETS_SECONDS, (s) => s * 1000);
+const DURATION_BUCKETS_MS: Float64Array = Float64Array.from(DURATION_BUCKETS_SECONDS, (s) => s * 1000);
 /** Buckets stored per histogram: one per bound plus +Inf. Stored per bucket, not cumulative. */
 export const BUCKET_COUNT = DURATION_BUCKETS_SECONDS.length + 1;
 

@@ -7,9 +7,9 @@ import { http, listenEndpoint, type ListeningEndpoint } from '../node-http.ts';
 import { METRICS_CONTENT_TYPE } from './text-format.ts';
 
 /** Keep-alive on the metrics listener: long enough for one scrape, short enough to hold nothing. */
-export const METRICS_KEEP_ALIVE_MS = 1_000;
+const METRICS_KEEP_ALIVE_MS = 1_000;
 /** A scrape whose answer takes longer than this fails with 503 rather than hanging the scraper. */
-export const SCRAPE_TIMEOUT_MS = 5_000;
+const SCRAPE_TIMEOUT_MS = 5_000;
 
 export type MetricsListener = ListeningEndpoint;
 

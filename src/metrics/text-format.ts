@@ -4,7 +4,7 @@
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export type FamilyType = 'counter' | 'gauge' | 'histogram';
+type FamilyType = 'counter' | 'gauge' | 'histogram';
 
 export interface Sample {
   /** Appended to the family name: `_bucket`, `_sum`, `_count` for histograms. */

@@ -23,7 +23,7 @@ export interface GenerationRecords {
 }
 
 /** What only the running server knows when the master collects. */
-export interface LiveFigures {
+interface LiveFigures {
   clientConnections: number;
   upstreams: UpstreamFigures[];
   counters?: Record<string, number>;

@@ -9,37 +9,37 @@ import { errorText } from './error-text.ts';
 import type { ReloaderMetrics } from './metrics.ts';
 import type { ReloadReport } from './reload-report.ts';
 
-export const EVENT_COMPONENT = 'reverse-proxy-reloader';
-export const REASON_RELOADED = 'Reloaded';
-export const REASON_RELOAD_FAILED = 'ReloadFailed';
+const EVENT_COMPONENT = 'reverse-proxy-reloader';
+const REASON_RELOADED = 'Reloaded';
+const REASON_RELOAD_FAILED = 'ReloadFailed';
 /** Events in flight beyond this are dropped (and counted) rather than queued without bound. */
 export const MAX_PENDING_EVENTS = 16;
 /** The API server rejects a core/v1 Event whose message is longer (validation NoteLengthLimit). */
 export const EVENT_MESSAGE_MAX_BYTES = 1024;
 /** Where the kubelet mounts the service-account token; its presence means "in a cluster". */
-export const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export interface PodRef {
+interface PodRef {
   name: string;
   namespace: string;
   uid: string | undefined;
 }
 
-export interface EventSink {
+interface EventSink {
   report(report: ReloadReport): void;
   /** Resolves when every Event sent so far has been answered (tests, shutdown). */
   idle(): Promise<void>;
 }
 
 /** The pod from the downward API (POD_NAME, POD_NAMESPACE, POD_UID), if it is set. */
-export function podFromEnv(env: NodeJS.ProcessEnv): PodRef | undefined {
+function podFromEnv(env: NodeJS.ProcessEnv): PodRef | undefined {
   const name = env['POD_NAME'];
   const namespace = env['POD_NAMESPACE'];
   if (!name || !namespace) return undefined;
   return { name, namespace, uid: env['POD_UID'] || undefined };
 }
 
-export function truncateUtf8(text: string, maxBytes: number): string {
+function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   const suffix = '…';
   let bytes = Buffer.from(text).subarray(0, maxBytes - Buffer.byteLength(suffix));
@@ -49,7 +49,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return bytes.toString('utf8') + suffix;
 }
 
-export function eventMessage(report: ReloadReport): string {
+function eventMessage(report: ReloadReport): string {
   const sha = report.sha256.slice(0, 12);
   const text =
     report.result === 'ok'
@@ -61,7 +61,7 @@ export function eventMessage(report: ReloadReport): string {
 
 let eventSequence = 0;
 
-export function buildEvent(pod: PodRef, report: ReloadReport, instance: string, now = new Date()): CoreV1Event {
+function buildEvent(pod: PodRef, report: ReloadReport, instance: string, now = new Date()): CoreV1Event {
   const ok = report.result === 'ok';
   return {
     metadata: {

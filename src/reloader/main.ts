@@ -16,10 +16,10 @@ import { startStatusServer, type StatusServer } from './status-server.ts';
 export const SHUTDOWN_GRACE_MS = 5_000;
 
 export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
 /** The admin socket belongs to a user we do not trust (AdminSocketOwnerError). */
-export const EXIT_SOCKET_REFUSED = 2;
+const EXIT_SOCKET_REFUSED = 2;
 
 /**
  * Resolves with the first stop signal. The handlers stay installed for the life of the process:

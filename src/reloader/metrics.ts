@@ -1,8 +1,8 @@
 // The reloader's counters and gauges, rendered in the Prometheus text exposition format
 // (version 0.0.4). Few enough series that a hand-written renderer beats a dependency.
 
-export type ReloadResult = 'ok' | 'failed';
-export type KubeEventResult = 'created' | 'failed' | 'dropped';
+type ReloadResult = 'ok' | 'failed';
+type KubeEventResult = 'created' | 'failed' | 'dropped';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -11,7 +11,7 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * performance.now() difference (nor `0.30000000000000004`): dividing a whole number of
  * microseconds prints the shortest decimal that round-trips.
  */
-export function toSeconds(ms: number): number {
+function toSeconds(ms: number): number {
   return Math.round(ms * 1000) / 1e6;
 }
 

@@ -13,11 +13,11 @@ import type { ReloaderMetrics } from './metrics.ts';
 /** Within a burst the quiet period restarts on every event, but a burst never delays the callback beyond this many debounce periods. */
 export const DEBOUNCE_MAX_WAIT_FACTOR = 4;
 /** Pause before recreating a watcher that failed; doubles while failures repeat, so a persistent error (inotify limits) cannot spin or flood the log. */
-export const WATCHER_RESTART_DELAY_MS = 1_000;
+const WATCHER_RESTART_DELAY_MS = 1_000;
 /** Cap of that backoff; a watcher that ran this long without failing starts again from the first delay. */
-export const WATCHER_RESTART_MAX_DELAY_MS = 60_000;
+const WATCHER_RESTART_MAX_DELAY_MS = 60_000;
 
-export interface MountWatcherOptions {
+interface MountWatcherOptions {
   dirs: readonly string[];
   debounceMs: number;
   logger: Logger;

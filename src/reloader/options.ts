@@ -8,7 +8,7 @@ import { socketPathProblem } from '../config/socket-path.ts';
 import { parseSocketOwner } from '../admin/socket-owner.ts';
 import { UsageError } from '../errors.ts';
 
-export const DEFAULT_CONFIG_FILE_NAME = 'config.toml';
+const DEFAULT_CONFIG_FILE_NAME = 'config.toml';
 /** Quiet time after the last filesystem event before the mount is compared with the proxy. */
 export const DEFAULT_DEBOUNCE_MS = 250;
 /** Periodic comparison that catches any event the watcher missed. */
@@ -21,9 +21,9 @@ export const DEFAULT_RETRY_FAILED_MAX_SECS = 600;
 export const DEFAULT_SOCKET_RETRY_MAX_MS = 5_000;
 /** How long to wait for the answer to `reload`; the proxy answers once every worker applied it. */
 export const DEFAULT_RELOAD_TIMEOUT_SECS = 120;
-export const DEFAULT_LOG_LEVEL = 'info';
+const DEFAULT_LOG_LEVEL = 'info';
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface ReloaderOptions {
   watchDirs: string[];

@@ -10,7 +10,7 @@ export interface ProxyInfo {
   generation: number;
 }
 
-export type ReloadReply = { ok: true; warnings: string[] } | { ok: false; message: string };
+type ReloadReply = { ok: true; warnings: string[] } | { ok: false; message: string };
 
 export interface ProxyAdmin {
   /**

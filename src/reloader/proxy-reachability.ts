@@ -9,9 +9,9 @@ import { errorText } from './error-text.ts';
 import type { ReloaderMetrics } from './metrics.ts';
 
 /** First wait after the proxy could not be reached; doubles up to --socket-retry-max-ms. */
-export const SOCKET_RETRY_INITIAL_MS = 250;
+const SOCKET_RETRY_INITIAL_MS = 250;
 /** While the proxy stays unreachable, repeat the warning at most this often. */
-export const UNREACHABLE_LOG_INTERVAL_MS = 60_000;
+const UNREACHABLE_LOG_INTERVAL_MS = 60_000;
 
 export class ProxyReachability {
   readonly #logger: Logger;

@@ -17,7 +17,7 @@ import { RefusedConfig } from './refused-config.ts';
 import { logReload, shortSha, type ReloadReport } from './reload-report.ts';
 import { TriggerLoop } from './trigger-loop.ts';
 
-export interface ReconcilerOptions {
+interface ReconcilerOptions {
   configFile: string;
   proxy: ProxyAdmin;
   logger: Logger;

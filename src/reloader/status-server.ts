@@ -6,9 +6,9 @@ import { http, listenEndpoint, type ListeningEndpoint } from '../node-http.ts';
 import { METRICS_CONTENT_TYPE, type ReloaderMetrics } from './metrics.ts';
 
 /** Probes and scrapers never need a long-lived connection. */
-export const STATUS_KEEP_ALIVE_MS = 1_000;
+const STATUS_KEEP_ALIVE_MS = 1_000;
 
-export interface StatusServerOptions {
+interface StatusServerOptions {
   host: string;
   port: number;
   metrics: ReloaderMetrics;

@@ -22,7 +22,7 @@ import type { WorkerPool } from './worker-pool.ts';
  * and the reloads queued behind it run. Longer than APPLY_TIMEOUT_MS plus a stable read, so it
  * only ever ends a reload that is stuck.
  */
-export const RELOAD_TIMEOUT_MS = 30_000;
+const RELOAD_TIMEOUT_MS = 30_000;
 
 /** Static keys that even `restart` cannot change, because the master itself holds them. */
 const MASTER_ONLY_KEYS: ReadonlySet<string> = new Set(['admin_socket_path', 'admin_socket_mode', 'admin_sockets'] satisfies (keyof Config)[]);
@@ -36,7 +36,7 @@ export interface RunningConfig {
   generation: Generation;
 }
 
-export interface ConfigRolloutOptions {
+interface ConfigRolloutOptions {
   file: string;
   /** Sites validated by the last load, so a reload re-validates only the sites that changed. */
   siteCache: SiteCache;

@@ -5,9 +5,9 @@
 /** First respawn delay after a crash; doubles with each quick crash in a row. */
 export const RESPAWN_MIN_DELAY_MS = 100;
 /** Respawn delay never exceeds this, however long a crash loop lasts. */
-export const RESPAWN_MAX_DELAY_MS = 10_000;
+const RESPAWN_MAX_DELAY_MS = 10_000;
 /** A worker that ran this long before dying is not part of a crash loop: backoff restarts. */
-export const RESPAWN_STABLE_UPTIME_MS = 10_000;
+const RESPAWN_STABLE_UPTIME_MS = 10_000;
 
 /** The slot's crash streak after a worker that ran `ranForMs` died. */
 export function crashStreakAfter(previousStreak: number, ranForMs: number): number {

@@ -2,7 +2,7 @@
 // reloads, socket reloads and restarts all pass through it, so they can never overlap.
 
 /** A task that has not settled `ms` after it started gives way: its caller gets `onTimeout()`. */
-export interface TaskDeadline<T> {
+interface TaskDeadline<T> {
   ms: number;
   onTimeout(): T;
 }

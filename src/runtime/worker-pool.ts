@@ -21,7 +21,7 @@ import { emptySlot, type Slot } from './worker-slot.ts';
 
 const workerEntry = fileURLToPath(new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
-export interface WorkerPoolOptions {
+interface WorkerPoolOptions {
   logger: Logger;
   /** What a worker in `slot` starts with: called at every fork, so respawns get the current generation. */
   initFor(slot: number): WorkerInit;

@@ -11,7 +11,7 @@ import { PendingReplies } from './pending-replies.ts';
 /** A worker must apply a new generation within this time, or it is replaced. */
 export const APPLY_TIMEOUT_MS = 10_000;
 /** A new worker must be listening within this time, or it is killed and respawned. */
-export const WORKER_START_TIMEOUT_MS = 15_000;
+const WORKER_START_TIMEOUT_MS = 15_000;
 /** A worker must send its metrics figures within this time, or the master uses its last ones. */
 export const FIGURES_TIMEOUT_MS = 1_000;
 

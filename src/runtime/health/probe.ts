@@ -6,14 +6,14 @@ import type { HealthCheckConfig } from '../../config/routes-schema.ts';
 import type { UpstreamTls } from '../../proxy/pools.ts';
 import type { Pool } from 'undici';
 
-export interface CheckResult {
+interface CheckResult {
   ok: boolean;
   /** `200`, `503`, `timeout`, `refused`…: one word, as `show servers` prints it. */
   detail: string;
   at: Date;
 }
 
-export interface ProbeTransition {
+interface ProbeTransition {
   state: 'up' | 'down';
   result: CheckResult;
   /** The run of results in a row that made the change. */
