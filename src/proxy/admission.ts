@@ -8,7 +8,7 @@ import type { ProxyReply } from './responses.ts';
 import type { Handling } from './routes/handling.ts';
 import type { RouteMatch } from './routes/route-table.ts';
 
-export type Admission =
+type Admission =
   | {
       ok: true;
       site: CompiledSite;

@@ -9,7 +9,7 @@ import { describeErrno, ListenerError } from '../errors.ts';
 import { eventStream, sharedBufferStream, type ClientStream } from './http1/client-reads.ts';
 import type { TlsTerminator } from './tls-terminator.ts';
 
-export interface ListenerHooks {
+interface ListenerHooks {
   /** Every accepted TCP connection (for counting and the drain deadline). */
   accepted(socket: Socket): void;
   /** A connection ready for HTTP: at once for plain listeners, after the handshake for TLS. */

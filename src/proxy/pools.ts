@@ -7,7 +7,7 @@ import { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
 
 export { UpstreamPool, type UpstreamTls } from './http1/upstream-pool.ts';
 
-export const DEFAULT_UPSTREAM_TLS: UpstreamTls = { ca: undefined, servername: undefined, verify: true };
+const DEFAULT_UPSTREAM_TLS: UpstreamTls = { ca: undefined, servername: undefined, verify: true };
 
 function poolKey(origin: string, connectTimeoutMs: number, maxConnections: number, tls: UpstreamTls): string {
   const plain = `${origin} ${connectTimeoutMs} ${maxConnections}`;

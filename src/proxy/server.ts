@@ -24,7 +24,7 @@ import { countStillOpen, type StillOpen } from './still-open.ts';
 
 export type { Generation } from './generation.ts';
 
-export interface ProxyServerOptions {
+interface ProxyServerOptions {
   listeners: ListenerConfig[];
   logger: Logger;
   accessLog: boolean;
@@ -34,7 +34,7 @@ export interface ProxyServerOptions {
   requestIdHeader?: string;
 }
 
-export interface ProxyStats {
+interface ProxyStats {
   activeConnections: number;
   activeRequests: number;
   sites: number;

@@ -5,10 +5,10 @@
 import type { UpstreamServer } from './server.ts';
 
 /** Ring points per unit of weight: enough for an even split of keys across a few servers. */
-export const POINTS_PER_WEIGHT = 100;
+const POINTS_PER_WEIGHT = 100;
 
 /** 32-bit FNV-1a followed by murmur3's finalizer, which spreads FNV's weak low bits. */
-export function hash32(text: string): number {
+function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

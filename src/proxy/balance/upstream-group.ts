@@ -8,7 +8,7 @@ import type { UpstreamTls } from '../pools.ts';
 import { ServerGroup } from './group.ts';
 import { UpstreamServer } from './server.ts';
 
-export interface RetryPolicy {
+interface RetryPolicy {
   /** Sends after the first one, at most. */
   readonly attempts: number;
   readonly onConnectFailure: boolean;
@@ -18,7 +18,7 @@ export interface RetryPolicy {
 }
 
 /** Retries in flight may be at most `percent` of the group's requests in flight, and never fewer than RETRY_BUDGET_FLOOR. */
-export class RetryBudget {
+class RetryBudget {
   readonly percent: number;
   /** Requests of this group in flight in this worker, retries included. */
   inFlight = 0;

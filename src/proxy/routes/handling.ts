@@ -80,7 +80,7 @@ function limiter(context: HandlingContext, key: string, rate: { rps: number; bur
 }
 
 /** The limiter key a site's own limit is kept under across reloads. */
-export function siteKey(site: SiteConfig): string {
+function siteKey(site: SiteConfig): string {
   return JSON.stringify([site.host ?? [], site.default]);
 }
 

@@ -20,7 +20,7 @@ export type RouteAction =
   | { kind: 'respond'; status: number; contentType: string; body: Buffer };
 
 /** One route of a shape: what it is called and what it does. */
-export interface ShapedRoute {
+interface ShapedRoute {
   /** `name`, or `routes[<index>]`: what the access log and `show sites` call it. */
   readonly name: string;
   readonly action: RouteAction;

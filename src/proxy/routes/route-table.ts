@@ -34,7 +34,7 @@ export interface RouteMatch<Settings> {
 }
 
 /** The site's settings with the route's overrides applied (its group, header rules, limits…). */
-export type RouteSettingsCompiler<Settings> = (route: RouteConfig, routeName: string) => Settings;
+type RouteSettingsCompiler<Settings> = (route: RouteConfig, routeName: string) => Settings;
 
 /** Whether an action reads what follows the matched part: working it out runs a route's regex again. */
 function usesRemainder(action: RouteAction): boolean {
