@@ -5,8 +5,8 @@
 // names and values the parser hands out again must be exactly the bytes of each message.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientResponseHeaders, readClientHead } from '../src/proxy/headers.ts';
-import { HOP_BY_HOP, OTHER, SET_BY_PROXY, fieldKind } from '../src/proxy/http1/field-kinds.ts';
+import { HOP_BY_HOP_HEADERS, clientResponseHeaders, readClientHead } from '../src/proxy/headers.ts';
+import { FIELD_KINDS, HOP_BY_HOP, KIND_COUNT, KIND_INDEX, OTHER, SET_BY_PROXY, fieldKind } from '../src/proxy/http1/field-kinds.ts';
 import type { RequestHead, ResponseHead } from '../src/proxy/http1/message.ts';
 import { findHeadEnd, parseRequestHead, parseResponseHead } from '../src/proxy/http1/parser.ts';
 import { REQUEST_LIMITS, RESPONSE_LIMITS } from './http1/cases.ts';
@@ -66,6 +66,15 @@ function parsedKind(head: RequestHead | ResponseHead, name: string): number {
 const names = (flat: readonly string[]): string[] => flat.filter((_, i) => i % 2 === 0);
 
 describe('field kinds', () => {
+  it('the table gives each name its own index below KIND_COUNT, and exactly the documented hop-by-hop and proxy-set names', () => {
+    const indexes = FIELD_KINDS.map(([, kind]) => kind & KIND_INDEX);
+    assert.equal(new Set(indexes).size, FIELD_KINDS.length, 'one index per name');
+    assert.ok(indexes.every((i) => i > 0 && i < KIND_COUNT), 'per-kind tables are sized by KIND_COUNT');
+    assert.deepEqual([...HOP_BY_HOP_HEADERS].sort(), HOP_BY_HOP_NAMES.map((n) => n.toLowerCase()).sort());
+    const setByProxy = FIELD_KINDS.filter(([, kind]) => (kind & SET_BY_PROXY) !== 0).map(([name]) => name);
+    assert.deepEqual(setByProxy.sort(), SET_BY_PROXY_NAMES.map((n) => n.toLowerCase()).sort());
+  });
+
   it('every hop-by-hop name, in any case, is classified so by the parser and dropped in both directions', () => {
     for (const base of HOP_BY_HOP_NAMES) {
       for (const name of spellings(base)) {
