@@ -97,10 +97,17 @@ const NOTHING = Buffer.alloc(0);
 
 /**
  * `buffer` has bytes queued on `socket`: it comes back to the free list once every write queued
- * so far has completed (an empty write's callback runs after those before it). A socket that
- * fails leaves the buffer to the GC, since its writes may still reference it.
+ * so far has completed (an empty write's callback runs after those before it). A socket already
+ * ended (the response that wrote them closes the connection) takes no more writes, not even an
+ * empty one: that would fail the socket and drop its queue; its 'finish' says the same. A socket
+ * that fails leaves the buffer to the GC, since its writes may still reference it.
  */
 export function giveBackWhenFlushed(socket: Socket, buffer: Buffer): void {
+  if (socket.writableFinished) return giveBackReadBuffer(buffer);
+  if (socket.writableEnded) {
+    socket.once('finish', () => giveBackReadBuffer(buffer));
+    return;
+  }
   socket.write(NOTHING, (error) => {
     if (!error) giveBackReadBuffer(buffer);
   });
