@@ -40,6 +40,18 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
+/** A temp dir holding `source` as the worker's script, and a relay to the files stdout and stderr in it. */
+async function relayToFiles(t: TestContext, source: string): Promise<{ dir: string; script: string; stdout: LogWriter; relay: WorkerOutputRelay }> {
+  const dir = await tempDir(t);
+  const script = join(dir, 'worker.mjs');
+  writeFileSync(script, source);
+  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
+  const stderrFd = openSync(join(dir, 'stderr'), 'w');
+  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
+  const stdout = new LogWriter(stdoutFd);
+  return { dir, script, stdout, relay: new WorkerOutputRelay(stdout, new LogWriter(stderrFd)) };
+}
+
 function forkWorker(script: string, name: string, batches: number) {
   const child = fork(script, [name, String(batches)], { silent: true, execArgv: [] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -47,13 +59,7 @@ function forkWorker(script: string, name: string, batches: number) {
 }
 
 test('two workers writing at once: every line relayed whole and byte for byte, lines cut across writes joined, stderr apart', async (t) => {
-  const dir = await tempDir(t);
-  const script = join(dir, 'worker.mjs');
-  writeFileSync(script, WORKER);
-  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
-  const stderrFd = openSync(join(dir, 'stderr'), 'w');
-  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
-  const relay = new WorkerOutputRelay(new LogWriter(stdoutFd), new LogWriter(stderrFd));
+  const { dir, script, relay } = await relayToFiles(t, WORKER);
   const batches = 60;
   const workers = ['a', 'b'].map((name) => forkWorker(script, name, batches));
   for (const { child } of workers) relay.attach(child.stdout, child.stderr);
@@ -147,14 +153,7 @@ for (const [from, to] of [[0, 1_000], [1_000, 1_000 + 65_536], [1_000 + 65_536, 
 `;
 
 test("a full read that completes a held line and ends mid-line: the line's end is waited for, and the master's own lines never land inside it", async (t) => {
-  const dir = await tempDir(t);
-  const script = join(dir, 'worker.mjs');
-  writeFileSync(script, LONG_READ_WORKER);
-  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
-  const stderrFd = openSync(join(dir, 'stderr'), 'w');
-  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
-  const stdout = new LogWriter(stdoutFd);
-  const relay = new WorkerOutputRelay(stdout, new LogWriter(stderrFd));
+  const { dir, script, stdout, relay } = await relayToFiles(t, LONG_READ_WORKER);
   const worker = forkWorker(script, 'a', 0);
   relay.attach(worker.child.stdout, worker.child.stderr);
   // The master logs while the worker pauses between its writes.
@@ -172,19 +171,13 @@ test("a full read that completes a held line and ends mid-line: the line's end i
 });
 
 test('output with no newline in MAX_RELAYED_LINE_BYTES is passed on as it is, not held until its line ends', async (t) => {
-  const dir = await tempDir(t);
-  const script = join(dir, 'worker.mjs');
   const unterminated = 4 * MAX_RELAYED_LINE_BYTES;
-  writeFileSync(script, `
+  const { dir, script, relay } = await relayToFiles(t, `
 import { writeSync } from 'node:fs';
 const bytes = Buffer.alloc(${unterminated}, 'x');
 for (let at = 0; at < bytes.length; ) at += writeSync(1, bytes.subarray(at));
 await new Promise((resolve) => setTimeout(resolve, 5_000));
 `);
-  const stdoutFd = openSync(join(dir, 'stdout'), 'w');
-  const stderrFd = openSync(join(dir, 'stderr'), 'w');
-  t.after(() => [stdoutFd, stderrFd].forEach((fd) => closeSync(fd)));
-  const relay = new WorkerOutputRelay(new LogWriter(stdoutFd), new LogWriter(stderrFd));
   const worker = forkWorker(script, 'a', 0);
   t.after(() => worker.child.kill('SIGKILL'));
   relay.attach(worker.child.stdout, worker.child.stderr);
