@@ -3,7 +3,6 @@
 // "Example.COM.:8080" to reach the "example.com" site).
 
 const HOST_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
-const PORT_SUFFIX = /^:[0-9]*$/;
 
 /** The normalized host, or undefined when the header is not a usable host name. */
 export function normalizeHost(raw: string): string | undefined {
@@ -15,7 +14,7 @@ export function normalizeHost(raw: string): string | undefined {
   const colon = host.indexOf(':');
   let name = host;
   if (colon >= 0) {
-    if (!PORT_SUFFIX.test(host.slice(colon))) return undefined;
+    if (!isPort(host, colon + 1)) return undefined;
     name = host.slice(0, colon);
   }
   if (name.endsWith('.')) name = name.slice(0, -1);
@@ -25,7 +24,7 @@ export function normalizeHost(raw: string): string | undefined {
 /**
  * What nearly every request sends: a name already lower-case, without trailing dot, that
  * HOST_NAME accepts, maybe with a port. Checked in one pass over its characters, without the
- * lower-cased copy and the two regular expressions of the general case (1% of a worker's user
+ * lower-cased copy and the regular expressions of the general case (1% of a worker's user
  * time): the length of the name, or -1 to take the general case.
  */
 function normalNameLength(raw: string): number {
@@ -46,7 +45,7 @@ function normalNameLength(raw: string): number {
   return labelStart ? -1 : raw.length; // not empty, and no trailing dot
 }
 
-/** raw[from…] is digits only (an empty port is allowed, as PORT_SUFFIX allows it). */
+/** raw[from…] is a port: digits only, maybe none ("localhost:" is taken as without one). */
 function isPort(raw: string, from: number): boolean {
   for (let i = from; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
@@ -59,8 +58,7 @@ function isPort(raw: string, from: number): boolean {
 function normalizeIpv6Literal(host: string): string | undefined {
   const end = host.indexOf(']');
   if (end < 2) return undefined;
-  const rest = host.slice(end + 1);
-  if (rest !== '' && !PORT_SUFFIX.test(rest)) return undefined;
+  if (end + 1 < host.length && (host.charCodeAt(end + 1) !== 0x3a /* : */ || !isPort(host, end + 2))) return undefined;
   const address = host.slice(1, end);
   return /^[0-9a-f:.]+$/.test(address) ? host.slice(0, end + 1) : undefined;
 }
