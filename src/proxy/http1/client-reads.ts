@@ -87,17 +87,9 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
     own = undefined;
     return sharedReadBuffer;
   };
-  const onRead = (nread: number, buffer: Buffer): boolean => {
+  const handleRead = (nread: number, buffer: Buffer): void => {
     lastRead = nread;
-    const outerRead = beginRead();
-    if (buffer === sharedReadBuffer) {
-      try {
-        handler(buffer.subarray(0, nread));
-      } finally {
-        endRead(outerRead);
-      }
-      return true;
-    }
+    if (buffer === sharedReadBuffer) return handler(buffer.subarray(0, nread));
     const read = { buffer, socket: undefined as Socket | undefined };
     const outer = ownRead;
     ownRead = read;
@@ -105,7 +97,6 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
       handler(buffer.subarray(0, nread));
     } finally {
       ownRead = outer;
-      endRead(outerRead);
     }
     // Nothing queued on the socket written to means every write of it has completed (the kernel
     // has the bytes), so the next read may reuse the buffer. Else it comes back once flushed, and
@@ -113,6 +104,15 @@ export function sharedBufferStream(accepted: Socket, allowHalfOpen: boolean): Cl
     if (read.socket !== undefined && read.socket.writableLength > 0) {
       own = undefined;
       giveBackWhenFlushed(read.socket, buffer);
+    }
+  };
+  // Every stamp the handling of a read takes is the moment that read began (read-clock.ts).
+  const onRead = (nread: number, buffer: Buffer): boolean => {
+    const outerRead = beginRead();
+    try {
+      handleRead(nread, buffer);
+    } finally {
+      endRead(outerRead);
     }
     return true;
   };
