@@ -49,6 +49,9 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** What the chart's reloader liveness probe tolerates before a restart: failureThreshold 3 × periodSeconds 10. */
+const RELOADER_LIVENESS_WINDOW_MS = 30_000;
+
 async function waitUntil<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -124,7 +127,10 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
     const write = await podman(['exec', container('proxy'), 'touch', '/app/x'], { allowFailure: true });
     assert.notEqual(write.code, 0, 'the root filesystem is read-only');
     const healthz = `fetch('http://127.0.0.1:${RELOADER_HEALTH_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`;
-    assert.equal((await podman(['exec', container('reloader'), 'node', '-e', healthz], { allowFailure: true })).code, 0, 'the reloader answers /healthz');
+    // The proxy's readiness says nothing of when the reloader container has started listening:
+    // kubelet gives it the liveness probe's failureThreshold × periodSeconds (3 × 10 s).
+    const reloaderHealthy = async () => ((await podman(['exec', container('reloader'), 'node', '-e', healthz], { allowFailure: true })).code === 0 ? true : undefined);
+    await waitUntil('the reloader answers /healthz', reloaderHealthy, RELOADER_LIVENESS_WINDOW_MS);
 
     const traffic = startTraffic(url, HOST);
     await traffic.waitForBody('blue', 10_000);
