@@ -6,6 +6,11 @@ import type { WorkloadId } from './workloads.ts';
 export const OURS = 'reverse-proxy';
 export const NGINX = 'nginx';
 
+/** Stable key for one system configuration, e.g. `nginx/2w` or `reverse-proxy/1w+log`. */
+export function systemKey(id: string, workers: number, accessLog = false): string {
+  return `${id}/${workers}w${accessLog ? '+log' : ''}`;
+}
+
 function find(rows: readonly ThroughputRow[], system: string, workers: number, workload: WorkloadId): ThroughputRow | undefined {
   return rows.find((r) => r.system === system && r.workers === workers && r.workload === workload && !r.accessLog);
 }

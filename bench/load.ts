@@ -52,12 +52,14 @@ interface WrkReport {
   max: number;
 }
 
-const scriptDir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+/** Made on the first run, so importing this module (the bench's unit tests do) writes nothing. */
+let scriptDir: string | undefined;
 let scriptCounter = 0;
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const wrk = findProgram('wrk');
   if (!wrk) throw new Error('wrk is not installed (apt-get install -y wrk)');
+  scriptDir ??= mkdtempSync(join(tmpdir(), 'bench-wrk-'));
   const script = join(scriptDir, `${options.workload.id}-${scriptCounter++}.lua`);
   writeFileSync(script, options.workload.lua + REPORT_LUA);
   const args = ['-t1', `-c${options.connections}`, `-d${options.durationSecs}s`, '--timeout', '10s', '-s', script, `${options.scheme ?? 'http'}://127.0.0.1:${options.port}${options.workload.path}`];

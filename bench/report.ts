@@ -4,11 +4,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { throughputChart } from './chart.ts';
-import { ratiosFor } from './compare.ts';
+import { ratiosFor, systemKey } from './compare.ts';
 import { loadLatest, RESULTS_DIR, saveRun, type BenchRun, type ChaosRun } from './results.ts';
 import type { ProbeSummary } from './probe.ts';
-import { checkTargets } from './targets.ts';
-import { systemKey } from './throughput.ts';
+import { checkEngineTargets, checkTargets } from './targets.ts';
 import { WORKLOADS } from './workloads.ts';
 
 const README = join(import.meta.dirname, 'README.md');
@@ -53,6 +52,22 @@ ${sections.filter(Boolean).join('\n\n')}
 ${footprint}${failures}`;
 }
 
+function headToHeadSection(run: BenchRun): string {
+  const paired = run.throughput.paired ?? [];
+  if (paired.length === 0) return 'Not measured in this run.';
+  const settings = paired[0]!.settings;
+  const rows = paired.map((c) => {
+    const r = c.pairRatios;
+    const [low, high] = c.rpsRatioInterval;
+    return [`${c.candidate.key} ÷ ${c.baseline.key}`, c.workload, `**${num(c.rpsRatio, 3)}**`, `${num(low, 3)}–${num(high, 3)}`, `${num(r.min)} · ${num(r.q1)} · ${num(r.median)} · ${num(r.q3)} · ${num(r.max)}`, `${num(c.candidate.cpuUsPerRequest, 1)} / ${num(c.baseline.cpuUsPerRequest, 1)}`, num(c.cpuRatio, 3), String(c.candidate.errors + c.baseline.errors)];
+  });
+  return `After each workload's rounds (the throughput section below), two systems at a time alternate ${settings.roundSecs} s rounds, ${settings.pairs} pairs in the order A B, B A, A B, …, so each pair's two rounds run a second apart and a steady drift of the machine cancels over every two pairs (bench/paired.ts). "req/s ratio" is the first system's requests ÷ the second's over all those rounds (equal time each): what the targets are judged on; its 95% interval comes from resampling whole pairs (2,000 draws, fixed seed). The per-pair ratios (one round ÷ its neighbour) show how much a single pair can say: min · quartiles · max.
+
+${table(['target', 'measured', 'verdict'], checkEngineTargets(run).map((c) => [c.target, c.measured, verdict(c.met)]))}
+
+${table(['comparison', 'workload', 'req/s ratio', '95% interval', 'per-pair ratios', 'CPU µs/req (first / second)', 'CPU ratio', 'errors'], rows)}`;
+}
+
 function addedLatencySection(run: BenchRun): string {
   const a = run.addedLatency;
   if (!a) return 'Not measured in this run.';
@@ -95,8 +110,8 @@ const HOW_TO_RUN = `Not part of \`npm test\`. Needs \`wrk\`, \`nginx\`, \`haprox
 checks and prints \`apt-get install -y wrk nginx haproxy time\` when one is missing). Everything binds 127.0.0.1 only.
 
 \`\`\`
-npm run bench             # full run, ≤10 minutes: every system, 1 and N workers, reload and probe benchmarks
-npm run bench -- --quick  # ≤2 minutes, shorter runs, same coverage; results in results/*-quick-*.json only
+npm run bench             # full run, about 15 minutes: every system, 1 and N workers, head to head with nginx, reload and probe benchmarks
+npm run bench -- --quick  # ≤3 minutes, shorter runs, same coverage; results in results/*-quick-*.json only
 npm run chaos             # reliability runs (kill -9, upstream loss, admin-socket abuse, broken reloads, failed restart, config path not a file)
 npm run chaos -- --quick
 npm run chaos -- --only 'failed restart'   # the scenarios whose name contains this; nothing published
@@ -137,6 +152,7 @@ export function regenerateReadme(): void {
   if (bench) {
     parts.push(`## Machine\n\n${machineSection(bench)}`);
     parts.push(`## Targets (issue 8)\n\n${table(['target', 'measured', 'verdict'], checkTargets(bench).map((c) => [c.target, c.measured, verdict(c.met)]))}`);
+    parts.push(`## Head to head (issue 13 targets)\n\n${headToHeadSection(bench)}`);
     parts.push(`## Throughput and latency\n\n${throughputSection(bench)}`);
     parts.push(`## Latency added at half load\n\n${addedLatencySection(bench)}`);
     parts.push(`## Reloads, admin socket, probe, memory\n\n${reloadSection(bench)}`);

@@ -8,10 +8,12 @@
 // (paths, prefixes and regexes that name the site), which nothing can share: the worst case.
 // The reloads come in two kinds: every site changed (nothing of the running
 // config can be kept: the cold path), and one site edited (what a ConfigMap edit does; the
-// proxy re-validates and recompiles that site only). `--rounds 0` skips the throughput part.
+// proxy re-validates and recompiles that site only). The ≤3% is judged head to head (paired.ts:
+// each 20-route config against the 1-route one in `--pairs` alternating 1 s rounds); the rotated
+// rounds before it give the usual per-system table. `--rounds 0 --pairs 0` skips throughput.
 // Not part of `npm run bench` or `npm test`:
 //
-//   ./node_modules/.bin/node bench/routes-cost.ts [--workers N] [--rounds N] [--secs N] [--reloads N]
+//   ./node_modules/.bin/node bench/routes-cost.ts [--workers N] [--rounds N] [--secs N] [--pairs N] [--reloads N]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +23,14 @@ import { ourConfigToml, startOurInstance, type OurInstance } from './our-instanc
 import type { Peer } from './peers/types.ts';
 import { SITE_COUNT, siteHost, siteHosts } from './sites.ts';
 import { distribution } from './stats.ts';
-import { measureThroughput } from './throughput.ts';
+import { describeComparison } from './paired.ts';
+import { systemKey } from './compare.ts';
+import { measureThroughput, type PairedPlan } from './throughput.ts';
 import { WRK, requireTools } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 
 const { values } = parseArgs({
-  options: { workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '5' }, secs: { type: 'string', default: '3' }, reloads: { type: 'string', default: '20' } },
+  options: { workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '3' }, secs: { type: 'string', default: '2' }, pairs: { type: 'string', default: '40' }, reloads: { type: 'string', default: '20' } },
 });
 requireTools([WRK]);
 
@@ -87,14 +91,20 @@ const workDir = mkdtempSync(join(tmpdir(), 'bench-routes-'));
 const workers = Number(values.workers);
 const upstream = await startUpstream(workDir);
 try {
-  if (Number(values.rounds) > 0) {
+  if (Number(values.rounds) > 0 || Number(values.pairs) > 0) {
     const settings = { connections: 32, durationSecs: Number(values.secs), rounds: Number(values.rounds), systemWarmupSecs: 2, workloadWarmupSecs: 1 };
     const systems = peers.map((peer) => ({ peer, workers, workloads: ['hosts-1000' as const] }));
-    const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log);
+    const [baseline, ...candidates] = peers.map((p) => systemKey(p.id, workers));
+    const plan: PairedPlan = {
+      settings: { pairs: Number(values.pairs), roundSecs: 1, connections: settings.connections },
+      comparisons: Number(values.pairs) > 0 && baseline ? candidates.map((candidate) => ({ candidate, baseline })) : [],
+    };
+    const { rows, paired, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log, plan);
     for (const f of failures) log(`failed: ${f}`);
     const [one, ...others] = peers.map((p) => rows.find((r) => r.system === p.id));
     for (const r of [one, ...others]) if (r) log(`${r.system.padEnd(30)} ${Math.round(r.rps)} req/s (rounds ${r.roundsRps.map(Math.round).join(', ')}), ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
-    for (const r of others) if (one && r) log(`${r.system.replace('reverse-proxy/', '')} / 1 route: ${(r.rps / one.rps).toFixed(3)}× req/s, ${(r.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+    for (const r of others) if (one && r) log(`${r.system.replace('reverse-proxy/', '')} / 1 route, median rounds: ${(r.rps / one.rps).toFixed(3)}× req/s, ${(r.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(3)}× CPU per request`);
+    for (const c of paired ?? []) log(`head to head: ${describeComparison(c)}`);
   }
 
   for (const c of CONFIGS) {

@@ -1,11 +1,11 @@
 // `npm run bench [-- --quick]`: every system side by side on the same upstream and workloads,
 // then the reload/admin-socket benchmarks of our proxy; writes results and regenerates README.
-// Bounded: ≤10 minutes by default, ≤2 minutes with --quick (2-core machine).
+// Bounded: about 15 minutes by default, ≤3 minutes with --quick (2-core machine).
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureAddedLatency } from './added-latency.ts';
-import { OURS } from './compare.ts';
+import { OURS, systemKey } from './compare.ts';
 import { buildCompiledCli } from './build.ts';
 import { describeMachine } from './machine.ts';
 import { directPeer } from './peers/direct.ts';
@@ -16,7 +16,7 @@ import { reverseProxyPeer } from './peers/reverse-proxy.ts';
 import { measureReloads, type ReloadSettings } from './reload.ts';
 import { publishRun } from './report.ts';
 import type { BenchRun } from './results.ts';
-import { measureThroughput, type LoadSettings, type SystemUnderTest } from './throughput.ts';
+import { measureThroughput, type LoadSettings, type PairedPlan, type SystemUnderTest } from './throughput.ts';
 import { GNU_TIME, HAPROXY, NGINX, requireTools, WRK } from './tools.ts';
 import { startUpstream } from './upstream.ts';
 
@@ -28,6 +28,15 @@ const load: LoadSettings = quick
   ? { connections: CONNECTIONS, durationSecs: 1, rounds: 1, systemWarmupSecs: 1, workloadWarmupSecs: 0 }
   : { connections: CONNECTIONS, durationSecs: 2, rounds: 3, systemWarmupSecs: 2, workloadWarmupSecs: 1 };
 const workerCounts = [...new Set([1, availableParallelism()])];
+// The ratio targets (issue 13) are judged head to head: ours against nginx at each worker
+// count, and ours with its access log against ours without.
+const paired: PairedPlan = {
+  settings: quick ? { pairs: 2, roundSecs: 1, connections: CONNECTIONS } : { pairs: 24, roundSecs: 1, connections: CONNECTIONS },
+  comparisons: [
+    ...workerCounts.map((workers) => ({ candidate: systemKey(reverseProxyPeer.id, workers), baseline: systemKey(nginxPeer.id, workers) })),
+    { candidate: systemKey(reverseProxyPeer.id, 1, true), baseline: systemKey(reverseProxyPeer.id, 1) },
+  ],
+};
 const maxWorkers = Math.max(...workerCounts);
 const reloadSettings: ReloadSettings = {
   siteCounts: [10, 100, 1_000],
@@ -57,7 +66,7 @@ try {
   systems.push({ peer: reverseProxyPeer, workers: 1, accessLog: true, workloads: ['small-get'] });
 
   log('throughput:');
-  const throughput = await measureThroughput(systems, upstream.port, load, workDir, log);
+  const throughput = await measureThroughput(systems, upstream.port, load, workDir, log, paired);
 
   const ourMax = throughput.rows.find((r) => r.system === OURS && r.workers === maxWorkers && r.workload === 'small-get' && !r.accessLog);
   log('added latency at half load:');

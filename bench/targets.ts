@@ -1,7 +1,9 @@
-// The targets of issue 8, checked against one bench run. A target with no measurement (the
-// system did not start, the step failed) is reported as not measured, never as met.
-import { ourRatios, OURS } from './compare.ts';
+// The targets of issues 8 and 13, checked against one bench run. A target with no measurement
+// (the system did not start, the step failed) is reported as not measured, never as met.
+import { NGINX, ourRatios, OURS, systemKey } from './compare.ts';
+import type { PairedComparison } from './paired.ts';
 import type { BenchRun } from './results.ts';
+import { WORKLOADS, type WorkloadId } from './workloads.ts';
 
 export interface TargetCheck {
   target: string;
@@ -72,6 +74,43 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
     target: 'probe command under load well inside kubelet’s 1 s timeout (p99 ≤500 ms)',
     measured: probe ? `${fmt(probe.wallMs.p99, 0)} ms p99 (${probe.build} build), peak RSS ${probe.peakRssMB !== undefined ? `${fmt(probe.peakRssMB, 1)} MB` : 'n/a'}, ${probe.failed} failed` : 'not measured',
     ...(probe ? { met: probe.wallMs.p99 <= 500 && probe.failed === 0 } : {}),
+  });
+  return checks;
+}
+
+/** Issue 13's ratio targets, judged on the head-to-head comparisons (paired.ts) of one run. */
+export function checkEngineTargets(run: BenchRun): TargetCheck[] {
+  const paired = run.throughput.paired ?? [];
+  const find = (candidate: string, baseline: string, workload: WorkloadId) => paired.find((c) => c.candidate.key === candidate && c.baseline.key === baseline && c.workload === workload);
+  const ours = (workers: number, workload: WorkloadId) => find(systemKey(OURS, workers), systemKey(NGINX, workers), workload);
+  const checks: TargetCheck[] = [];
+  const ratioCheck = (target: string, comparisons: readonly (PairedComparison | undefined)[], min: number) => {
+    const present = comparisons.filter((c): c is PairedComparison => c !== undefined);
+    const worst = [...present].sort((a, b) => a.rpsRatio - b.rpsRatio)[0];
+    checks.push({
+      target,
+      measured: worst ? present.map((c) => `${fmt(c.rpsRatio, 3)}× (${c.workload})`).join(', ') : 'not measured',
+      ...(worst && present.length === comparisons.length ? { met: worst.rpsRatio >= min } : {}),
+    });
+  };
+  for (const [workload, min] of [['small-get', 0.9], ['get-64k', 0.9], ['hosts-1000', 0.9], ['post-1m', 0.7]] as const) {
+    ratioCheck(`${workload}, 1 worker: ≥${min}× nginx req/s`, [ours(1, workload)], min);
+  }
+  const most = Math.max(...run.workerCounts);
+  if (most > 1) ratioCheck(`every workload, ${most} workers: ≥0.8× nginx req/s`, WORKLOADS.map((w) => ours(most, w.id)), 0.8);
+  const all = run.workerCounts.flatMap((workers) => WORKLOADS.map((w) => ours(workers, w.id)));
+  const measuredCpu = all.filter((c): c is PairedComparison => c !== undefined);
+  const worstCpu = [...measuredCpu].sort((a, b) => b.cpuRatio - a.cpuRatio)[0];
+  checks.push({
+    target: 'CPU µs per request ≤1.4× nginx’s, every workload and worker count',
+    measured: worstCpu ? `worst ${fmt(worstCpu.cpuRatio, 3)}× (${worstCpu.workload}, ${worstCpu.candidate.key})` : 'not measured',
+    ...(worstCpu && measuredCpu.length === all.length ? { met: worstCpu.cpuRatio <= 1.4 } : {}),
+  });
+  const log = find(systemKey(OURS, 1, true), systemKey(OURS, 1), 'small-get');
+  checks.push({
+    target: 'access log on costs ≤15% of throughput (small GET, 1 worker)',
+    measured: log ? `${fmt(log.rpsRatio, 3)}× req/s with it on, ${fmt(log.cpuRatio, 3)}× CPU per request` : 'not measured',
+    ...(log ? { met: log.rpsRatio >= 0.85 } : {}),
   });
   return checks;
 }

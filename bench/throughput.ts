@@ -2,11 +2,15 @@
 // and each workload is measured in rounds that visit every system in turn, in a rotated order:
 // on a shared machine a burst of someone else's work then lands on one round of several
 // systems instead of all of one system's measurement. A system's figure is its median round.
+// Pairs of systems named in a PairedPlan are then compared head to head (paired.ts), which is
+// what the ratio targets are judged on.
 // A system that fails to start is recorded and skipped; the rest of the run goes on.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadResult } from './load.ts';
+import { comparePaired, describeComparison, type PairedComparison, type PairedSettings } from './paired.ts';
+import { systemKey } from './compare.ts';
 import { backgroundCpuPercent, treeCpuMs, treeRssBytes } from './proc.ts';
 import { siteHosts } from './sites.ts';
 import type { Family, Peer, RunningSystem } from './peers/types.ts';
@@ -29,6 +33,12 @@ export interface LoadSettings {
   systemWarmupSecs: number;
   /** Per system before each workload's rounds; 0 skips it. */
   workloadWarmupSecs: number;
+}
+
+/** Head-to-head comparisons (paired.ts) run after each workload's rounds, by system key. */
+export interface PairedPlan {
+  settings: PairedSettings;
+  comparisons: readonly { candidate: string; baseline: string }[];
 }
 
 export interface ThroughputRow extends LoadResult {
@@ -63,12 +73,9 @@ export interface FootprintRow {
 export interface ThroughputResults {
   rows: ThroughputRow[];
   footprint: FootprintRow[];
+  /** Absent in runs made before paired comparisons existed. */
+  paired?: PairedComparison[];
   failures: string[];
-}
-
-/** Stable key for one system configuration, e.g. `nginx/2w` or `reverse-proxy/1w+log`. */
-export function systemKey(id: string, workers: number, accessLog = false): string {
-  return `${id}/${workers}w${accessLog ? '+log' : ''}`;
 }
 
 const MB = 1024 * 1024;
@@ -106,7 +113,22 @@ function medianRound(rounds: readonly LoadResult[]): LoadResult {
   return sorted[Math.floor((sorted.length - 1) / 2)] as LoadResult;
 }
 
-export async function measureThroughput(systems: readonly SystemUnderTest[], upstreamPort: number, settings: LoadSettings, workDir: string, log: (line: string) => void): Promise<ThroughputResults> {
+async function runComparisons(plan: PairedPlan, measured: readonly Started[], workload: (typeof WORKLOADS)[number], results: ThroughputResults, log: (line: string) => void): Promise<void> {
+  for (const { candidate, baseline } of plan.comparisons) {
+    const c = measured.find((s) => s.key === candidate);
+    const b = measured.find((s) => s.key === baseline);
+    if (!c || !b) continue;
+    try {
+      const comparison = await comparePaired({ key: c.key, running: c.running }, { key: b.key, running: b.running }, workload, plan.settings);
+      (results.paired ??= []).push(comparison);
+      log(`  ${describeComparison(comparison)}`);
+    } catch (err) {
+      results.failures.push(`${candidate} ÷ ${baseline} ${workload.id}: ${firstLine(err)}`);
+    }
+  }
+}
+
+export async function measureThroughput(systems: readonly SystemUnderTest[], upstreamPort: number, settings: LoadSettings, workDir: string, log: (line: string) => void, plan?: PairedPlan): Promise<ThroughputResults> {
   const results: ThroughputResults = { rows: [], footprint: [], failures: [] };
   const started = await startAll(systems, upstreamPort, workDir, results, log);
   const load = (s: Started, workload: (typeof WORKLOADS)[number], durationSecs: number) => runLoad({ port: s.running.port, workload, connections: settings.connections, durationSecs });
@@ -150,6 +172,7 @@ export async function measureThroughput(systems: readonly SystemUnderTest[], ups
         results.rows.push(row);
         log(`  ${s.key.padEnd(24)} ${workload.id.padEnd(11)} ${String(row.rps).padStart(7)} req/s (rounds ${row.roundsRps.join(', ')})  p50 ${row.latencyMs.p50} ms  p99 ${row.latencyMs.p99} ms  ${row.cpuUsPerRequest} µs CPU/req  errors ${row.socketErrors + row.non2xx}`);
       }
+      if (plan) await runComparisons(plan, measured, workload, results, log);
     }
     for (const s of started) results.footprint.push({ system: s.sut.peer.id, workers: s.sut.workers, accessLog: s.sut.accessLog ?? false, idleRssMB: s.idleRssMB, loadedRssMB: treeRssBytes(s.running.rootPid) / MB });
   } finally {

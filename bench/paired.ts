@@ -1,0 +1,140 @@
+// Head-to-head rounds: two systems alternate short rounds, A B B A A B B A …, and each pair
+// of adjacent rounds gives one ratio. On this shared machine req/s drifts by 20–40% within a
+// minute, with every system at once (the rotated rounds of throughput.ts show it), so a ratio
+// of two rounds a second apart sees far less of the drift than a ratio of two median rounds
+// tens of seconds apart, and the ABBA order cancels a steady drift within every two pairs.
+// The figure a target is judged on is the ratio of the two systems' requests over all their
+// paired rounds (equal time each): throughput over the same stretch of the run. Its 95%
+// interval comes from resampling the pairs: on two cores a round's req/s also depends on which
+// processes the scheduler put on the same core (a single round can be 30% off its neighbour),
+// and only more pairs narrow that.
+import { runLoad, type LoadResult } from './load.ts';
+import type { RunningSystem } from './peers/types.ts';
+import { treeCpuMs } from './proc.ts';
+import { percentile, round } from './stats.ts';
+import type { Workload, WorkloadId } from './workloads.ts';
+
+export interface PairedSettings {
+  pairs: number;
+  /** Length of one round of one system. */
+  roundSecs: number;
+  connections: number;
+}
+
+/** One system's side of a comparison, as throughput.ts keys and runs it. */
+export interface PairedSide {
+  key: string;
+  running: RunningSystem;
+}
+
+interface SideTotals {
+  key: string;
+  /** req/s of each of its rounds, pair by pair. */
+  roundsRps: number[];
+  requests: number;
+  cpuUsPerRequest: number;
+  /** Socket errors + responses ≥ 400 over all its rounds. */
+  errors: number;
+}
+
+export interface PairedComparison {
+  workload: WorkloadId;
+  settings: PairedSettings;
+  candidate: SideTotals;
+  baseline: SideTotals;
+  /** Candidate's requests ÷ the baseline's over all paired rounds. */
+  rpsRatio: number;
+  /** 95% bootstrap interval of rpsRatio, resampling whole pairs. */
+  rpsRatioInterval: [number, number];
+  /** Spread of the per-pair ratios (candidate round ÷ the adjacent baseline round). */
+  pairRatios: { min: number; q1: number; median: number; q3: number; max: number };
+  /** Candidate's CPU µs per request ÷ the baseline's, over all paired rounds. */
+  cpuRatio: number;
+}
+
+interface Round {
+  load: LoadResult;
+  cpuMs: number;
+}
+
+async function measuredRound(side: PairedSide, workload: Workload, settings: PairedSettings): Promise<Round> {
+  const cpuBefore = treeCpuMs(side.running.rootPid);
+  const load = await runLoad({ port: side.running.port, workload, connections: settings.connections, durationSecs: settings.roundSecs });
+  return { load, cpuMs: treeCpuMs(side.running.rootPid) - cpuBefore };
+}
+
+function totals(key: string, rounds: readonly Round[]): SideTotals {
+  const requests = rounds.reduce((n, r) => n + r.load.requests, 0);
+  const cpuMs = rounds.reduce((n, r) => n + r.cpuMs, 0);
+  return {
+    key,
+    roundsRps: rounds.map((r) => r.load.rps),
+    requests,
+    cpuUsPerRequest: round((cpuMs * 1000) / Math.max(1, requests), 1),
+    errors: rounds.reduce((n, r) => n + r.load.socketErrors + r.load.non2xx, 0),
+  };
+}
+
+const RESAMPLES = 2_000;
+
+/** A fixed-seed generator (mulberry32): the same rounds always give the same interval. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** 2.5th and 97.5th percentiles of Σcandidate ÷ Σbaseline over pairs drawn with replacement. */
+export function bootstrapInterval(candidate: readonly number[], baseline: readonly number[]): [number, number] {
+  const random = seededRandom(candidate.length * 7919 + 13);
+  const ratios: number[] = [];
+  for (let i = 0; i < RESAMPLES; i++) {
+    let c = 0;
+    let b = 0;
+    for (let j = 0; j < candidate.length; j++) {
+      const pick = Math.floor(random() * candidate.length);
+      c += candidate[pick] ?? 0;
+      b += baseline[pick] ?? 0;
+    }
+    ratios.push(c / Math.max(1, b));
+  }
+  return [round(percentile(ratios, 2.5)), round(percentile(ratios, 97.5))];
+}
+
+/** Runs `settings.pairs` pairs of rounds, candidate first in even pairs and baseline first in odd ones. */
+export async function comparePaired(candidate: PairedSide, baseline: PairedSide, workload: Workload, settings: PairedSettings): Promise<PairedComparison> {
+  const candidateRounds: Round[] = [];
+  const baselineRounds: Round[] = [];
+  for (let pair = 0; pair < settings.pairs; pair++) {
+    const candidateFirst = pair % 2 === 0;
+    const first = await measuredRound(candidateFirst ? candidate : baseline, workload, settings);
+    const second = await measuredRound(candidateFirst ? baseline : candidate, workload, settings);
+    candidateRounds.push(candidateFirst ? first : second);
+    baselineRounds.push(candidateFirst ? second : first);
+  }
+  const c = totals(candidate.key, candidateRounds);
+  const b = totals(baseline.key, baselineRounds);
+  const ratios = c.roundsRps.map((rps, i) => rps / Math.max(1, b.roundsRps[i] ?? 0));
+  return {
+    workload: workload.id,
+    settings,
+    candidate: c,
+    baseline: b,
+    rpsRatio: round(c.requests / Math.max(1, b.requests)),
+    rpsRatioInterval: bootstrapInterval(candidateRounds.map((r) => r.load.requests), baselineRounds.map((r) => r.load.requests)),
+    pairRatios: { min: round(Math.min(...ratios)), q1: round(percentile(ratios, 25)), median: round(percentile(ratios, 50)), q3: round(percentile(ratios, 75)), max: round(Math.max(...ratios)) },
+    cpuRatio: round(c.cpuUsPerRequest / Math.max(0.1, b.cpuUsPerRequest)),
+  };
+}
+
+/** One line for the run's log. */
+export function describeComparison(c: PairedComparison): string {
+  const r = c.pairRatios;
+  const [low, high] = c.rpsRatioInterval;
+  return `${c.candidate.key} ÷ ${c.baseline.key} ${c.workload}: ${c.rpsRatio.toFixed(3)}× req/s (95% ${low.toFixed(3)}–${high.toFixed(3)}) over ${c.settings.pairs} pairs (pairs ${r.min.toFixed(2)} | ${r.q1.toFixed(2)} ${r.median.toFixed(2)} ${r.q3.toFixed(2)} | ${r.max.toFixed(2)}), ${c.cpuRatio.toFixed(3)}× CPU per request (${c.candidate.cpuUsPerRequest} vs ${c.baseline.cpuUsPerRequest} µs), errors ${c.candidate.errors + c.baseline.errors}`;
+}
