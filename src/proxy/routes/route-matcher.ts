@@ -4,6 +4,7 @@
 // a copy per site, a request to one of 1,000 sites walked a cold copy of the routes it misses
 // (route, matcher and prefix objects spread over the heap: cache misses on every one), which
 // cost more than the matching itself. The walk reads arrays side by side, not route objects.
+import { sameLowerCase } from '../http1/field-kinds.ts';
 import { matchLength, onSegmentBoundary, type PathMatcher } from './path-matcher.ts';
 import { regexLiteralPrefix } from './regex-prefix.ts';
 
@@ -22,7 +23,7 @@ const REGEX = 2;
 function hasHeader(rawHeaders: readonly string[], lowerName: string, value: string): boolean {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
-    if (name.length === lowerName.length && rawHeaders[i + 1] === value && name.toLowerCase() === lowerName) return true;
+    if (name.length === lowerName.length && rawHeaders[i + 1] === value && sameLowerCase(name, lowerName)) return true;
   }
   return false;
 }
