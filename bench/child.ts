@@ -48,7 +48,7 @@ export function spawnLogged(command: string, args: readonly string[], logFile: s
   };
 }
 
-export function readLog(child: Child): string {
+function readLog(child: Child): string {
   try {
     return readFileSync(child.logFile, 'utf8');
   } catch {

@@ -15,7 +15,7 @@ function find(rows: readonly ThroughputRow[], system: string, workers: number, w
   return rows.find((r) => r.system === system && r.workers === workers && r.workload === workload && !r.accessLog);
 }
 
-export function bestNodePeer(rows: readonly ThroughputRow[], workers: number, workload: WorkloadId): ThroughputRow | undefined {
+function bestNodePeer(rows: readonly ThroughputRow[], workers: number, workload: WorkloadId): ThroughputRow | undefined {
   return rows
     .filter((r) => r.family === 'node' && r.workers === workers && r.workload === workload)
     .reduce<ThroughputRow | undefined>((best, r) => (!best || r.rps > best.rps ? r : best), undefined);

@@ -16,7 +16,7 @@ export const CLI_SOURCES = join(REPO_ROOT, 'src', 'cli.ts');
 /** The Node flags bin/reverse-proxy.js (the image's entry) starts every command with. */
 export const PUBLISHED_NODE_FLAGS = [SMALL_YOUNG_GENERATION_FLAG];
 /** The environment bin/reverse-proxy.js's shebang adds: it names those flags as the entry's own. */
-export const PUBLISHED_ENV = { ...process.env, [ENTRY_FLAGS_VARIABLE]: PUBLISHED_NODE_FLAGS.join(' ') };
+const PUBLISHED_ENV = { ...process.env, [ENTRY_FLAGS_VARIABLE]: PUBLISHED_NODE_FLAGS.join(' ') };
 
 export interface OurConfig {
   port: number;

@@ -8,7 +8,7 @@ import { NO_FIRST_BYTE, NO_REASON, REASON_INDEX, requestFinished, requestRefused
 import type { GenerationRecords, SiteRecords } from './worker-metrics.ts';
 
 /** The error codes of the request path (src/errors.ts, admission, the engine) that are proxy-made outcomes. */
-export const REASON_BY_CODE: ReadonlyMap<string, number> = new Map([
+const REASON_BY_CODE: ReadonlyMap<string, number> = new Map([
   ['ERR_NO_SITE', REASON_INDEX.no_route],
   ['ERR_NO_ROUTE', REASON_INDEX.no_route],
   ['ERR_RATE_LIMITED', REASON_INDEX.rate_limited],
