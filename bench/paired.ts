@@ -8,9 +8,8 @@
 // interval comes from resampling the pairs: on two cores a round's req/s also depends on which
 // processes the scheduler put on the same core (a single round can be 30% off its neighbour),
 // and only more pairs narrow that.
-import { runLoad, type LoadResult } from './load.ts';
 import type { RunningSystem } from './peers/types.ts';
-import { treeCpuMs } from './proc.ts';
+import { measuredRound, type MeasuredRound } from './round.ts';
 import { percentile, round } from './stats.ts';
 import type { Workload, WorkloadId } from './workloads.ts';
 
@@ -52,18 +51,7 @@ export interface PairedComparison {
   cpuRatio: number;
 }
 
-interface Round {
-  load: LoadResult;
-  cpuMs: number;
-}
-
-async function measuredRound(side: PairedSide, workload: Workload, settings: PairedSettings): Promise<Round> {
-  const cpuBefore = treeCpuMs(side.running.rootPid);
-  const load = await runLoad({ port: side.running.port, workload, connections: settings.connections, durationSecs: settings.roundSecs });
-  return { load, cpuMs: treeCpuMs(side.running.rootPid) - cpuBefore };
-}
-
-function totals(key: string, rounds: readonly Round[]): SideTotals {
+function totals(key: string, rounds: readonly MeasuredRound[]): SideTotals {
   const requests = rounds.reduce((n, r) => n + r.load.requests, 0);
   const cpuMs = rounds.reduce((n, r) => n + r.cpuMs, 0);
   return {
@@ -108,12 +96,13 @@ export function bootstrapInterval(candidate: readonly number[], baseline: readon
 
 /** Runs `settings.pairs` pairs of rounds, candidate first in even pairs and baseline first in odd ones. */
 export async function comparePaired(candidate: PairedSide, baseline: PairedSide, workload: Workload, settings: PairedSettings): Promise<PairedComparison> {
-  const candidateRounds: Round[] = [];
-  const baselineRounds: Round[] = [];
+  const candidateRounds: MeasuredRound[] = [];
+  const baselineRounds: MeasuredRound[] = [];
+  const runRound = (side: PairedSide) => measuredRound(side.running, workload, settings.connections, settings.roundSecs);
   for (let pair = 0; pair < settings.pairs; pair++) {
     const candidateFirst = pair % 2 === 0;
-    const first = await measuredRound(candidateFirst ? candidate : baseline, workload, settings);
-    const second = await measuredRound(candidateFirst ? baseline : candidate, workload, settings);
+    const first = await runRound(candidateFirst ? candidate : baseline);
+    const second = await runRound(candidateFirst ? baseline : candidate);
     candidateRounds.push(candidateFirst ? first : second);
     baselineRounds.push(candidateFirst ? second : first);
   }

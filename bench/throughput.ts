@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadResult } from './load.ts';
 import { comparePaired, describeComparison, type PairedComparison, type PairedSettings } from './paired.ts';
 import { systemKey } from './compare.ts';
-import { backgroundCpuPercent, treeCpuMs, treeRssBytes } from './proc.ts';
+import { backgroundCpuPercent, treeRssBytes } from './proc.ts';
+import { measuredRound } from './round.ts';
 import { siteHosts } from './sites.ts';
 import type { Family, Peer, RunningSystem } from './peers/types.ts';
 import { WORKLOADS, type WorkloadId } from './workloads.ts';
@@ -146,9 +147,9 @@ export async function measureThroughput(systems: readonly SystemUnderTest[], ups
         const order = measured.map((_, i) => measured[(i + round) % measured.length] as Started);
         for (const s of order) {
           try {
-            const cpuBefore = treeCpuMs(s.running.rootPid);
-            rounds.get(s)?.push(await load(s, workload, settings.durationSecs));
-            cpuMs.set(s, (cpuMs.get(s) ?? 0) + treeCpuMs(s.running.rootPid) - cpuBefore);
+            const measuredLoad = await measuredRound(s.running, workload, settings.connections, settings.durationSecs);
+            rounds.get(s)?.push(measuredLoad.load);
+            cpuMs.set(s, (cpuMs.get(s) ?? 0) + measuredLoad.cpuMs);
           } catch (err) {
             results.failures.push(`${s.key} ${workload.id}: ${firstLine(err)}`);
           }
