@@ -10,6 +10,7 @@
 // and only more pairs narrow that.
 import type { RunningSystem } from './peers/types.ts';
 import { measuredRound, type MeasuredRound } from './round.ts';
+import { seededRandom } from '../test/helpers/seeded-random.ts';
 import { percentile, round } from './stats.ts';
 import type { Workload, WorkloadId } from './workloads.ts';
 
@@ -65,20 +66,9 @@ function totals(key: string, rounds: readonly MeasuredRound[]): SideTotals {
 
 const RESAMPLES = 2_000;
 
-/** A fixed-seed generator (mulberry32): the same rounds always give the same interval. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** 2.5th and 97.5th percentiles of Σcandidate ÷ Σbaseline over pairs drawn with replacement. */
 export function bootstrapInterval(candidate: readonly number[], baseline: readonly number[]): [number, number] {
+  // A fixed seed: the same rounds always give the same interval.
   const random = seededRandom(candidate.length * 7919 + 13);
   const ratios: number[] = [];
   for (let i = 0; i < RESAMPLES; i++) {

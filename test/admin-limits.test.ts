@@ -14,6 +14,7 @@ import {
   WORKER_REPLY_TIMEOUT_MS,
 } from '../src/admin/limits.ts';
 import { exchange, startTestSocket } from './admin-fixture.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
 
 const STATUS_OK = '{"status":"ok","uptime_secs":62,"sites":2}\n';
 
@@ -178,21 +179,10 @@ test('a worker that does not answer a routed command gets a timeout error', asyn
   }
 });
 
-/** Deterministic pseudo-random numbers, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('10 000 random inputs never crash the socket and always get a well-formed answer', async () => {
   const t = await startTestSocket();
-  const random = prng(0x5eed);
+  const random = seededRandom(0x5eed);
   const words = ['status', 'reload', 'restart', 'show', 'proc', 'info', 'json', 'cli', 'sockets', 'sites', 'help', 'prompt', 'quit', '@', '@1', '@2', '@!0', '@master', '@!900001', ';', '\r', '\n', ' ', '\t', '\0', 'é', '\u2028'];
   const input = (): Buffer => {
     const pick = random();

@@ -13,7 +13,7 @@ import { RESPONSE_CASES } from './http1/response-cases.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
 import { fieldValues, RawClient, statusOf, writeInPieces } from './helpers/raw-http.ts';
 import { echoTarget, startRecordingUpstream, type RawAnswer, type RecordingUpstream } from './helpers/recording-upstream.ts';
-import { random } from './http1/feed.ts';
+import { seededRandom as random } from './helpers/seeded-random.ts';
 
 /** Time for anything a proxy wrongly forwarded to reach the upstream over loopback. */
 const SETTLE_MS = 50;

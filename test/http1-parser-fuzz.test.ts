@@ -8,7 +8,8 @@ import { ChunkedDecoder } from '../src/proxy/http1/chunked.ts';
 import type { ParseError, RequestHead } from '../src/proxy/http1/message.ts';
 import { findHeadEnd, parseRequestHead } from '../src/proxy/http1/parser.ts';
 import { REQUEST_LIMITS, isRefused } from './http1/cases.ts';
-import { random, randomCuts } from './http1/feed.ts';
+import { randomCuts } from './http1/feed.ts';
+import { seededRandom as random } from './helpers/seeded-random.ts';
 import { REQUEST_CASES } from './http1/request-cases.ts';
 
 /** Whole-buffer parse: a head, a refusal, or 'incomplete'. */

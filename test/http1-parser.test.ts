@@ -9,7 +9,8 @@ import type { RequestHead } from '../src/proxy/http1/message.ts';
 import { REQUEST_REFUSALS, RESPONSE_REFUSALS } from '../src/proxy/http1/parse-errors.ts';
 import { findHeadEnd, parseRequestHead, parseResponseHead } from '../src/proxy/http1/parser.ts';
 import { REQUEST_LIMITS, RESPONSE_LIMITS, isRefused, type AcceptedRequest, type AcceptedResponse, type Refused } from './http1/cases.ts';
-import { everyByte, feed, random, randomCuts, type Outcome, type Side } from './http1/feed.ts';
+import { everyByte, feed, randomCuts, type Outcome, type Side } from './http1/feed.ts';
+import { seededRandom as random } from './helpers/seeded-random.ts';
 import { REQUEST_CASES } from './http1/request-cases.ts';
 import { RESPONSE_CASES } from './http1/response-cases.ts';
 

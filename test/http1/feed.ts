@@ -72,18 +72,6 @@ export function feed(bytes: Buffer, cuts: number[], how: Side): Outcome {
   return { kind: 'parsed', head, framing, body, end: messageEnd };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing split can be reproduced from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` sorted distinct cut offsets inside [1, length). */
 export function randomCuts(length: number, count: number, next: () => number): number[] {
   const cuts = new Set<number>();
