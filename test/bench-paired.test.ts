@@ -2,10 +2,16 @@
 // (bench/targets.ts) rest on. The rounds themselves need wrk and real proxies: `npm run bench`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapInterval, type PairedComparison } from '../bench/paired.ts';
+import { bootstrapInterval, rateRatio, type PairedComparison } from '../bench/paired.ts';
 import type { BenchRun } from '../bench/results.ts';
 import { checkEngineTargets } from '../bench/targets.ts';
 import { WORKLOADS, type WorkloadId } from '../bench/workloads.ts';
+
+test('the ratio compares rates, so a round that ran longer does not count for more', () => {
+  // Equal req/s in every round: whatever each round's length, the ratio is 1.
+  assert.equal(rateRatio([30_000, 40_000], [30_000, 40_000]), 1);
+  assert.equal(rateRatio([36_000, 27_000], [40_000, 30_000]), 0.9);
+});
 
 test('the interval of identical sides is exactly 1', () => {
   const rounds = [30_000, 24_000, 41_000, 35_000];
