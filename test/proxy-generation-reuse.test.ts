@@ -39,10 +39,10 @@ ${extra}
 const apiSite = (n: number) => site(n, '  [[sites.routes]]\n  name = "api"\n  path_prefix = "/api/"\n  upstream = "api"\n');
 
 let id = 0;
-function generation(cache: SiteCache, text: string): Generation {
+function generation(cache: SiteCache, text: string, caFiles: Record<string, string> = {}): Generation {
   const parsed = cache.parse(text, 'c.toml');
   parsed.commit();
-  const loaded: LoadedConfig = { file: 'c.toml', config: parsed.config, sha256: String(++id), certificates: [], caFiles: {}, warnings: [] };
+  const loaded: LoadedConfig = { file: 'c.toml', config: parsed.config, sha256: String(++id), certificates: [], caFiles, warnings: [] };
   if (parsed.siteKeys !== undefined) loaded.siteKeys = parsed.siteKeys;
   return generationOf(id, loaded);
 }
@@ -105,6 +105,22 @@ describe('compiled sites across reloads', () => {
     assert.equal(api, second.groups.get('api'));
     assert.deepStrictEqual(api.balancer.servers.map((s) => s.origin), ['http://127.0.0.1:4002']);
     assert.ok([...second.pools].some((p) => p.origin === 'http://127.0.0.1:4002'));
+  });
+
+  test('a site\'s own https URLs are compiled anew when the CA file they trust changes, though the site\'s text does not', () => {
+    const cache = new SiteCache();
+    const w = worker();
+    const text = `[[sites]]\nhost = "tls.test"\nupstream = "https://127.0.0.1:4443"\ntls_ca_file = "ca.pem"\n` + site(2);
+    const first = w.apply(generation(cache, text, { 'ca.pem': 'CA one' }));
+    const same = w.apply(generation(cache, text, { 'ca.pem': 'CA one' }));
+    assert.equal(same.sitesKept, 2);
+    assert.equal(same.groups.get('site:tls.test'), first.groups.get('site:tls.test'), 'the same group, kept as it is');
+    const rotated = w.apply(generation(cache, text, { 'ca.pem': 'CA two' }));
+    assert.equal(rotated.sitesKept, 1, 'only the site that does not trust the CA is kept');
+    const group = rotated.groups.get('site:tls.test')!;
+    assert.notEqual(group, first.groups.get('site:tls.test'));
+    assert.equal(group.tls.ca, 'CA two');
+    assert.equal(rotated.sites[0]!.handling.target.group, group, 'the site forwards through the new group');
   });
 
   test('what a worker builds by keeping sites is what it builds from scratch, after adds, removals, moves and edits', () => {

@@ -18,21 +18,21 @@ export function routeCrossChecks(config: Config): RouteProblem[] {
     else groups.set(group.name, i);
   });
 
-  const checkReference = (path: KeyPath, upstream: readonly string[] | undefined) => {
-    if (upstream === undefined || !isGroupReference(upstream)) return;
-    const name = upstream[0]!;
-    if (groups.has(name)) return;
+  const isUnknownGroup = (upstream: readonly string[] | undefined): upstream is readonly string[] => upstream !== undefined && isGroupReference(upstream) && !groups.has(upstream[0]!);
+  const unknownGroup = (path: KeyPath, name: string) => {
     const known = [...groups.keys()];
     const hint = known.length === 0 ? 'no [[upstreams]] groups are defined' : `defined groups: ${known.map((g) => `"${g}"`).join(', ')}`;
     problems.push({ path: [...path, 0], message: `"${name}" is not a URL or the name of an [[upstreams]] group (${hint})` });
   };
 
+  // A reload checks every route of every site: key paths are made only for a problem.
   config.sites.forEach((site, i) => {
-    checkReference(['sites', i, 'upstream'], site.upstream);
-    const names = new Map<string, number>();
+    if (isUnknownGroup(site.upstream)) unknownGroup(['sites', i, 'upstream'], site.upstream[0]!);
+    let names: Map<string, number> | undefined;
     site.routes.forEach((route, r) => {
-      checkReference(['sites', i, 'routes', r, 'upstream'], route.upstream);
+      if (isUnknownGroup(route.upstream)) unknownGroup(['sites', i, 'routes', r, 'upstream'], route.upstream[0]!);
       if (route.name === undefined) return;
+      names ??= new Map();
       const owner = names.get(route.name);
       if (owner !== undefined) problems.push({ path: ['sites', i, 'routes', r, 'name'], message: `route "${route.name}" is already the name of routes[${owner}] of this site` });
       else names.set(route.name, r);

@@ -53,13 +53,29 @@ function implicitGroup(name: string, urls: readonly string[], site: SiteConfig):
   return { name, servers: urls.map((url) => ({ url, weight: 1, backup: false })), balance: 'round_robin', hash_key: undefined, health_check: undefined, retries: DEFAULT_RETRIES, ...tls, implicit: true };
 }
 
+/**
+ * The groups of each site's own URL lists, by the site's config object. A reload hands on the
+ * very object of every site it did not change (the master's SiteCache, the workers' previous
+ * generation), so those sites' groups come back as the same objects, and compileGroups can keep
+ * a compiled group without comparing its config.
+ */
+const implicitGroupsOfSite = new WeakMap<SiteConfig, readonly NamedGroup[]>();
+
+function implicitGroups(site: SiteConfig): readonly NamedGroup[] {
+  let groups = implicitGroupsOfSite.get(site);
+  if (groups !== undefined) return groups;
+  const own: NamedGroup[] = [];
+  if (!isGroupReference(site.upstream)) own.push(implicitGroup(implicitGroupName(site), site.upstream, site));
+  site.routes.forEach((route, i) => {
+    if (route.upstream !== undefined && !isGroupReference(route.upstream)) own.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream, site));
+  });
+  groups = own;
+  implicitGroupsOfSite.set(site, groups);
+  return groups;
+}
+
 export function namedGroups(config: { readonly upstreams: readonly UpstreamGroupConfig[]; readonly sites: readonly SiteConfig[] }): NamedGroup[] {
   const groups: NamedGroup[] = config.upstreams.map((g) => ({ ...g, implicit: false }));
-  for (const site of config.sites) {
-    if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream, site));
-    site.routes.forEach((route, i) => {
-      if (route.upstream !== undefined && !isGroupReference(route.upstream)) groups.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream, site));
-    });
-  }
+  for (const site of config.sites) groups.push(...implicitGroups(site));
   return groups;
 }

@@ -41,6 +41,8 @@ export interface CompiledGroup {
   readonly budget: RetryBudget;
   /** How its `https://` servers are reached (the group's `tls_*` keys; a site's own URLs, the site's). */
   readonly tls: UpstreamTls;
+  /** What it was compiled from: the very same config object (namedGroups), and the same CA text, keep it as it is. */
+  readonly config: NamedGroup;
   /** Everything it was compiled from: a group whose config has the same signature is kept as it is. */
   readonly signature: string;
 }
@@ -68,10 +70,15 @@ export function applyServerStates(groups: Iterable<CompiledGroup>, states: Serve
 export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyMap<string, CompiledGroup> | undefined, states: ServerStates, caFiles: Readonly<Record<string, string>>): Map<string, CompiledGroup> {
   const compiled = new Map<string, CompiledGroup>();
   for (const config of groups) {
-    const tls: UpstreamTls = { ca: config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify };
-    const signature = JSON.stringify([config.servers, config.balance, config.hash_key, config.retries, tls]);
+    const ca = config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file];
     const old = previous?.get(config.name);
     // The same group keeps its balancer and budget, so the compiled sites that use it can be kept too.
+    if (old !== undefined && old.config === config && old.tls.ca === ca) {
+      compiled.set(config.name, old);
+      continue;
+    }
+    const tls: UpstreamTls = { ca, servername: config.tls_servername, verify: config.tls_verify };
+    const signature = JSON.stringify([config.servers, config.balance, config.hash_key, config.retries, tls]);
     if (old !== undefined && old.signature === signature) {
       compiled.set(config.name, old);
       continue;
@@ -93,6 +100,7 @@ export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyM
       },
       budget: new RetryBudget(config.retries.budget_percent),
       tls,
+      config,
       signature,
     });
   }
