@@ -68,10 +68,13 @@ function totals(key: string, rounds: readonly MeasuredRound[]): SideTotals {
 
 const RESAMPLES = 2_000;
 
+/** A baseline that served nothing gives a large ratio, not Infinity. */
+const ratioOfSums = (candidate: number, baseline: number) => candidate / Math.max(1, baseline);
+
 /** Σcandidate ÷ Σbaseline of per-round req/s, pair by pair. */
 export function rateRatio(candidate: readonly number[], baseline: readonly number[]): number {
   const sum = (values: readonly number[]) => values.reduce((n, v) => n + v, 0);
-  return sum(candidate) / Math.max(1, sum(baseline));
+  return ratioOfSums(sum(candidate), sum(baseline));
 }
 
 /** 2.5th and 97.5th percentiles of rateRatio over pairs drawn with replacement. */
@@ -87,7 +90,7 @@ export function bootstrapInterval(candidate: readonly number[], baseline: readon
       c += candidate[pick] ?? 0;
       b += baseline[pick] ?? 0;
     }
-    ratios.push(c / Math.max(1, b));
+    ratios.push(ratioOfSums(c, b));
   }
   return [round(percentile(ratios, 2.5)), round(percentile(ratios, 97.5))];
 }

@@ -28,11 +28,10 @@ export function routeCrossChecks(config: Config): RouteProblem[] {
   // A reload checks every route of every site: key paths are made only for a problem.
   config.sites.forEach((site, i) => {
     if (isUnknownGroup(site.upstream)) unknownGroup(['sites', i, 'upstream'], site.upstream[0]!);
-    let names: Map<string, number> | undefined;
+    const names = new Map<string, number>();
     site.routes.forEach((route, r) => {
       if (isUnknownGroup(route.upstream)) unknownGroup(['sites', i, 'routes', r, 'upstream'], route.upstream[0]!);
       if (route.name === undefined) return;
-      names ??= new Map();
       const owner = names.get(route.name);
       if (owner !== undefined) problems.push({ path: ['sites', i, 'routes', r, 'name'], message: `route "${route.name}" is already the name of routes[${owner}] of this site` });
       else names.set(route.name, r);

@@ -62,14 +62,13 @@ function implicitGroup(name: string, urls: readonly string[], site: SiteConfig):
 const implicitGroupsOfSite = new WeakMap<SiteConfig, readonly NamedGroup[]>();
 
 function implicitGroups(site: SiteConfig): readonly NamedGroup[] {
-  let groups = implicitGroupsOfSite.get(site);
-  if (groups !== undefined) return groups;
-  const own: NamedGroup[] = [];
-  if (!isGroupReference(site.upstream)) own.push(implicitGroup(implicitGroupName(site), site.upstream, site));
+  const made = implicitGroupsOfSite.get(site);
+  if (made !== undefined) return made;
+  const groups: NamedGroup[] = [];
+  if (!isGroupReference(site.upstream)) groups.push(implicitGroup(implicitGroupName(site), site.upstream, site));
   site.routes.forEach((route, i) => {
-    if (route.upstream !== undefined && !isGroupReference(route.upstream)) own.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream, site));
+    if (route.upstream !== undefined && !isGroupReference(route.upstream)) groups.push(implicitGroup(implicitGroupName(site, routeName(route, i)), route.upstream, site));
   });
-  groups = own;
   implicitGroupsOfSite.set(site, groups);
   return groups;
 }

@@ -41,7 +41,7 @@ export interface CompiledGroup {
   readonly budget: RetryBudget;
   /** How its `https://` servers are reached (the group's `tls_*` keys; a site's own URLs, the site's). */
   readonly tls: UpstreamTls;
-  /** What it was compiled from: the very same config object (namedGroups), and the same CA text, keep it as it is. */
+  /** The config it was compiled from: that very object again, with the same CA text, keeps it as it is. */
   readonly config: NamedGroup;
   /** Everything it was compiled from: a group whose config has the same signature is kept as it is. */
   readonly signature: string;
@@ -66,20 +66,18 @@ export function applyServerStates(groups: Iterable<CompiledGroup>, states: Serve
   }
 }
 
+/** Everything a group is compiled from. */
+const signatureOf = (config: NamedGroup, tls: UpstreamTls) => JSON.stringify([config.servers, config.balance, config.hash_key, config.retries, tls]);
+
 /** `caFiles`: the PEM text of every `tls_ca_file`, by path, as the master read it. */
 export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyMap<string, CompiledGroup> | undefined, states: ServerStates, caFiles: Readonly<Record<string, string>>): Map<string, CompiledGroup> {
   const compiled = new Map<string, CompiledGroup>();
   for (const config of groups) {
-    const ca = config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file];
+    const tls: UpstreamTls = { ca: config.tls_ca_file === undefined ? undefined : caFiles[config.tls_ca_file], servername: config.tls_servername, verify: config.tls_verify };
     const old = previous?.get(config.name);
     // The same group keeps its balancer and budget, so the compiled sites that use it can be kept too.
-    if (old !== undefined && old.config === config && old.tls.ca === ca) {
-      compiled.set(config.name, old);
-      continue;
-    }
-    const tls: UpstreamTls = { ca, servername: config.tls_servername, verify: config.tls_verify };
-    const signature = JSON.stringify([config.servers, config.balance, config.hash_key, config.retries, tls]);
-    if (old !== undefined && old.signature === signature) {
+    // Of the very config object it was compiled from (namedGroups), only the CA file's text can have changed.
+    if (old !== undefined && (old.config === config ? old.tls.ca === tls.ca : old.signature === signatureOf(config, tls))) {
       compiled.set(config.name, old);
       continue;
     }
@@ -101,7 +99,7 @@ export function compileGroups(groups: readonly NamedGroup[], previous: ReadonlyM
       budget: new RetryBudget(config.retries.budget_percent),
       tls,
       config,
-      signature,
+      signature: signatureOf(config, tls),
     });
   }
   applyServerStates(compiled.values(), states);
