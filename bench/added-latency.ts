@@ -48,7 +48,7 @@ export async function measureAddedLatency(peers: readonly { peer: Peer; workers:
         const row: PacedRow = { system: peer.id, workers, rps: r.rps, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99 };
         if (peer.family !== 'ceiling' && directP99 !== undefined) row.addedP99Ms = Math.round((r.latencyMs.p99 - directP99) * 1000) / 1000;
         results.rows.push(row);
-        log(`  paced ${peer.id}/${workers}w: ${r.rps} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms${row.addedP99Ms !== undefined ? `  (+${row.addedP99Ms} ms p99 over direct)` : ''}`);
+        log(`  paced ${peer.id}/${workers}w: ${r.rps} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms${row.addedP99Ms !== undefined ? `  (${row.addedP99Ms >= 0 ? '+' : ''}${row.addedP99Ms} ms p99 over direct)` : ''}`);
       } finally {
         await running.stop();
       }

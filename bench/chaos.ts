@@ -13,6 +13,7 @@ import { killWorkerUnderLoad } from './chaos/kill-worker.ts';
 import type { ChaosSettings } from './chaos/settings.ts';
 import { upstreamLoss } from './chaos/upstream-loss.ts';
 import { describeMachine } from './machine.ts';
+import { cpuTicks } from './proc.ts';
 import { publishRun } from './report.ts';
 import type { ChaosRun, ChaosScenario } from './results.ts';
 import { requireTools, WRK } from './tools.ts';
@@ -28,6 +29,7 @@ if (onlyIndex !== -1 && !only) {
 requireTools([WRK]);
 
 const startedAt = new Date().toISOString();
+const startTicks = cpuTicks();
 const workDir = mkdtempSync(join(tmpdir(), 'chaos-run-'));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`chaos: ${quick ? 'quick' : 'full'} run, scratch ${workDir}`);
@@ -69,7 +71,7 @@ try {
 } finally {
   await upstream.child.stop();
 }
-const run: ChaosRun = { kind: 'chaos', mode: quick ? 'quick' : 'full', startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(), scenarios };
+const run: ChaosRun = { kind: 'chaos', mode: quick ? 'quick' : 'full', startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(startTicks), scenarios };
 if (only === undefined) publishRun(run, log);
 else log(`--only ${JSON.stringify(only)}: ${scenarios.length} scenario(s) run, results not published`);
 process.exitCode = scenarios.every((s) => s.passed) ? 0 : 1;

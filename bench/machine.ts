@@ -1,5 +1,6 @@
 // The machine and program versions a run was made on, recorded with every result.
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { cpuTicks, type CpuTicks } from './proc.ts';
 import { versionOf } from './tools.ts';
 
 export interface Machine {
@@ -11,9 +12,17 @@ export interface Machine {
   nginx: string;
   haproxy: string;
   wrk: string;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to others over the run, in percent: on a
+   * shared host this is what makes one machine of a kind slower than another.
+   */
+  stealPercent?: number;
 }
 
-export function describeMachine(): Machine {
+/** `since`: the machine's CPU time when the run began, for the steal over the run. */
+export function describeMachine(since: CpuTicks): Machine {
+  const now = cpuTicks();
+  const total = now.total - since.total;
   return {
     cores: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -23,5 +32,6 @@ export function describeMachine(): Machine {
     nginx: versionOf('nginx', ['-v']).replace(/^nginx version: /, ''),
     haproxy: versionOf('haproxy', ['-v']).replace(/ - https.*$/, ''),
     wrk: versionOf('wrk', ['--version']).replace(/ \[.*$/, ''),
+    ...(total > 0 ? { stealPercent: Math.round(((now.steal - since.steal) / total) * 1000) / 10 } : {}),
   };
 }

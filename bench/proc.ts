@@ -76,11 +76,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function cpuTicks(): { busy: number; total: number } {
+export interface CpuTicks {
+  busy: number;
+  /** Time the hypervisor ran something else while this machine wanted the CPU. */
+  steal: number;
+  total: number;
+}
+
+/** The whole machine's CPU time so far, from /proc/stat. */
+export function cpuTicks(): CpuTicks {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
+  return { busy: total - idle, steal: fields[7] ?? 0, total };
 }
 
 /**

@@ -21,7 +21,7 @@ const verdict = (met?: boolean) => (met === undefined ? 'not measured' : met ? '
 
 function machineSection(run: BenchRun | ChaosRun): string {
   const m = run.machine;
-  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, ${m.nginx}, ${m.haproxy}, ${m.wrk}. Run: \`${run.kind}\` ${run.mode} mode, ${run.startedAt} → ${run.finishedAt}.`;
+  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, ${m.nginx}, ${m.haproxy}, ${m.wrk}. Run: \`${run.kind}\` ${run.mode} mode, ${run.startedAt} → ${run.finishedAt}.${m.stealPercent === undefined ? '' : ` Hypervisor steal over the run: ${m.stealPercent}% of CPU time.`}`;
 }
 
 function throughputSection(run: BenchRun): string {

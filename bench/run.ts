@@ -8,6 +8,7 @@ import { measureAddedLatency } from './added-latency.ts';
 import { OURS, systemKey } from './compare.ts';
 import { buildCompiledCli } from './build.ts';
 import { describeMachine } from './machine.ts';
+import { cpuTicks } from './proc.ts';
 import { directPeer } from './peers/direct.ts';
 import { haproxyPeer } from './peers/haproxy.ts';
 import { nginxPeer } from './peers/nginx.ts';
@@ -52,6 +53,7 @@ const pacedSecs = quick ? 1 : 5;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const startedAt = new Date().toISOString();
+const startTicks = cpuTicks();
 const workDir = mkdtempSync(join(tmpdir(), 'bench-run-'));
 log(`bench: ${quick ? 'quick' : 'full'} run, workers ${workerCounts.join(' and ')}, scratch ${workDir}`);
 
@@ -84,7 +86,7 @@ try {
     mode: quick ? 'quick' : 'full',
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(),
+    machine: describeMachine(startTicks),
     workerCounts,
     load,
     throughput,

@@ -1,10 +1,10 @@
-// The arithmetic the head-to-head benchmark (bench/paired.ts) and issue 13's target checks
+// The arithmetic the head-to-head benchmark (bench/paired.ts) and the target checks
 // (bench/targets.ts) rest on. The rounds themselves need wrk and real proxies: `npm run bench`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapInterval, rateRatio, type PairedComparison } from '../bench/paired.ts';
 import type { BenchRun } from '../bench/results.ts';
-import { checkEngineTargets } from '../bench/targets.ts';
+import { checkEngineTargets, checkTargets } from '../bench/targets.ts';
 import { WORKLOADS, type WorkloadId } from '../bench/workloads.ts';
 
 test('the ratio compares rates, so a round that ran longer does not count for more', () => {
@@ -67,4 +67,14 @@ test('issue 13 targets: met, missed by one comparison, and never met when a comp
   assert.equal(partial.find((c) => c.target.startsWith('CPU'))?.met, undefined);
   assert.equal(partial.find((c) => c.target.startsWith('access log'))?.met, undefined);
   assert.equal(partial.find((c) => c.target.startsWith('CPU'))?.measured.includes('1.200×'), true);
+});
+
+test('added latency: judged when the proxy is slower than direct, not judged when direct was the slower', () => {
+  const withPaced = (addedP99Ms: number) =>
+    ({ ...runWith([]), addedLatency: { rows: [{ system: 'reverse-proxy', workers: 2, rps: 14_000, p50Ms: 0.7, p99Ms: 4.2, addedP99Ms }] } }) as unknown as BenchRun;
+  const added = (ms: number) => checkTargets(withPaced(ms)).find((c) => c.target.startsWith('p99 added latency'));
+  assert.equal(added(0.8)?.met, true);
+  assert.equal(added(1.2)?.met, false);
+  assert.equal(added(-3.781)?.met, undefined);
+  assert.match(added(-3.781)?.measured ?? '', /direct's p99 was 3\.781 ms above ours/);
 });
