@@ -1,10 +1,10 @@
 // The statuses the proxy produces itself: 502, 504 (connect and response timeouts), 413, 429,
 // plus failover to the next upstream when one refuses connections.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request, createServer as createHttpServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { startBlackhole, type Blackhole } from './helpers/blackhole.ts';
 import { send as sendHttp, type Reply, type SendOptions } from './helpers/http-client.ts';
 import { closedPort } from './helpers/ports.ts';
 import { startProxy, type ProxyProcess } from './helpers/proxy-process.ts';
@@ -14,37 +14,13 @@ function send(port: number, host: string, options: Omit<SendOptions, 'path'> = {
   return sendHttp(port, { ...options, headers: { host, ...options.headers } });
 }
 
-/**
- * A listener whose accept queue is full: a child process listens with backlog 1 and then
- * blocks its event loop, so it never accepts; once a few connections fill the queue the kernel
- * drops further SYNs and a connect hangs — a connect timeout without leaving loopback.
- */
-async function startBlackhole(): Promise<{ port: number; child: ChildProcess; fillers: Socket[] }> {
-  const script = `const s = require('node:net').createServer();
-s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
-  process.stdout.write(s.address().port + '\\n');
-  setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);
-});`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve(Number(String(data).trim()))));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const fillers: Socket[] = [];
-  for (let i = 0; i < 4; i++) {
-    const filler = connect(port, '127.0.0.1');
-    filler.on('error', () => undefined);
-    fillers.push(filler);
-  }
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  return { port, child, fillers };
-}
-
 describe('error statuses', () => {
   let good: Upstream;
   let guarded: Upstream;
   let silent: Server;
   let stalling: Server;
   let refusedPort: number;
-  let blackhole: Awaited<ReturnType<typeof startBlackhole>>;
+  let blackhole: Blackhole;
   let proxy: ProxyProcess;
 
   before(async () => {
@@ -109,8 +85,7 @@ rate_limit = { rps = 0.5, burst = 2 }
     silent?.closeAllConnections();
     stalling?.closeAllConnections();
     await Promise.all([good?.close(), guarded?.close(), new Promise((r) => silent?.close(r)), new Promise((r) => stalling?.close(r))]);
-    for (const filler of blackhole?.fillers ?? []) filler.destroy();
-    blackhole?.child.kill('SIGKILL');
+    blackhole?.close();
   });
 
   it('answers 502 when the upstream refuses the connection, without internals in the body', async () => {

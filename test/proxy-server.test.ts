@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { siteSchema } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { ProxyServer, type Generation } from '../src/proxy/server.ts';
+import { startBlackhole } from './helpers/blackhole.ts';
 import { send } from './helpers/http-client.ts';
+import { until } from './helpers/until.ts';
 
 function generation(id: number, sites: unknown[]): Generation {
   return { id, sha256: `sha-${id}`, upstreams: [], sites: sites.map((site) => siteSchema.parse(site)), certificates: [], caFiles: {} };
@@ -127,6 +129,24 @@ describe('ProxyServer', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('drain: an upstream connect whose client reset the connection does not hold the drain to its connect timeout', { timeout: 10_000 }, async (t) => {
+    const blackhole = await startBlackhole();
+    t.after(() => blackhole.close());
+    const origin = `http://127.0.0.1:${blackhole.port}`;
+    const { server, port } = await startProxyServer(generation(1, [{ host: 'app.test', upstream: origin, connect_timeout_secs: 60 }]));
+    const opening = () => server.figures().upstreams.find((u) => u.server === origin)?.activeConnections ?? 0;
+    const client = connect(port, '127.0.0.1', () => client.write('GET / HTTP/1.1\r\nHost: app.test\r\n\r\n'));
+    client.on('error', () => undefined);
+    await until(() => opening() === 1, 'the connect to the blackhole');
+    // A reset, not a FIN: a FIN may be a half-close, after which the client still wants the answer.
+    client.resetAndDestroy();
+    await until(() => server.stats().activeConnections === 0, 'the client connection to close');
+    assert.equal(opening(), 1, 'the connect outlives the client that asked for it');
+    // A 60 s connect timeout would outlast the test's timeout: only closing the abandoned connect ends this.
+    assert.equal(await server.drain(60_000, GRACE_MS), undefined);
+    assert.equal(opening(), 0);
   });
 
   /** A request in flight that the upstream never answers; `outcome` is the client's error. */

@@ -156,10 +156,15 @@ export class UpstreamPool implements ConnectionOwner, Ticking {
     }
   }
 
-  /** Closes idle connections now and the others once their requests are done. */
+  /**
+   * Closes idle connections now, and connects nobody waits for any more (their client left): a
+   * closing pool would only close them once up, or hold the drain until their connect timeout.
+   * The others close once their requests are done.
+   */
   close(): Promise<void> {
     this.#closing = true;
     for (const conn of this.#idle.splice(0)) conn.close();
+    for (const [conn, waiter] of this.#opening) if (waiter === undefined) conn.close();
     const done = new Promise<void>((resolve) => (this.#closed = resolve));
     this.#settle();
     return done;
