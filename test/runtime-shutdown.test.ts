@@ -1,6 +1,7 @@
 // SIGTERM drains: the readiness answer turns to an error at once, requests in flight finish,
-// new connections are refused, the socket file is removed, and the exit code is 0; what the
-// drain deadline could not close is named in `drain_incomplete`.
+// new connections are refused, the socket file is removed, and the exit code is 0; a connect
+// nobody waits for any more does not hold the drain (what is still open after the deadline's cut
+// would be named in `drain_incomplete`: test/still-open.test.ts).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -61,7 +62,7 @@ describe('shutdown', () => {
     assert.equal(line?.status, 444);
   });
 
-  test('drain_incomplete says what was still open: an upstream connection still opening for a client that left', async (t) => {
+  test('a connect still opening for a client that left does not hold the drain to its deadline', async (t) => {
     // Accepts TCP and never answers the TLS handshake: the proxy's connection to it stays opening.
     const silent = createServer((socket) => socket.on('error', () => undefined));
     silent.listen(0, '127.0.0.1');
@@ -69,21 +70,21 @@ describe('shutdown', () => {
     t.after(() => silent.close());
     const dialed = once(silent, 'connection') as Promise<[Socket]>;
     const upstream = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-    const proxy = await startProxy({ t, shutdownTimeoutSecs: 0.5, config: `[[sites]]\ndefault = true\nupstream = "${upstream}"\nconnect_timeout_secs = 60\n` });
+    // The connect timeout is past the drain deadline: a drain that waited for the connect would
+    // reach its deadline with the connection still open and say so in `drain_incomplete`.
+    const proxy = await startProxy({ t, shutdownTimeoutSecs: 20, config: `[[sites]]\ndefault = true\nupstream = "${upstream}"\nconnect_timeout_secs = 60\n` });
     const client = connect(proxy.port, '127.0.0.1');
     client.on('error', () => undefined);
     client.write('GET / HTTP/1.1\r\nHost: app.test\r\n\r\n');
     const [upstreamSide] = await dialed;
     t.after(() => upstreamSide.destroy());
     // The client gives up (a reset: after a FIN the proxy would still answer); the pool's
-    // connection stays opening, for nobody, and holds the drain past its deadline.
+    // connection is left opening, for nobody.
     client.resetAndDestroy();
     await proxy.waitForLog((l) => l.event === 'access' && l.error === 'ERR_CLIENT_CLOSED');
     proxy.signal('SIGTERM');
-    const line = await proxy.waitForLog((l) => l.event === 'drain_incomplete');
-    assert.equal(line.upstream_connections, 1);
-    for (const kind of ['client_requests', 'client_idle', 'lingering_closes', 'tunnels', 'client_closing', 'handshakes']) assert.equal(line[kind], 0, kind);
-    assert.equal(line.msg, 'still open 250 ms after the drain deadline: 1 upstream connection; exiting anyway');
     assert.deepEqual(await proxy.exited, { code: 0, signal: null });
+    assert.deepEqual(proxy.logs.filter((l) => l.event === 'drain_incomplete'), []);
+    assert.ok(proxy.logs.some((l) => l.event === 'shutdown' && l.component === 'worker'));
   });
 });
