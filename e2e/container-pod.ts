@@ -97,7 +97,7 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  test('ready via ctl status, one reload on a kubelet-style swap, new routing, clean drain on stop', { timeout: 1_500_000 }, async () => {
+  test('ready via ctl status, one reload on a kubelet-style swap, new routing, clean drain on stop', { timeout: 1_500_000 }, async (t) => {
     const image = await buildProxyImage(await ensureBaseImage(log), log);
     work = await mkdtemp('/var/tmp/rp-e2e-pod-');
     const env = await lowUlimitsEnv(work);
@@ -133,6 +133,8 @@ describe('e2e stage 2: the chart\'s pod under podman kube play', { skip: skipRea
     await waitUntil('the reloader answers /healthz', reloaderHealthy, RELOADER_LIVENESS_WINDOW_MS);
 
     const traffic = startTraffic(url, HOST);
+    // A failed step before traffic.stop() must not leave the loops running: the run would never end.
+    t.after(() => traffic.stop());
     await traffic.waitForBody('blue', 10_000);
     await new Promise((r) => setTimeout(r, 500)); // some traffic on the old config first
     log('swapping the ConfigMap directory kubelet-style');

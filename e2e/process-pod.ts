@@ -54,7 +54,7 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
     if (podDir) await rm(podDir, { recursive: true, force: true });
   });
 
-  test('a ConfigMap update switches traffic with no failed request, one reload, and a drain that turns the probe unready', async () => {
+  test('a ConfigMap update switches traffic with no failed request, one reload, and a drain that turns the probe unready', async (t) => {
     podDir = await mkdtemp(join(tmpdir(), 'rp-e2e-pod-'));
     const emptyDir = await mkdtemp(join(podDir, 'socket-'));
     const socketPath = join(emptyDir, 'admin.sock');
@@ -78,6 +78,8 @@ describe('e2e stage 1: process-level pod (proxy + reloader + upstreams, kubelet-
     await reloader.waitForLog((l) => l.event === 'proxy_reachable' || l.event === 'reloader_started', EVENT_TIMEOUT_MS);
 
     const traffic = startTraffic(url, HOST);
+    // A failed step before traffic.stop() must not leave the loops running: the run would never end.
+    t.after(() => traffic.stop());
     await traffic.waitForBody('blue', EVENT_TIMEOUT_MS);
     await new Promise((r) => setTimeout(r, 500)); // some traffic on the old config first
     const swapAt = Date.now();
