@@ -117,6 +117,16 @@ npm run chaos -- --quick
 npm run chaos -- --only 'failed restart'   # the scenarios whose name contains this; nothing published
 \`\`\`
 
+Run on their own (each says at its top what it measures; the outputs findings.md quotes are kept in \`results/\`):
+
+\`\`\`
+./node_modules/.bin/node bench/node-floor.ts      # ours and nginx beside a bare Node pass-through (floor-server.ts): what our request path adds, small GETs
+./node_modules/.bin/node bench/tls.ts             # TLS against nginx, handshakes, a reload with 100 certificates
+./node_modules/.bin/node bench/routes-cost.ts     # 1,000 sites × 20 routes against × 1 route, and their reloads
+./node_modules/.bin/node bench/metrics-on-off.ts  # metrics off against on and scraped
+./node_modules/.bin/node bench/metrics-cost.ts    # one request's counting: prom-client against the plain record
+\`\`\`
+
 Each run writes \`results/<kind>-<timestamp>.json\` and \`results/<kind>-latest.json\`, then regenerates this file and
 \`results/${CHART}\` from the latest bench and chaos results.
 
