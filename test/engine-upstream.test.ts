@@ -20,6 +20,9 @@ describe('upstream connections', () => {
   let slow: RecordingUpstream;
   let interim: RecordingUpstream;
   let broken: RecordingUpstream;
+  /** Answers every request on a connection it keeps open, and notes which connection carried it. */
+  let persistent: RecordingUpstream;
+  const persistentConnections: number[] = [];
   let proxy: ProxyProcess;
 
   before(async () => {
@@ -54,11 +57,19 @@ describe('upstream connections', () => {
       if (path === '/bad-chunk') return { bytes: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\nzz\r\n' };
       return { bytes: 'HTTP/1.1 200 OK\r\nno colon here\r\ncontent-length: 6\r\n\r\nsecret' };
     });
+    persistent = await startRecordingUpstream((_request, { connection }) => {
+      persistentConnections.push(connection);
+      return { bytes: okResponse('kept') };
+    });
     proxy = await startProxy({
       config: `
 [[sites]]
 host = "race.test"
 upstream = "${racing.url}"
+
+[[sites]]
+host = "persistent.test"
+upstream = "${persistent.url}"
 
 [[sites]]
 host = "capped.test"
@@ -78,7 +89,22 @@ upstream = "${broken.url}"
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([racing?.close(), slow?.close(), interim?.close(), broken?.close()]);
+    await Promise.all([racing?.close(), slow?.close(), interim?.close(), broken?.close(), persistent?.close()]);
+  });
+
+  it('sends no Connection line with an HTTP/1.1 request, and the next request reuses the connection', async () => {
+    for (let i = 0; i < 3; i++) {
+      const reply = await send(proxy.port, { headers: { host: 'persistent.test', connection: 'keep-alive' } });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body, 'kept');
+    }
+    assert.equal(persistent.requests.length, 3);
+    for (const request of persistent.requests) {
+      assert.match(request.startLine, / HTTP\/1\.1$/);
+      assert.deepEqual(request.headers.filter(([name]) => /^(connection|keep-alive)$/i.test(name)), [], request.raw);
+    }
+    // Persistent by default (RFC 9112 §9.3): all three on the first connection the pool opened.
+    assert.deepEqual(persistentConnections, [0, 0, 0]);
   });
 
   it('resends once on a new connection when a reused one was closed by the upstream: 0 failed requests', { timeout: 20_000 }, async () => {

@@ -31,10 +31,14 @@ export function clientLines(keepAlive: boolean, client: HeadClient, requestId: s
   return requestId !== undefined && ids !== undefined ? `${lines}${ids.headerPrefix}${requestId}\r\n` : lines;
 }
 
-/** The request head for the upstream; `authority` is sent as Host when the client's is not kept. */
+/**
+ * The request head for the upstream; `authority` is sent as Host when the client's is not kept.
+ * An HTTP/1.1 request is persistent unless it says otherwise (RFC 9112 §9.3), so it carries no
+ * Connection line, as from nginx and HAProxy: every line sent is one more the upstream parses.
+ */
 export function upstreamHead(request: ForwardRequest, authority: string): string {
   let extra = request.upstreamHost ? `host: ${authority}\r\n` : '';
-  extra += request.upgrade === undefined ? 'connection: keep-alive\r\n' : `connection: upgrade\r\nupgrade: ${request.upgrade}\r\n`;
+  if (request.upgrade !== undefined) extra += `connection: upgrade\r\nupgrade: ${request.upgrade}\r\n`;
   if (request.bodyFraming === 'chunked') extra += 'transfer-encoding: chunked\r\n';
   return requestHead(request.method, request.target, request.headers, extra);
 }
