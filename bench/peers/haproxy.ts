@@ -1,6 +1,6 @@
 // HAProxy as a peer: threads as the worker count, a host map (how HAProxy users route many
-// hosts), keep-alive and connection reuse towards the upstream. No access log (HAProxy only
-// logs to syslog); the access-log comparison is made with our proxy alone.
+// hosts), keep-alive and connection reuse towards the upstream, the headers ours forwards. No
+// access log (HAProxy only logs to syslog); the access-log comparison is made with our proxy alone.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnLogged, waitForPort } from '../child.ts';
@@ -23,6 +23,14 @@ defaults
 
 frontend bench
   bind 127.0.0.1:${port}
+  # What our proxy forwards by default (see nginx.ts): X-Forwarded-Proto/-Host, X-Real-IP and a
+  # request ID both ways, besides option forwardfor's X-Forwarded-For.
+  unique-id-format %{+X}o%[rand,hex]%[rand,hex]
+  unique-id-header x-request-id
+  http-request set-header x-forwarded-proto http
+  http-request set-header x-real-ip %[src]
+  http-request set-header x-forwarded-host %[req.hdr(host)]
+  http-after-response set-header x-request-id %[unique-id]
   use_backend %[req.hdr(host),field(1,:),lower,map(${mapPath},upstream_pool)]
   default_backend upstream_pool
 

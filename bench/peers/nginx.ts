@@ -2,6 +2,9 @@
 // to the upstream, request bodies streamed like the Node proxies do, responses buffered in
 // memory only (never spilled to temp files). Turning response buffering off made nginx 3×
 // slower on 64 KiB responses here (small reads and writes), which would flatter everyone else.
+// It forwards what our proxy forwards by default (Host as sent, X-Forwarded-For/-Proto/-Host,
+// X-Real-IP, a request ID both ways): the upstream shares the cores, and each line it parses
+// costs it CPU, so a peer that sent fewer would be measured doing less (bench/findings.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnLogged, waitForPort } from '../child.ts';
@@ -14,10 +17,13 @@ function nginxConfig(o: StartOptions, port: number): string {
       proxy_pass http://upstream_pool;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Request-Id $bench_request_id;
+      add_header X-Request-Id $bench_request_id always;
       proxy_buffers 8 16k;
       proxy_buffer_size 16k;
       proxy_max_temp_file_size 0;
@@ -47,6 +53,11 @@ http {
   keepalive_requests 1000000;
   server_names_hash_max_size 4096;
   server_names_hash_bucket_size 64;
+  # A request ID as ours makes one: the client's when it sent one, else a new one.
+  map $http_x_request_id $bench_request_id {
+    default $http_x_request_id;
+    "" $request_id;
+  }
   upstream upstream_pool {
     server 127.0.0.1:${o.upstreamPort};
     keepalive 64;
