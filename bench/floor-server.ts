@@ -9,10 +9,11 @@
 // Usage: node bench/floor-server.ts <port> <upstream port>
 import { connect, createServer, type Socket } from 'node:net';
 import { sharedBufferStream } from '../src/proxy/http1/client-reads.ts';
+import { UPSTREAM_READ_BUFFER_BYTES } from '../src/proxy/limits.ts';
 
 const port = Number(process.argv[2]);
 const upstreamPort = Number(process.argv[3]);
-const upstreamReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+const upstreamReadBuffer = Buffer.allocUnsafeSlow(UPSTREAM_READ_BUFFER_BYTES);
 
 function passTo(socket: Socket): (nread: number, buffer: Buffer) => boolean {
   return (nread, buffer) => {

@@ -44,13 +44,15 @@ const upstream = await startUpstream(workDir);
 try {
   const workloads = ['small-get'] as const;
   const systems = [floorPeer, reverseProxyPeer, nginxPeer].map((peer) => ({ peer, workers: 1, workloads }));
-  const [floor, ours, nginx] = systems.map((s) => systemKey(s.peer.id, 1));
+  const floor = systemKey(floorPeer.id, 1);
+  const ours = systemKey(reverseProxyPeer.id, 1);
+  const nginx = systemKey(nginxPeer.id, 1);
   const settings = { connections: 32, durationSecs: Number(values.secs), rounds: Number(values.rounds), systemWarmupSecs: 2, workloadWarmupSecs: 1 };
   const pairs = Number(values.pairs);
   const comparisons = [
-    { candidate: floor as string, baseline: nginx as string },
-    { candidate: ours as string, baseline: floor as string },
-    { candidate: ours as string, baseline: nginx as string },
+    { candidate: floor, baseline: nginx },
+    { candidate: ours, baseline: floor },
+    { candidate: ours, baseline: nginx },
   ];
   const plan = { settings: { pairs, roundSecs: 1, connections: settings.connections }, comparisons: pairs > 0 ? comparisons : [] };
   const { rows, failures } = await measureThroughput(systems, upstream.port, settings, workDir, log, plan);
